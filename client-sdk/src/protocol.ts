@@ -1,0 +1,276 @@
+/**
+ * The Switchboard wire protocol, v1 (PROTOCOL.md sections 3 and 4).
+ *
+ * This module is the single source of truth for event names, payloads and acknowledgements.
+ * The server imports it as types only; the SDK uses it to type its socket.
+ */
+
+/** Stable error codes carried by every failed ack, `connect_error` data and HTTP error body. */
+export const ERROR_CODES = [
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "invalid_argument",
+  "payload_too_large",
+  "rate_limited",
+  "conflict",
+  "unavailable",
+  "internal",
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The error half of every acknowledgement. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  /** Present with `rate_limited`: how long to wait before trying again. */
+  retryAfterMs?: number;
+}
+
+/** Every client → server event is acknowledged with this tagged union. */
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: WireError };
+
+/** The acknowledgement callback of an event whose success carries `T`. */
+export type AckCallback<T> = (result: Ack<T>) => void;
+
+export type UserRole = "user" | "agent" | "visitor";
+export type ConversationType = "direct" | "group" | "support";
+export type MessageType = "text" | "system";
+export type PresenceStatus = "online" | "offline";
+
+export interface User {
+  id: string;
+  name?: string;
+  phone?: string;
+  role: UserRole;
+  createdAt: string;
+}
+
+export interface Member {
+  userId: string;
+  role: string;
+  lastReadSeq: number;
+  joinedAt: string;
+}
+
+export interface Conversation {
+  id: string;
+  type: ConversationType;
+  title?: string;
+  members: Member[];
+  lastSeq: number;
+  createdAt: string;
+}
+
+/** An attachment reference; Switchboard stores metadata only, never the bytes. */
+export interface Attachment {
+  url: string;
+  name?: string;
+  mimeType?: string;
+  size?: number;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  /** Assigned by the server: 1, 2, 3, … per conversation, gapless and in commit order. */
+  seq: number;
+  senderId: string;
+  clientMessageId?: string;
+  type: MessageType;
+  text: string;
+  attachments?: Attachment[];
+  /** ISO-8601. */
+  createdAt: string;
+}
+
+export interface ConversationSummary {
+  conversation: Conversation;
+  unreadCount: number;
+  lastMessage?: Message;
+}
+
+export interface PresenceInfo {
+  status: PresenceStatus;
+  lastSeenAt?: string;
+}
+
+// ---- client → server payloads ----
+
+export interface ConversationCreatePayload {
+  type: ConversationType;
+  memberIds: string[];
+  title?: string;
+}
+export interface ConversationListPayload {
+  limit?: number;
+  /** An ISO-8601 time: only conversations whose last activity is strictly older (paging). */
+  before?: string;
+}
+export interface ConversationJoinPayload {
+  conversationId: string;
+  afterSeq?: number;
+}
+export interface ConversationLeavePayload {
+  conversationId: string;
+}
+export interface MessageSendPayload {
+  conversationId: string;
+  clientMessageId: string;
+  text: string;
+  attachments?: Attachment[];
+}
+export interface MessageHistoryPayload {
+  conversationId: string;
+  beforeSeq?: number;
+  afterSeq?: number;
+  limit?: number;
+}
+export interface MessageReadPayload {
+  conversationId: string;
+  seq: number;
+}
+export interface TypingPayload {
+  conversationId: string;
+}
+export interface PresenceQueryPayload {
+  userIds: string[];
+}
+export interface AuthRefreshPayload {
+  token: string;
+}
+
+// ---- ack results ----
+
+export interface ConversationResult {
+  conversation: Conversation;
+}
+export interface ConversationListResult {
+  conversations: ConversationSummary[];
+}
+export interface JoinResult {
+  conversation: Conversation;
+  messages: Message[];
+  hasMore: boolean;
+}
+export interface MessageResult {
+  message: Message;
+}
+export interface HistoryResult {
+  messages: Message[];
+  hasMore: boolean;
+}
+/** The result of events that answer nothing but success. */
+export type EmptyResult = Record<never, never>;
+export interface PresenceResult {
+  presence: Record<string, PresenceInfo>;
+}
+export interface AuthRefreshResult {
+  /** ISO-8601 expiry of the new token. */
+  expiresAt: string;
+}
+
+/** Events the client emits; each takes an acknowledgement (typing events need none). */
+export interface ClientToServerEvents {
+  "conversation:create": (p: ConversationCreatePayload, ack: AckCallback<ConversationResult>) => void;
+  "conversation:list": (p: ConversationListPayload, ack: AckCallback<ConversationListResult>) => void;
+  "conversation:join": (p: ConversationJoinPayload, ack: AckCallback<JoinResult>) => void;
+  "conversation:leave": (p: ConversationLeavePayload, ack: AckCallback<EmptyResult>) => void;
+  "message:send": (p: MessageSendPayload, ack: AckCallback<MessageResult>) => void;
+  "message:history": (p: MessageHistoryPayload, ack: AckCallback<HistoryResult>) => void;
+  "message:read": (p: MessageReadPayload, ack: AckCallback<EmptyResult>) => void;
+  "typing:start": (p: TypingPayload, ack?: AckCallback<EmptyResult>) => void;
+  "typing:stop": (p: TypingPayload, ack?: AckCallback<EmptyResult>) => void;
+  "presence:query": (p: PresenceQueryPayload, ack: AckCallback<PresenceResult>) => void;
+  "auth:refresh": (p: AuthRefreshPayload, ack: AckCallback<AuthRefreshResult>) => void;
+}
+
+export interface ReceiptReadEvent {
+  conversationId: string;
+  userId: string;
+  seq: number;
+}
+export interface TypingEvent {
+  conversationId: string;
+  userId: string;
+  isTyping: boolean;
+}
+export interface PresenceUpdateEvent {
+  userId: string;
+  status: PresenceStatus;
+  lastSeenAt?: string;
+}
+/**
+ * Sent when the server knows live events may have been missed (for example after a cluster
+ * fault); the client should re-fetch with `afterSeq` for every conversation it has joined.
+ */
+export interface ResyncEvent {
+  reason: string;
+}
+/** Sent just before the server closes a connection on purpose (token expiry, shutdown). */
+export interface SessionEndEvent {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Events the server emits. */
+export interface ServerToClientEvents {
+  "message:new": (m: Message) => void;
+  "receipt:read": (e: ReceiptReadEvent) => void;
+  typing: (e: TypingEvent) => void;
+  "presence:update": (e: PresenceUpdateEvent) => void;
+  "conversation:updated": (e: ConversationResult) => void;
+  /** Extension: re-fetch history with `afterSeq`, live events may have been missed. */
+  resync: (e: ResyncEvent) => void;
+  /** Extension: the server is about to close this connection, and why. */
+  "session:end": (e: SessionEndEvent) => void;
+}
+
+/** Data carried by a refused handshake's `connect_error`. */
+export interface ConnectErrorData {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Limits the server enforces; the SDK checks them before sending to fail fast. */
+export const LIMITS = {
+  /** Maximum message text length, in UTF-16 code units. */
+  textMaxLength: 4000,
+  /** Maximum attachments per message. */
+  attachmentsMax: 10,
+  /** Maximum `clientMessageId` length. */
+  clientMessageIdMaxLength: 128,
+  /** Maximum length of user, conversation and message ids. */
+  idMaxLength: 128,
+  /** Maximum conversation title length. */
+  titleMaxLength: 200,
+  /** Maximum members given when creating a conversation. */
+  membersMax: 1000,
+  /** Maximum messages per history page (and per join). */
+  pageMax: 100,
+  /** Maximum user ids per presence query. */
+  presenceQueryMax: 200,
+  /** Socket.IO `maxHttpBufferSize`: the largest single frame the server accepts. */
+  maxFrameBytes: 64 * 1024,
+} as const;
+
+// ---- helpers derived from the event maps (additions; nothing above changes) ----
+
+/** Client → server events that are always acknowledged (every event except the typing ones). */
+export type RequestEvent = {
+  [E in keyof ClientToServerEvents]-?: undefined extends Parameters<ClientToServerEvents[E]>[1] ? never : E;
+}[keyof ClientToServerEvents];
+
+/** The payload of client → server event `E`. */
+export type RequestPayload<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[0];
+
+/** What a successful acknowledgement of event `E` carries (without the `ok` tag). */
+export type RequestResult<E extends keyof ClientToServerEvents> =
+  NonNullable<Parameters<ClientToServerEvents[E]>[1]> extends AckCallback<infer T> ? T : never;
+
+/** True when `value` is one of {@link ERROR_CODES}; for validating codes that cross the wire. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && (ERROR_CODES as readonly string[]).includes(value);
+}

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { LIMITS } from "../../../client-sdk/src/protocol.js";
+import { SwitchboardError } from "./errors.js";
+
+/**
+ * Validation of every input, shared by the socket gateway and the HTTP API (which also turns
+ * these schemas into its OpenAPI description). Limits come from `LIMITS` in the protocol module.
+ */
+
+/** Customer-chosen ids: printable, no spaces, bounded. */
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.idMaxLength)
+  .regex(/^[A-Za-z0-9._:@+\-]+$/, "may contain only letters, digits and . _ : @ + -");
+
+export const seqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const roleSchema = z.enum(["user", "agent", "visitor"]);
+export const conversationTypeSchema = z.enum(["direct", "group", "support"]);
+
+export const textSchema = z
+  .string()
+  .max(LIMITS.textMaxLength, `text is longer than ${LIMITS.textMaxLength} characters`)
+  .refine((t) => t.trim().length > 0, "text must not be empty");
+
+export const attachmentSchema = z.strictObject({
+  // Only web URLs: a javascript: or data: link rendered by a client would be an XSS vector.
+  url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048),
+  name: z.string().max(256).optional(),
+  mimeType: z.string().max(128).optional(),
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+export const attachmentsSchema = z.array(attachmentSchema).max(LIMITS.attachmentsMax);
+export const clientMessageIdSchema = z.string().min(1).max(LIMITS.clientMessageIdMaxLength);
+export const titleSchema = z.string().trim().min(1).max(LIMITS.titleMaxLength);
+export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +14155550100");
+
+export const conversationCreateSchema = z.strictObject({
+  type: conversationTypeSchema,
+  memberIds: z.array(idSchema).min(1).max(LIMITS.membersMax),
+  title: titleSchema.optional(),
+});
+export const conversationListSchema = z.strictObject({
+  limit: z.number().int().min(1).max(LIMITS.pageMax).optional(),
+  before: z.iso.datetime().optional(),
+});
+export const conversationJoinSchema = z.strictObject({
+  conversationId: idSchema,
+  afterSeq: seqSchema.optional(),
+});
+export const conversationLeaveSchema = z.strictObject({ conversationId: idSchema });
+export const messageSendSchema = z.strictObject({
+  conversationId: idSchema,
+  clientMessageId: clientMessageIdSchema,
+  text: textSchema,
+  attachments: attachmentsSchema.optional(),
+});
+export const messageHistorySchema = z.strictObject({
+  conversationId: idSchema,
+  beforeSeq: seqSchema.optional(),
+  afterSeq: seqSchema.optional(),
+  limit: z.number().int().min(1).max(LIMITS.pageMax).optional(),
+});
+export const messageReadSchema = z.strictObject({ conversationId: idSchema, seq: seqSchema });
+export const typingSchema = z.strictObject({ conversationId: idSchema });
+export const presenceQuerySchema = z.strictObject({
+  userIds: z.array(idSchema).min(1).max(LIMITS.presenceQueryMax),
+});
+export const authRefreshSchema = z.strictObject({ token: z.string().min(1).max(8192) });
+
+/**
+ * Parses `input` or throws `invalid_argument` whose message names the offending field, so a
+ * developer can fix the call from the error alone.
+ */
+export function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw validationError(result.error.issues);
+}
+
+/**
+ * The error for failed validation, shared by {@link parse} and the HTTP API's validation hook so
+ * both transports answer a bad input identically: `invalid_argument` naming the fields, or
+ * `payload_too_large` when the message text is too long.
+ */
+export function validationError(issues: readonly z.core.$ZodIssue[]): SwitchboardError {
+  const tooBig = issues.find((i) => i.code === "too_big" && i.path[0] === "text");
+  const detail = issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .join("; ");
+  return new SwitchboardError(tooBig ? "payload_too_large" : "invalid_argument", detail);
+}

@@ -1,0 +1,144 @@
+import type {
+  Attachment,
+  Conversation,
+  ConversationSummary,
+  ConversationType,
+  Member,
+  Message,
+  MessageType,
+  User,
+  UserRole,
+} from "../../../client-sdk/src/protocol.js";
+
+/** Input of {@link Store.upsertUser}; absent optional fields keep their stored value. */
+export interface UserInput {
+  id: string;
+  name?: string;
+  phone?: string;
+  role?: UserRole;
+}
+
+/** Input of {@link Store.createConversation}. */
+export interface NewConversation {
+  id: string;
+  type: ConversationType;
+  title?: string;
+  /** Members in order; duplicates are the caller's job to remove. */
+  members: { userId: string; role: string }[];
+  /** ISO-8601. */
+  createdAt: string;
+}
+
+/** Input of {@link Store.appendMessage}: everything but `seq`, which the store assigns. */
+export interface NewMessage {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  clientMessageId?: string;
+  type: MessageType;
+  text: string;
+  attachments?: Attachment[];
+  /** ISO-8601. */
+  createdAt: string;
+}
+
+/** Result of {@link Store.appendMessage}. */
+export type AppendResult =
+  /** A new message was committed with the next `seq`. */
+  | { kind: "created"; message: Message }
+  /** `(senderId, clientMessageId)` already existed: the original message, nothing written. */
+  | { kind: "duplicate"; message: Message };
+
+/** A page of history, oldest first. */
+export interface MessagePage {
+  messages: Message[];
+  /** More messages exist beyond the page in the direction of the query. */
+  hasMore: boolean;
+}
+
+/**
+ * History query. With `afterSeq`, the page is the oldest messages above it; with `beforeSeq`
+ * only, the newest below it; with neither, the newest. Always returned oldest first.
+ */
+export interface HistoryQuery {
+  afterSeq?: number;
+  beforeSeq?: number;
+  limit: number;
+}
+
+/** Paging of a user's conversations, most recent activity first. */
+export interface ConversationListQuery {
+  limit: number;
+  /** ISO-8601: only conversations whose last activity is strictly older. */
+  before?: string;
+}
+
+/** A stored API key; the secret itself is never stored, only its SHA-256. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** The first characters of the key, shown in listings so people can tell keys apart. */
+  prefix: string;
+  /** Hex SHA-256 of the whole key. */
+  hash: string;
+  scopes: string[];
+  createdAt: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+}
+
+/**
+ * Persistence of users, conversations, messages and API keys.
+ *
+ * Contract (shown for every driver by `test/store-contract.ts`):
+ * - `seq` is assigned per conversation as 1, 2, 3, … with no gap and no duplicate, commit order
+ *   equals `seq` order, and a crash never burns a `seq`; this holds with several processes or
+ *   nodes writing into one conversation at once.
+ * - A message is durable when `appendMessage` resolves.
+ * - History pages by key (`seq`), never by offset.
+ * Errors are thrown as `SwitchboardError` (`not_found`, `conflict`, `unavailable`).
+ */
+export interface Store {
+  /** Creates tables and indexes; idempotent. */
+  init(): Promise<void>;
+  /** Throws `unavailable` when the backing database cannot be reached. */
+  ping(): Promise<void>;
+  /** Releases connections and file handles. */
+  close(): Promise<void>;
+
+  /** Creates the user, or updates the fields given. */
+  upsertUser(input: UserInput, now: string): Promise<User>;
+  getUser(id: string): Promise<User | null>;
+
+  /** Throws `conflict` when the id is taken. */
+  createConversation(input: NewConversation): Promise<Conversation>;
+  getConversation(id: string): Promise<Conversation | null>;
+  getMember(conversationId: string, userId: string): Promise<Member | null>;
+  /** Idempotent: an existing member keeps its role and read position. Throws `not_found`. */
+  addMember(conversationId: string, userId: string, role: string, now: string): Promise<Conversation>;
+  /** Idempotent. Throws `not_found` when the conversation does not exist. */
+  removeMember(conversationId: string, userId: string): Promise<Conversation>;
+  /** The user's conversations, most recent activity first, with unread counts and last message. */
+  listConversations(userId: string, query: ConversationListQuery): Promise<ConversationSummary[]>;
+  /** Ids of every user who shares at least one conversation with `userId` (not including it). */
+  listContacts(userId: string, limit: number): Promise<string[]>;
+
+  /**
+   * Commits the message with the conversation's next `seq`, or returns the original when
+   * `(senderId, clientMessageId)` exists. Throws `not_found` when the conversation is missing.
+   */
+  appendMessage(input: NewMessage): Promise<AppendResult>;
+  getMessages(conversationId: string, query: HistoryQuery): Promise<MessagePage>;
+  /**
+   * Moves the member's `lastReadSeq` forward to `min(seq, lastSeq)`; never backwards.
+   * Returns the resulting position and whether it moved. Throws `not_found` for a non-member.
+   */
+  markRead(conversationId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; moved: boolean }>;
+
+  createApiKey(record: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Returns false when no such unrevoked key exists. */
+  revokeApiKey(id: string, now: string): Promise<boolean>;
+  touchApiKey(id: string, now: string): Promise<void>;
+}
