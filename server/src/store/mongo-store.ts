@@ -1,0 +1,658 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  MongoClientClosedError,
+  MongoError,
+  MongoErrorLabel,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  MongoWriteConcernError,
+  type Collection,
+  type Db,
+  type Filter,
+  type UpdateFilter,
+  type WriteConcernSettings,
+} from "mongodb";
+import type {
+  Attachment,
+  Conversation,
+  ConversationSummary,
+  ConversationType,
+  Member,
+  Message,
+  MessageType,
+  User,
+  UserRole,
+} from "../../../client-sdk/src/protocol.js";
+import { SwitchboardError } from "../core/errors.js";
+import type {
+  ApiKeyRecord,
+  AppendResult,
+  ConversationListQuery,
+  HistoryQuery,
+  MessagePage,
+  NewConversation,
+  NewMessage,
+  Store,
+  UserInput,
+} from "./store.js";
+
+/** Options of {@link MongoStore}. */
+export interface MongoStoreOptions {
+  /**
+   * Write concern of every write. Default `{ w: "majority", journal: true }`: an acknowledged
+   * message is on disk on a majority of the replica set and survives a failover.
+   */
+  writeConcern?: WriteConcernSettings;
+  /**
+   * How many times `appendMessage` tries to claim the next `seq` while other nodes keep winning
+   * the race for the same conversation, before failing with `unavailable`. Default 20.
+   */
+  maxAppendAttempts?: number;
+}
+
+interface UserDoc {
+  _id: string;
+  name?: string;
+  phone?: string;
+  role: UserRole;
+  createdAt: string;
+}
+
+interface MemberDoc {
+  userId: string;
+  role: string;
+  lastReadSeq: number;
+  joinedAt: string;
+}
+
+interface ConversationDoc {
+  _id: string;
+  type: ConversationType;
+  title?: string;
+  /** Embedded, with a multikey index on `members.userId`: one document answers membership checks. */
+  members: MemberDoc[];
+  /** Advanced after each insert; may lag the messages collection after a crash (see appendMessage). */
+  lastSeq: number;
+  createdAt: string;
+  /** `createdAt` of the message with `lastSeq`, else the conversation's `createdAt`. */
+  lastActivityAt: string;
+}
+
+interface MessageDoc {
+  _id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  clientMessageId?: string;
+  type: MessageType;
+  text: string;
+  attachments?: Attachment[];
+  createdAt: string;
+}
+
+interface ApiKeyDoc {
+  _id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  scopes: string[];
+  createdAt: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+}
+
+const DUPLICATE_KEY = 11000;
+/** Server errors that mean "not now" (failover, shutdown) rather than "wrong request". */
+const TRANSIENT_SERVER_CODES = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  189, // PrimarySteppedDown
+  262, // ExceededTimeLimit
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+/**
+ * The MongoDB {@link Store} driver, for deployments that already run MongoDB or need several
+ * machines. Works on a standalone server as well as a replica set: nothing needs transactions.
+ *
+ * Collections: `users`, `conversations` (members embedded), `messages`, `apiKeys`.
+ *
+ * @example
+ * const client = await new MongoClient(config.mongodbUri).connect();
+ * const store = new MongoStore(client.db());
+ * await store.init();
+ */
+export class MongoStore implements Store {
+  private readonly users: Collection<UserDoc>;
+  private readonly conversations: Collection<ConversationDoc>;
+  private readonly messages: Collection<MessageDoc>;
+  private readonly apiKeys: Collection<ApiKeyDoc>;
+  private readonly maxAppendAttempts: number;
+  /** Tail of each conversation's in-process append chain (see `appendMessage`). */
+  private readonly appendTails = new Map<string, Promise<void>>();
+
+  /**
+   * @param db a database of an already-connected client; `close()` closes that client.
+   * @param options see {@link MongoStoreOptions}.
+   */
+  constructor(
+    private readonly db: Db,
+    options: MongoStoreOptions = {},
+  ) {
+    const collectionOptions = {
+      writeConcern: options.writeConcern ?? { w: "majority" as const, journal: true },
+      // Defence in depth: an optional field left undefined must be absent, never stored as null.
+      ignoreUndefined: true,
+    };
+    this.users = db.collection<UserDoc>("users", collectionOptions);
+    this.conversations = db.collection<ConversationDoc>("conversations", collectionOptions);
+    this.messages = db.collection<MessageDoc>("messages", collectionOptions);
+    this.apiKeys = db.collection<ApiKeyDoc>("apiKeys", collectionOptions);
+    this.maxAppendAttempts = Math.max(1, options.maxAppendAttempts ?? 20);
+  }
+
+  /** Creates every index (idempotent: MongoDB ignores an identical existing index). */
+  init(): Promise<void> {
+    return this.run(async () => {
+      await Promise.all([
+        this.messages.createIndexes([
+          // The arbiter of seq assignment: two writers can never both commit the same seq.
+          { key: { conversationId: 1, seq: 1 }, name: "conversation_seq", unique: true },
+          {
+            key: { senderId: 1, clientMessageId: 1 },
+            name: "sender_client_message_id",
+            unique: true,
+            partialFilterExpression: { clientMessageId: { $exists: true } },
+          },
+        ]),
+        this.conversations.createIndexes([
+          // Multikey: serves getMember, listConversations (sorted by activity) and listContacts.
+          { key: { "members.userId": 1, lastActivityAt: -1, _id: -1 }, name: "member_activity" },
+        ]),
+        this.apiKeys.createIndexes([{ key: { hash: 1 }, name: "hash", unique: true }]),
+      ]);
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.run(async () => {
+      await this.db.command({ ping: 1 });
+    });
+  }
+
+  close(): Promise<void> {
+    return this.run(() => this.db.client.close());
+  }
+
+  upsertUser(input: UserInput, now: string): Promise<User> {
+    return this.run(async () => {
+      const set: Partial<UserDoc> = {};
+      if (input.name !== undefined) set.name = input.name;
+      if (input.phone !== undefined) set.phone = input.phone;
+      if (input.role !== undefined) set.role = input.role;
+      const setOnInsert: Partial<UserDoc> = { createdAt: now };
+      // A field may appear in only one of $set and $setOnInsert.
+      if (input.role === undefined) setOnInsert.role = "user";
+      const update: UpdateFilter<UserDoc> = { $setOnInsert: setOnInsert };
+      if (Object.keys(set).length > 0) update.$set = set;
+      const upsert = () =>
+        this.users.findOneAndUpdate({ _id: input.id }, update, { upsert: true, returnDocument: "after" });
+      let doc;
+      try {
+        doc = await upsert();
+      } catch (err) {
+        // Two concurrent upserts of a new id: one inserts, the other hits the _id index; the
+        // retry then finds the document and updates it.
+        if (!isDuplicateKey(err)) throw err;
+        doc = await upsert();
+      }
+      if (!doc) throw new Error("findOneAndUpdate with upsert returned no document");
+      return toUser(doc);
+    });
+  }
+
+  getUser(id: string): Promise<User | null> {
+    return this.run(async () => {
+      const doc = await this.users.findOne({ _id: id });
+      return doc ? toUser(doc) : null;
+    });
+  }
+
+  createConversation(input: NewConversation): Promise<Conversation> {
+    return this.run(async () => {
+      const seen = new Set<string>();
+      const members: MemberDoc[] = [];
+      for (const m of input.members) {
+        // The first occurrence wins, as in the SQLite driver.
+        if (seen.has(m.userId)) continue;
+        seen.add(m.userId);
+        members.push({ userId: m.userId, role: m.role, lastReadSeq: 0, joinedAt: input.createdAt });
+      }
+      const doc: ConversationDoc = {
+        _id: input.id,
+        type: input.type,
+        members,
+        lastSeq: 0,
+        createdAt: input.createdAt,
+        lastActivityAt: input.createdAt,
+      };
+      if (input.title !== undefined) doc.title = input.title;
+      try {
+        await this.conversations.insertOne(doc);
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new SwitchboardError("conflict", `Conversation ${input.id} already exists.`);
+        throw err;
+      }
+      return toConversation(doc, 0);
+    });
+  }
+
+  getConversation(id: string): Promise<Conversation | null> {
+    return this.run(async () => {
+      const [doc, top] = await Promise.all([this.conversations.findOne({ _id: id }), this.highestSeq(id)]);
+      return doc ? toConversation(doc, top) : null;
+    });
+  }
+
+  getMember(conversationId: string, userId: string): Promise<Member | null> {
+    return this.run(async () => {
+      const doc = await this.conversations.findOne(
+        { _id: conversationId, "members.userId": userId },
+        { projection: { members: { $elemMatch: { userId } } } },
+      );
+      const member = doc?.members.find((m) => m.userId === userId);
+      return member ? toMember(member) : null;
+    });
+  }
+
+  addMember(conversationId: string, userId: string, role: string, now: string): Promise<Conversation> {
+    return this.run(async () => {
+      const member: MemberDoc = { userId, role, lastReadSeq: 0, joinedAt: now };
+      // The $ne guard makes the push atomic and idempotent: an existing member is left untouched.
+      await this.conversations.updateOne(
+        { _id: conversationId, "members.userId": { $ne: userId } },
+        { $push: { members: member } },
+      );
+      return this.requireConversation(conversationId);
+    });
+  }
+
+  removeMember(conversationId: string, userId: string): Promise<Conversation> {
+    return this.run(async () => {
+      await this.conversations.updateOne({ _id: conversationId }, { $pull: { members: { userId } } });
+      return this.requireConversation(conversationId);
+    });
+  }
+
+  listConversations(userId: string, query: ConversationListQuery): Promise<ConversationSummary[]> {
+    return this.run(async () => {
+      const filter: Filter<ConversationDoc> = { "members.userId": userId };
+      // Normalised so a cursor without milliseconds compares correctly with stored toISOString() values.
+      if (query.before !== undefined) filter.lastActivityAt = { $lt: canonicalTime(query.before) };
+      const docs = await this.conversations
+        .find(filter)
+        .sort({ lastActivityAt: -1, _id: -1 })
+        .limit(query.limit)
+        .toArray();
+      return Promise.all(
+        docs.map(async (doc): Promise<ConversationSummary> => {
+          // The newest message is authoritative for lastSeq: the conversation's copy can lag.
+          const last = await this.messages.findOne({ conversationId: doc._id }, { sort: { seq: -1 } });
+          const conversation = toConversation(doc, last?.seq ?? 0);
+          const me = doc.members.find((m) => m.userId === userId);
+          const summary: ConversationSummary = {
+            conversation,
+            unreadCount: Math.max(0, conversation.lastSeq - (me?.lastReadSeq ?? 0)),
+          };
+          if (last) summary.lastMessage = toMessage(last);
+          return summary;
+        }),
+      );
+    });
+  }
+
+  listContacts(userId: string, limit: number): Promise<string[]> {
+    return this.run(async () => {
+      const rows = await this.conversations
+        .aggregate<{ _id: string }>([
+          { $match: { "members.userId": userId } },
+          { $unwind: "$members" },
+          { $match: { "members.userId": { $ne: userId } } },
+          { $group: { _id: "$members.userId" } },
+          { $sort: { _id: 1 } },
+          { $limit: limit },
+        ])
+        .toArray();
+      return rows.map((r) => r._id);
+    });
+  }
+
+  /**
+   * Why this is gapless, in commit order and crash-safe without transactions:
+   *
+   * A writer reads the highest committed `seq` N of the conversation from the messages collection
+   * (majority read concern, so N cannot be rolled back by a failover) and inserts its message with
+   * N + 1. The unique `(conversationId, seq)` index lets exactly one concurrent writer commit N + 1;
+   * the others get a duplicate-key error, re-read and retry. Because a writer only picks N + 1
+   * after it has seen N committed, commit order equals seq order, and nothing is reserved ahead of
+   * the insert, so a crash at any point never burns a seq: either the message is in the
+   * collection (and the next writer sees it) or it is not (and the next writer takes its seq).
+   *
+   * The conversation's `lastSeq` and `lastActivityAt` are advanced afterwards, forward only. A crash
+   * between the two writes leaves them stale until the next append, which is why readers take
+   * `lastSeq` from the newest message rather than from the conversation document.
+   *
+   * Within this process, appends to one conversation are queued so they do not race one another
+   * (which would only cost retries); the index arbitrates between processes and machines.
+   */
+  appendMessage(input: NewMessage): Promise<AppendResult> {
+    return this.run(() => this.serialize(input.conversationId, () => this.claimNextSeq(input)));
+  }
+
+  getMessages(conversationId: string, query: HistoryQuery): Promise<MessagePage> {
+    return this.run(async () => {
+      const limit = Math.max(0, Math.trunc(query.limit));
+      const seq: { $gt?: number; $lt?: number } = {};
+      if (query.afterSeq !== undefined) seq.$gt = query.afterSeq;
+      if (query.beforeSeq !== undefined) seq.$lt = query.beforeSeq;
+      // With afterSeq the page is the oldest above it; otherwise the newest below beforeSeq.
+      const ascending = query.afterSeq !== undefined;
+      // One document past the page tells whether more exist, without a count.
+      const docs = await this.messages
+        .find(Object.keys(seq).length > 0 ? { conversationId, seq } : { conversationId })
+        .sort({ seq: ascending ? 1 : -1 })
+        .limit(limit + 1)
+        .toArray();
+      const hasMore = docs.length > limit;
+      const page = docs.slice(0, limit);
+      if (!ascending) page.reverse();
+      return { messages: page.map(toMessage), hasMore };
+    });
+  }
+
+  markRead(conversationId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; moved: boolean }> {
+    return this.run(async () => {
+      // Capped at the newest committed seq so a client cannot mark unsent messages read.
+      const target = Math.min(seq, await this.highestSeq(conversationId));
+      // $max keeps the position monotonic under concurrent receipts; the "before" image tells
+      // whether this call moved it.
+      const before = await this.conversations.findOneAndUpdate(
+        { _id: conversationId, "members.userId": userId },
+        { $max: { "members.$.lastReadSeq": target } },
+        { returnDocument: "before", projection: { members: { $elemMatch: { userId } } } },
+      );
+      const previous = before?.members.find((m) => m.userId === userId);
+      if (!previous) {
+        throw new SwitchboardError("not_found", `User ${userId} is not a member of conversation ${conversationId}.`);
+      }
+      return target > previous.lastReadSeq
+        ? { lastReadSeq: target, moved: true }
+        : { lastReadSeq: previous.lastReadSeq, moved: false };
+    });
+  }
+
+  createApiKey(record: ApiKeyRecord): Promise<void> {
+    return this.run(async () => {
+      const doc: ApiKeyDoc = {
+        _id: record.id,
+        name: record.name,
+        prefix: record.prefix,
+        hash: record.hash,
+        scopes: record.scopes,
+        createdAt: record.createdAt,
+      };
+      if (record.lastUsedAt !== undefined) doc.lastUsedAt = record.lastUsedAt;
+      if (record.revokedAt !== undefined) doc.revokedAt = record.revokedAt;
+      try {
+        await this.apiKeys.insertOne(doc);
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new SwitchboardError("conflict", "An API key with the same id or hash already exists.");
+        throw err;
+      }
+    });
+  }
+
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    return this.run(async () => {
+      const doc = await this.apiKeys.findOne({ hash });
+      return doc ? toApiKey(doc) : null;
+    });
+  }
+
+  listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.run(async () => {
+      const docs = await this.apiKeys.find({}).sort({ createdAt: 1, _id: 1 }).toArray();
+      return docs.map(toApiKey);
+    });
+  }
+
+  revokeApiKey(id: string, now: string): Promise<boolean> {
+    return this.run(async () => {
+      const res = await this.apiKeys.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: now } });
+      return res.modifiedCount > 0;
+    });
+  }
+
+  touchApiKey(id: string, now: string): Promise<void> {
+    return this.run(async () => {
+      // $max: a late touch from a slow request never moves lastUsedAt back. Best effort, so an
+      // acknowledgement from the primary alone is enough on this hot path.
+      await this.apiKeys.updateOne({ _id: id }, { $max: { lastUsedAt: now } }, { writeConcern: { w: 1 } });
+    });
+  }
+
+  /** One attempt loop of {@link appendMessage}; runs alone for its conversation in this process. */
+  private async claimNextSeq(input: NewMessage): Promise<AppendResult> {
+    const [exists, top] = await Promise.all([
+      this.conversations.findOne({ _id: input.conversationId }, { projection: { _id: 1 } }),
+      this.highestSeq(input.conversationId),
+    ]);
+    if (!exists) throw new SwitchboardError("not_found", `Conversation ${input.conversationId} does not exist.`);
+    let last = top;
+    for (let attempt = 1; ; attempt++) {
+      const doc = toMessageDoc(input, last + 1);
+      try {
+        await this.messages.insertOne(doc);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        // Which unique index fired is not relied upon: check idempotency first, so a retried
+        // send resolves to its original whatever else collided.
+        const original = await this.findByClientMessageId(input);
+        // Returned even when it belongs to another conversation; the service layer decides.
+        if (original) return { kind: "duplicate", message: toMessage(original) };
+        if ((await this.messages.countDocuments({ _id: input.id }, { limit: 1 })) > 0) {
+          throw new SwitchboardError("conflict", `Message id ${input.id} is already taken.`);
+        }
+        // Another node committed this seq first.
+        if (attempt >= this.maxAppendAttempts) {
+          throw new SwitchboardError(
+            "unavailable",
+            `Could not assign a sequence number in conversation ${input.conversationId} after ${attempt} attempts: other nodes kept writing to it. Retry shortly.`,
+          );
+        }
+        // Full jitter keeps racing nodes from colliding again in lockstep.
+        await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+        last = await this.highestSeq(input.conversationId);
+        continue;
+      }
+      await this.conversations.updateOne(
+        { _id: input.conversationId, lastSeq: { $lt: doc.seq } },
+        { $set: { lastSeq: doc.seq, lastActivityAt: doc.createdAt } },
+      );
+      return { kind: "created", message: toMessage(doc) };
+    }
+  }
+
+  /** The highest committed seq of a conversation, 0 when it has no messages. */
+  private async highestSeq(conversationId: string): Promise<number> {
+    const top = await this.messages.findOne(
+      { conversationId },
+      { sort: { seq: -1 }, projection: { seq: 1 }, readConcern: { level: "majority" } },
+    );
+    return top?.seq ?? 0;
+  }
+
+  private async findByClientMessageId(input: NewMessage): Promise<MessageDoc | null> {
+    if (input.clientMessageId === undefined) return null;
+    return this.messages.findOne({ senderId: input.senderId, clientMessageId: input.clientMessageId });
+  }
+
+  private async requireConversation(id: string): Promise<Conversation> {
+    const [doc, top] = await Promise.all([this.conversations.findOne({ _id: id }), this.highestSeq(id)]);
+    if (!doc) throw new SwitchboardError("not_found", `Conversation ${id} does not exist.`);
+    return toConversation(doc, top);
+  }
+
+  /** Chains `task` after every earlier task of the same key in this process. */
+  private serialize<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.appendTails.get(key) ?? Promise.resolve();
+    const result = previous.then(task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.appendTails.set(key, tail);
+    // Forget the chain once it drains, so idle conversations cost no memory.
+    void tail.then(() => {
+      if (this.appendTails.get(key) === tail) this.appendTails.delete(key);
+    });
+    return result;
+  }
+
+  /** Runs driver work with its errors mapped to SwitchboardError. */
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw mapMongoError(err);
+    }
+  }
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+}
+
+function canonicalTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new SwitchboardError("invalid_argument", `${JSON.stringify(iso)} is not an ISO-8601 time.`);
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Maps driver failures to the error family: an unreachable server, a failover in progress or an
+ * unconfirmed majority write become `unavailable` with a message for the operator (the driver's
+ * own error, which may name hosts, stays in `cause` for the log); anything else is rethrown as is
+ * (the edge turns it into `internal`).
+ */
+function mapMongoError(err: unknown): unknown {
+  if (err instanceof SwitchboardError) return err;
+  const unavailable = (message: string) => new SwitchboardError("unavailable", message, { cause: err });
+  if (
+    err instanceof MongoServerSelectionError ||
+    err instanceof MongoNetworkError ||
+    err instanceof MongoTopologyClosedError ||
+    err instanceof MongoNotConnectedError ||
+    err instanceof MongoClientClosedError ||
+    err instanceof MongoServerClosedError
+  ) {
+    return unavailable("MongoDB cannot be reached; check MONGODB_URI and the database server's health.");
+  }
+  if (err instanceof MongoOperationTimeoutError) {
+    return unavailable("MongoDB did not answer in time; check the database server's load and health.");
+  }
+  if (err instanceof MongoWriteConcernError) {
+    return unavailable(
+      "MongoDB did not confirm the write on a majority of the replica set; check that enough members are up.",
+    );
+  }
+  if (
+    err instanceof MongoError &&
+    (err.hasErrorLabel(MongoErrorLabel.RetryableWriteError) ||
+      err.hasErrorLabel(MongoErrorLabel.TransientTransactionError) ||
+      (typeof err.code === "number" && TRANSIENT_SERVER_CODES.has(err.code)))
+  ) {
+    return unavailable("MongoDB is failing over or shutting down; the request can be retried shortly.");
+  }
+  return err;
+}
+
+function toUser(d: UserDoc): User {
+  const user: User = { id: d._id, role: d.role, createdAt: d.createdAt };
+  if (d.name !== undefined && d.name !== null) user.name = d.name;
+  if (d.phone !== undefined && d.phone !== null) user.phone = d.phone;
+  return user;
+}
+
+function toMember(d: MemberDoc): Member {
+  return { userId: d.userId, role: d.role, lastReadSeq: d.lastReadSeq, joinedAt: d.joinedAt };
+}
+
+/** @param highestSeq the newest message's seq, authoritative over the document's possibly lagging copy. */
+function toConversation(d: ConversationDoc, highestSeq: number): Conversation {
+  const conversation: Conversation = {
+    id: d._id,
+    type: d.type,
+    members: d.members.map(toMember),
+    lastSeq: Math.max(d.lastSeq, highestSeq),
+    createdAt: d.createdAt,
+  };
+  if (d.title !== undefined && d.title !== null) conversation.title = d.title;
+  return conversation;
+}
+
+function toMessageDoc(input: NewMessage, seq: number): MessageDoc {
+  const doc: MessageDoc = {
+    _id: input.id,
+    conversationId: input.conversationId,
+    seq,
+    senderId: input.senderId,
+    type: input.type,
+    text: input.text,
+    createdAt: input.createdAt,
+  };
+  if (input.clientMessageId !== undefined) doc.clientMessageId = input.clientMessageId;
+  if (input.attachments !== undefined) doc.attachments = input.attachments;
+  return doc;
+}
+
+function toMessage(d: MessageDoc): Message {
+  const message: Message = {
+    id: d._id,
+    conversationId: d.conversationId,
+    seq: d.seq,
+    senderId: d.senderId,
+    type: d.type,
+    text: d.text,
+    createdAt: d.createdAt,
+  };
+  if (d.clientMessageId !== undefined && d.clientMessageId !== null) message.clientMessageId = d.clientMessageId;
+  if (d.attachments !== undefined && d.attachments !== null) message.attachments = d.attachments;
+  return message;
+}
+
+function toApiKey(d: ApiKeyDoc): ApiKeyRecord {
+  const record: ApiKeyRecord = {
+    id: d._id,
+    name: d.name,
+    prefix: d.prefix,
+    hash: d.hash,
+    scopes: d.scopes,
+    createdAt: d.createdAt,
+  };
+  if (d.lastUsedAt !== undefined && d.lastUsedAt !== null) record.lastUsedAt = d.lastUsedAt;
+  if (d.revokedAt !== undefined && d.revokedAt !== null) record.revokedAt = d.revokedAt;
+  return record;
+}

@@ -1,0 +1,261 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SwitchboardError } from "../server/src/core/errors.js";
+import { openSqliteDatabase, SqliteStore } from "../server/src/store/sqlite-store.js";
+import type { Store } from "../server/src/store/store.js";
+import { runStoreContract } from "./store-contract.js";
+import type { WorkerSend } from "./support/sqlite-append-worker.js";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const WORKER = fileURLToPath(new URL("./support/sqlite-append-worker.ts", import.meta.url));
+const OPTIONS = { synchronous: "FULL", busyTimeoutMs: 5000 } as const;
+
+async function openStore(file: string, options: { synchronous: "FULL" | "NORMAL"; busyTimeoutMs: number } = OPTIONS) {
+  const store = new SqliteStore(openSqliteDatabase(file, options));
+  await store.init();
+  return store;
+}
+
+/** A fresh temp dir per test, removed afterwards with everything in it. */
+function useTempDir(): { path: () => string } {
+  let dir: string | undefined;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "switchboard-sqlite-"));
+  });
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+  return {
+    path: () => {
+      if (!dir) throw new Error("no temp dir outside a test");
+      return dir;
+    },
+  };
+}
+
+describe("SqliteStore", () => {
+  runStoreContract("SqliteStore", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "switchboard-sqlite-"));
+    const file = path.join(dir, "store.db");
+    const opened: Store[] = [];
+    const open = async () => {
+      const store = await openStore(file);
+      opened.push(store);
+      return store;
+    };
+    return {
+      store: await open(),
+      reopen: open,
+      cleanup: async () => {
+        for (const store of opened) await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  });
+
+  describe("on its file", () => {
+    const tmp = useTempDir();
+    const opened: { close(): unknown }[] = [];
+    afterEach(async () => {
+      for (const handle of opened.splice(0)) await handle.close();
+    });
+
+    it("opens the file in WAL mode with the requested synchronous level, busy timeout and foreign keys", () => {
+      const db = openSqliteDatabase(path.join(tmp.path(), "nested", "dir", "store.db"), {
+        synchronous: "NORMAL",
+        busyTimeoutMs: 1234,
+      });
+      opened.push(db);
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(db.pragma("synchronous", { simple: true })).toBe(1); // NORMAL
+      expect(db.pragma("busy_timeout", { simple: true })).toBe(1234);
+      expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    });
+
+    it("creates the schema once, records its version and keeps data when init runs again", async () => {
+      const file = path.join(tmp.path(), "store.db");
+      const store = await openStore(file);
+      opened.push(store);
+      await store.upsertUser({ id: "alice" }, new Date(0).toISOString());
+      await store.init();
+      expect(await store.getUser("alice")).not.toBeNull();
+      const db = new Database(file, { readonly: true });
+      opened.push(db);
+      expect(db.pragma("user_version", { simple: true })).toBe(1);
+    });
+
+    it("refuses a database whose schema is newer than this code, as unavailable", async () => {
+      const file = path.join(tmp.path(), "store.db");
+      const db = openSqliteDatabase(file, OPTIONS);
+      db.pragma("user_version = 99");
+      const store = new SqliteStore(db);
+      opened.push(store);
+      const err = await store.init().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SwitchboardError);
+      expect((err as SwitchboardError).code).toBe("unavailable");
+      expect((err as SwitchboardError).message).toMatch(/newer than this Switchboard/);
+    });
+
+    it("reports a write lock held past busy_timeout as unavailable, and works once it is released", async () => {
+      const file = path.join(tmp.path(), "store.db");
+      const store = await openStore(file, { synchronous: "FULL", busyTimeoutMs: 100 });
+      opened.push(store);
+      await store.createConversation({
+        id: "c1",
+        type: "direct",
+        members: [{ userId: "alice", role: "member" }],
+        createdAt: new Date(0).toISOString(),
+      });
+      const other = new Database(file);
+      opened.push(other);
+      other.exec("BEGIN IMMEDIATE");
+      const message = {
+        id: "m1",
+        conversationId: "c1",
+        senderId: "alice",
+        type: "text" as const,
+        text: "hi",
+        createdAt: new Date(1).toISOString(),
+      };
+      const err = await store.appendMessage(message).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SwitchboardError);
+      expect((err as SwitchboardError).code).toBe("unavailable");
+      expect((err as SwitchboardError).message).toMatch(/busy_timeout \(100 ms\)/);
+      other.exec("ROLLBACK");
+      expect((await store.appendMessage(message)).message.seq).toBe(1);
+    });
+
+    it("reports calls after close as unavailable", async () => {
+      const store = await openStore(path.join(tmp.path(), "store.db"));
+      await store.close();
+      const err = await store.getUser("alice").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SwitchboardError);
+      expect((err as SwitchboardError).code).toBe("unavailable");
+    });
+  });
+
+  describe("shared by several processes", () => {
+    const tmp = useTempDir();
+    const children: ChildProcess[] = [];
+    afterEach(async () => {
+      // Only the processes this test started, each by its own handle.
+      await Promise.all(
+        children.splice(0).map(async (child) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = new Promise((resolve) => child.once("exit", resolve));
+          child.kill("SIGKILL");
+          await exited;
+        }),
+      );
+    });
+
+    /** Starts a worker and collects its output; `ready` resolves on its first line, `done` at exit. */
+    function startWorker(file: string, name: string, count: number) {
+      const child = spawn(process.execPath, ["--import", "tsx", WORKER, file, "c1", name, String(count)], {
+        cwd: ROOT,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      children.push(child);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      const ready = new Promise<void>((resolve, reject) => {
+        const onData = () => {
+          if (stdout.startsWith("ready\n")) {
+            child.stdout.off("data", onData);
+            resolve();
+          }
+        };
+        child.stdout.on("data", onData);
+        child.once("exit", (code) => reject(new Error(`worker ${name} exited (${code}) before ready: ${stderr}`)));
+      });
+      const done = new Promise<WorkerSend[]>((resolve, reject) => {
+        child.once("exit", (code, signal) => {
+          if (code !== 0) return reject(new Error(`worker ${name} failed (${code ?? signal}): ${stderr}`));
+          resolve(JSON.parse(stdout.slice("ready\n".length)) as WorkerSend[]);
+        });
+      });
+      // Marked handled here; the test awaits them in order and sees any rejection.
+      ready.catch(() => undefined);
+      done.catch(() => undefined);
+      return { child, ready, done };
+    }
+
+    /** Rejects when `promise` has not settled by the deadline, instead of hanging the suite. */
+    function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      });
+      return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+    }
+
+    it(
+      "gives concurrent writers in three processes one gapless sequence, each process's own messages in send order",
+      async () => {
+        const file = path.join(tmp.path(), "store.db");
+        const store = await openStore(file);
+        try {
+          await store.createConversation({
+            id: "c1",
+            type: "group",
+            members: ["w0", "w1", "w2", "shared"].map((userId) => ({ userId, role: "member" })),
+            createdAt: new Date(0).toISOString(),
+          });
+          const count = 300;
+          const workers = ["w0", "w1", "w2"].map((name) => ({ name, ...startWorker(file, name, count) }));
+          await within(Promise.all(workers.map((w) => w.ready)), 20_000, "the workers to open the database");
+          for (const w of workers) w.child.stdin?.write("go\n");
+          const sends = await within(Promise.all(workers.map((w) => w.done)), 50_000, "the workers to finish");
+
+          const sharedIds = Array.from({ length: count }, (_, i) => i).filter((i) => i % 25 === 0).length;
+          const expected = workers.length * count + sharedIds;
+          const stored = [];
+          for (;;) {
+            const page = await store.getMessages("c1", { afterSeq: stored.at(-1)?.seq ?? 0, limit: 100 });
+            stored.push(...page.messages);
+            if (!page.hasMore) break;
+          }
+          expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: expected }, (_, i) => i + 1));
+          expect(new Set(stored.map((m) => `${m.senderId}/${m.clientMessageId}`)).size).toBe(expected);
+          expect((await store.getConversation("c1"))?.lastSeq).toBe(expected);
+
+          const created = sends.flat().filter((s) => s.kind === "created");
+          expect(created).toHaveLength(expected);
+          const storedById = new Map(stored.map((m) => [m.id, m]));
+          for (const s of sends.flat()) {
+            // Every answer, duplicates included, names the message that is actually stored.
+            expect(storedById.get(s.id)?.seq).toBe(s.seq);
+            expect(storedById.get(s.id)?.clientMessageId).toBe(s.clientMessageId);
+          }
+          sends.forEach((perWorker, w) => {
+            const own = perWorker.filter((s) => s.kind === "created").map((s) => s.seq);
+            expect(own.length, `worker ${workers[w].name} created messages`).toBeGreaterThanOrEqual(count);
+            expect(own, `worker ${workers[w].name} seqs in send order`).toEqual([...own].sort((a, b) => a - b));
+            const duplicates = perWorker.filter((s) => s.kind === "duplicate" && s.senderId !== "shared");
+            expect(duplicates).toHaveLength(count / 10);
+          });
+          // The writes really overlapped: some process's seqs were interrupted by another's.
+          const interleavings = sends
+            .map((perWorker) => perWorker.filter((s) => s.kind === "created").map((s) => s.seq))
+            .reduce((n, seqs) => n + seqs.filter((seq, i) => i > 0 && seq !== seqs[i - 1] + 1).length, 0);
+          expect(interleavings, "the workers ran one after another instead of concurrently").toBeGreaterThan(0);
+          // Each shared id was created by exactly one process; the others got it back as a duplicate.
+          const sharedCreated = created.filter((s) => s.senderId === "shared");
+          expect(new Set(sharedCreated.map((s) => s.clientMessageId)).size).toBe(sharedIds);
+          expect(sharedCreated).toHaveLength(sharedIds);
+        } finally {
+          await store.close();
+        }
+      },
+      90_000,
+    );
+  });
+});

@@ -1,0 +1,556 @@
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ErrorCode, Message } from "../client-sdk/src/protocol.js";
+import { SwitchboardError } from "../server/src/core/errors.js";
+import type { ApiKeyRecord, NewMessage, Store } from "../server/src/store/store.js";
+
+/** What a driver's test file hands the contract for each test: a fresh, initialised, empty store. */
+export interface StoreHarness {
+  store: Store;
+  /** Closes every store this harness opened (closing twice must be harmless) and deletes the data. */
+  cleanup: () => Promise<void>;
+  /**
+   * Opens another initialised store over the same data, alongside or after `store` (the durability
+   * and multi-instance tests use it; they are reported as skipped when a driver leaves it out).
+   */
+  reopen?: () => Promise<Store>;
+}
+
+/** A fixed clock: `at(n)` is n seconds after 2025-01-01T00:00:00Z, in `toISOString()` form. */
+const at = (seconds: number) => new Date(Date.UTC(2025, 0, 1) + seconds * 1000).toISOString();
+
+let messageCounter = 0;
+/** A NewMessage with a unique id; `extra` overrides any field. */
+function newMessage(conversationId: string, senderId: string, extra: Partial<NewMessage> = {}): NewMessage {
+  messageCounter += 1;
+  return {
+    id: `msg-${randomUUID()}`,
+    conversationId,
+    senderId,
+    type: "text",
+    text: `hello ${messageCounter}`,
+    createdAt: at(1000 + messageCounter),
+    ...extra,
+  };
+}
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, `expected a SwitchboardError "${code}"`).toBeInstanceOf(SwitchboardError);
+  expect((err as SwitchboardError).code).toBe(code);
+}
+
+/** Every seq of a conversation, read page by page with `afterSeq` as a client catching up would. */
+async function allMessages(store: Store, conversationId: string): Promise<Message[]> {
+  const out: Message[] = [];
+  for (;;) {
+    const page = await store.getMessages(conversationId, { afterSeq: out.at(-1)?.seq ?? 0, limit: 100 });
+    out.push(...page.messages);
+    if (!page.hasMore) return out;
+  }
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * The behaviour every {@link Store} driver must show, declared as vitest suites. Each driver's test
+ * file calls it with a factory that builds a fresh, initialised store per test.
+ */
+export function runStoreContract(name: string, factory: () => Promise<StoreHarness>): void {
+  describe(`${name} store contract`, () => {
+    let harness: StoreHarness | undefined;
+    let store: Store;
+
+    beforeEach(async () => {
+      harness = await factory();
+      store = harness.store;
+    });
+    afterEach(async () => {
+      await harness?.cleanup();
+      harness = undefined;
+    });
+
+    /** A conversation with the given members, created at `at(seconds)`. */
+    const conversation = (id: string, memberIds: string[], seconds = 0, title?: string) =>
+      store.createConversation({
+        id,
+        type: memberIds.length === 2 ? "direct" : "group",
+        ...(title === undefined ? {} : { title }),
+        members: memberIds.map((userId, i) => ({ userId, role: i === 0 ? "owner" : "member" })),
+        createdAt: at(seconds),
+      });
+
+    describe("users", () => {
+      it("creates a user with the default role and leaves absent optional fields out", async () => {
+        const user = await store.upsertUser({ id: "u1" }, at(1));
+        expect(user).toStrictEqual({ id: "u1", role: "user", createdAt: at(1) });
+        expect(await store.getUser("u1")).toStrictEqual(user);
+      });
+
+      it("updates only the fields given and keeps the others, createdAt included", async () => {
+        await store.upsertUser({ id: "u1", name: "Ada", phone: "+14155550100", role: "agent" }, at(1));
+        const renamed = await store.upsertUser({ id: "u1", name: "Ada L." }, at(2));
+        expect(renamed).toStrictEqual({ id: "u1", name: "Ada L.", phone: "+14155550100", role: "agent", createdAt: at(1) });
+        const demoted = await store.upsertUser({ id: "u1", role: "user" }, at(3));
+        expect(demoted).toStrictEqual({ ...renamed, role: "user" });
+        expect(await store.getUser("u1")).toStrictEqual(demoted);
+      });
+
+      it("returns null for a user that does not exist", async () => {
+        expect(await store.getUser("nobody")).toBeNull();
+      });
+    });
+
+    describe("conversations", () => {
+      it("creates a conversation whose members start unread at 0 and reads it back identically", async () => {
+        const created = await conversation("c1", ["alice", "bob", "carol"], 5, "Team");
+        expect(created).toStrictEqual({
+          id: "c1",
+          type: "group",
+          title: "Team",
+          members: [
+            { userId: "alice", role: "owner", lastReadSeq: 0, joinedAt: at(5) },
+            { userId: "bob", role: "member", lastReadSeq: 0, joinedAt: at(5) },
+            { userId: "carol", role: "member", lastReadSeq: 0, joinedAt: at(5) },
+          ],
+          lastSeq: 0,
+          createdAt: at(5),
+        });
+        expect(await store.getConversation("c1")).toStrictEqual(created);
+      });
+
+      it("leaves the title out of a conversation created without one", async () => {
+        const created = await conversation("c1", ["alice", "bob"]);
+        expect(created).not.toHaveProperty("title");
+        expect(await store.getConversation("c1")).not.toHaveProperty("title");
+      });
+
+      it("rejects a second conversation with the same id as a conflict and keeps the first", async () => {
+        const first = await conversation("c1", ["alice", "bob"]);
+        await expectCode(conversation("c1", ["carol", "dave"]), "conflict");
+        expect(await store.getConversation("c1")).toStrictEqual(first);
+      });
+
+      it("returns null for a conversation that does not exist", async () => {
+        expect(await store.getConversation("missing")).toBeNull();
+      });
+
+      it("returns a member, and null for a non-member or a missing conversation", async () => {
+        await conversation("c1", ["alice", "bob"], 1);
+        expect(await store.getMember("c1", "bob")).toStrictEqual({
+          userId: "bob",
+          role: "member",
+          lastReadSeq: 0,
+          joinedAt: at(1),
+        });
+        expect(await store.getMember("c1", "mallory")).toBeNull();
+        expect(await store.getMember("missing", "bob")).toBeNull();
+      });
+
+      it("adds a member at the end, and adding it again keeps its role and read position", async () => {
+        await conversation("c1", ["alice", "bob"], 1);
+        const added = await store.addMember("c1", "carol", "member", at(2));
+        expect(added.members.map((m) => m.userId)).toEqual(["alice", "bob", "carol"]);
+        expect(added.members[2]).toStrictEqual({ userId: "carol", role: "member", lastReadSeq: 0, joinedAt: at(2) });
+
+        await store.appendMessage(newMessage("c1", "alice"));
+        await store.markRead("c1", "carol", 1);
+        const again = await store.addMember("c1", "carol", "admin", at(3));
+        expect(again.members).toHaveLength(3);
+        expect(again.members[2]).toStrictEqual({ userId: "carol", role: "member", lastReadSeq: 1, joinedAt: at(2) });
+      });
+
+      it("removes a member, and removing it again changes nothing", async () => {
+        await conversation("c1", ["alice", "bob", "carol"]);
+        const removed = await store.removeMember("c1", "bob");
+        expect(removed.members.map((m) => m.userId)).toEqual(["alice", "carol"]);
+        expect(await store.removeMember("c1", "bob")).toStrictEqual(removed);
+        expect(await store.getMember("c1", "bob")).toBeNull();
+      });
+
+      it("reports not_found when adding or removing a member of a missing conversation", async () => {
+        await expectCode(store.addMember("missing", "alice", "member", at(1)), "not_found");
+        await expectCode(store.removeMember("missing", "alice"), "not_found");
+        expect(await store.getConversation("missing")).toBeNull();
+      });
+    });
+
+    describe("messages", () => {
+      it("assigns seq 1, 2, 3 in order and advances the conversation's lastSeq", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const results = [];
+        for (let i = 0; i < 3; i++) results.push(await store.appendMessage(newMessage("c1", "alice")));
+        expect(results.map((r) => r.kind)).toEqual(["created", "created", "created"]);
+        expect(results.map((r) => r.message.seq)).toEqual([1, 2, 3]);
+        expect((await store.getConversation("c1"))?.lastSeq).toBe(3);
+      });
+
+      it("numbers each conversation independently", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        await conversation("c2", ["alice", "bob"]);
+        await store.appendMessage(newMessage("c1", "alice"));
+        await store.appendMessage(newMessage("c1", "alice"));
+        const other = await store.appendMessage(newMessage("c2", "alice"));
+        expect(other.message.seq).toBe(1);
+      });
+
+      it("returns a message exactly as stored, attachments included and absent optional fields left out", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const input = newMessage("c1", "alice", {
+          clientMessageId: "cm-1",
+          attachments: [{ url: "https://cdn.example.com/a.png", name: "a.png", mimeType: "image/png", size: 1234 }],
+        });
+        const { message } = await store.appendMessage(input);
+        const { id, conversationId, senderId, clientMessageId, type, text, attachments, createdAt } = input;
+        expect(message).toStrictEqual({ id, conversationId, seq: 1, senderId, clientMessageId, type, text, attachments, createdAt });
+
+        const plain = await store.appendMessage(newMessage("c1", "bob", { type: "system" }));
+        expect(plain.message).not.toHaveProperty("clientMessageId");
+        expect(plain.message).not.toHaveProperty("attachments");
+
+        const page = await store.getMessages("c1", { limit: 10 });
+        expect(page.messages).toStrictEqual([message, plain.message]);
+      });
+
+      it("returns the original message for a repeated (senderId, clientMessageId) and writes nothing", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const first = await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-1", text: "first" }));
+        const retry = await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-1", text: "retry" }));
+        expect(first.kind).toBe("created");
+        expect(retry).toStrictEqual({ kind: "duplicate", message: first.message });
+        expect((await store.getConversation("c1"))?.lastSeq).toBe(1);
+        const next = await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-2" }));
+        expect(next.message.seq).toBe(2);
+        expect((await store.getMessages("c1", { limit: 10 })).messages.map((m) => m.text)).toEqual(["first", next.message.text]);
+      });
+
+      it("treats the same clientMessageId from two senders as two messages", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const a = await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "same" }));
+        const b = await store.appendMessage(newMessage("c1", "bob", { clientMessageId: "same" }));
+        expect([a.kind, b.kind]).toEqual(["created", "created"]);
+        expect(b.message.seq).toBe(2);
+      });
+
+      it("returns the original even when a retry names another conversation", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        await conversation("c2", ["alice", "bob"]);
+        const first = await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-1" }));
+        const retry = await store.appendMessage(newMessage("c2", "alice", { clientMessageId: "cm-1" }));
+        expect(retry).toStrictEqual({ kind: "duplicate", message: first.message });
+        expect((await store.getConversation("c2"))?.lastSeq).toBe(0);
+      });
+
+      it("always creates a new message when clientMessageId is absent", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const a = await store.appendMessage(newMessage("c1", "alice", { text: "same" }));
+        const b = await store.appendMessage(newMessage("c1", "alice", { text: "same" }));
+        expect([a.kind, b.kind]).toEqual(["created", "created"]);
+        expect([a.message.seq, b.message.seq]).toEqual([1, 2]);
+      });
+
+      it("reports not_found when appending to a missing conversation", async () => {
+        await expectCode(store.appendMessage(newMessage("missing", "alice", { clientMessageId: "cm-1" })), "not_found");
+        expect((await store.getMessages("missing", { limit: 10 })).messages).toEqual([]);
+      });
+    });
+
+    describe("history", () => {
+      /** A conversation "c1" with messages seq 1..10. */
+      async function tenMessages(): Promise<void> {
+        await conversation("c1", ["alice", "bob"]);
+        for (let i = 0; i < 10; i++) await store.appendMessage(newMessage("c1", i % 2 ? "bob" : "alice"));
+      }
+      const seqs = (page: { messages: Message[] }) => page.messages.map((m) => m.seq);
+
+      it("returns the newest page, oldest first, when no cursor is given", async () => {
+        await tenMessages();
+        const newest = await store.getMessages("c1", { limit: 3 });
+        expect(seqs(newest)).toEqual([8, 9, 10]);
+        expect(newest.hasMore).toBe(true);
+        const exact = await store.getMessages("c1", { limit: 10 });
+        expect(seqs(exact)).toEqual(range(1, 10));
+        expect(exact.hasMore).toBe(false);
+        const larger = await store.getMessages("c1", { limit: 50 });
+        expect(seqs(larger)).toEqual(range(1, 10));
+        expect(larger.hasMore).toBe(false);
+      });
+
+      it("pages forward from afterSeq and says whether newer messages remain", async () => {
+        await tenMessages();
+        const fromStart = await store.getMessages("c1", { afterSeq: 2, limit: 3 });
+        expect(seqs(fromStart)).toEqual([3, 4, 5]);
+        expect(fromStart.hasMore).toBe(true);
+        const upToEnd = await store.getMessages("c1", { afterSeq: 7, limit: 3 });
+        expect(seqs(upToEnd)).toEqual([8, 9, 10]);
+        expect(upToEnd.hasMore).toBe(false);
+        const oneShort = await store.getMessages("c1", { afterSeq: 6, limit: 3 });
+        expect(seqs(oneShort)).toEqual([7, 8, 9]);
+        expect(oneShort.hasMore).toBe(true);
+        expect(await store.getMessages("c1", { afterSeq: 10, limit: 3 })).toStrictEqual({ messages: [], hasMore: false });
+        expect(seqs(await store.getMessages("c1", { afterSeq: 0, limit: 2 }))).toEqual([1, 2]);
+      });
+
+      it("pages backward from beforeSeq and says whether older messages remain", async () => {
+        await tenMessages();
+        const middle = await store.getMessages("c1", { beforeSeq: 5, limit: 3 });
+        expect(seqs(middle)).toEqual([2, 3, 4]);
+        expect(middle.hasMore).toBe(true);
+        const toStart = await store.getMessages("c1", { beforeSeq: 4, limit: 3 });
+        expect(seqs(toStart)).toEqual([1, 2, 3]);
+        expect(toStart.hasMore).toBe(false);
+        expect(await store.getMessages("c1", { beforeSeq: 1, limit: 3 })).toStrictEqual({ messages: [], hasMore: false });
+        const pastEnd = await store.getMessages("c1", { beforeSeq: 99, limit: 2 });
+        expect(seqs(pastEnd)).toEqual([9, 10]);
+        expect(pastEnd.hasMore).toBe(true);
+      });
+
+      it("returns the oldest messages above afterSeq and below beforeSeq when both are given", async () => {
+        await tenMessages();
+        const partial = await store.getMessages("c1", { afterSeq: 2, beforeSeq: 8, limit: 3 });
+        expect(seqs(partial)).toEqual([3, 4, 5]);
+        expect(partial.hasMore).toBe(true);
+        const whole = await store.getMessages("c1", { afterSeq: 2, beforeSeq: 8, limit: 5 });
+        expect(seqs(whole)).toEqual([3, 4, 5, 6, 7]);
+        expect(whole.hasMore).toBe(false);
+        expect(await store.getMessages("c1", { afterSeq: 4, beforeSeq: 5, limit: 3 })).toStrictEqual({
+          messages: [],
+          hasMore: false,
+        });
+      });
+
+      it("returns an empty page without hasMore for a conversation with no messages", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        expect(await store.getMessages("c1", { limit: 10 })).toStrictEqual({ messages: [], hasMore: false });
+        expect(await store.getMessages("c1", { afterSeq: 0, limit: 10 })).toStrictEqual({ messages: [], hasMore: false });
+      });
+
+      it("walks the whole history with afterSeq paging and sees every seq exactly once", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        for (let i = 0; i < 250; i++) await store.appendMessage(newMessage("c1", "alice"));
+        expect((await allMessages(store, "c1")).map((m) => m.seq)).toEqual(range(1, 250));
+      });
+    });
+
+    describe("read positions", () => {
+      beforeEach(async () => {
+        await conversation("c1", ["alice", "bob"]);
+        for (let i = 0; i < 5; i++) await store.appendMessage(newMessage("c1", "alice"));
+      });
+
+      it("moves lastReadSeq forward and reports that it moved", async () => {
+        expect(await store.markRead("c1", "bob", 3)).toStrictEqual({ lastReadSeq: 3, moved: true });
+        expect((await store.getMember("c1", "bob"))?.lastReadSeq).toBe(3);
+        expect(await store.markRead("c1", "bob", 3)).toStrictEqual({ lastReadSeq: 3, moved: false });
+      });
+
+      it("never moves lastReadSeq backwards", async () => {
+        await store.markRead("c1", "bob", 4);
+        expect(await store.markRead("c1", "bob", 2)).toStrictEqual({ lastReadSeq: 4, moved: false });
+        expect((await store.getMember("c1", "bob"))?.lastReadSeq).toBe(4);
+      });
+
+      it("caps lastReadSeq at the conversation's lastSeq", async () => {
+        expect(await store.markRead("c1", "bob", 99)).toStrictEqual({ lastReadSeq: 5, moved: true });
+        expect(await store.markRead("c1", "bob", 100)).toStrictEqual({ lastReadSeq: 5, moved: false });
+        await store.appendMessage(newMessage("c1", "alice"));
+        expect(await store.markRead("c1", "bob", 100)).toStrictEqual({ lastReadSeq: 6, moved: true });
+      });
+
+      it("reports not_found for a non-member or a missing conversation", async () => {
+        await expectCode(store.markRead("c1", "mallory", 1), "not_found");
+        await expectCode(store.markRead("missing", "bob", 1), "not_found");
+      });
+    });
+
+    describe("conversation lists", () => {
+      it("lists only the user's conversations, most recent activity first", async () => {
+        await conversation("a", ["u1", "u2"], 1);
+        await conversation("b", ["u1", "u3"], 2);
+        await conversation("c", ["u1", "u2", "u3"], 3);
+        await conversation("d", ["u2", "u3"], 4);
+        const ids = async () => (await store.listConversations("u1", { limit: 10 })).map((s) => s.conversation.id);
+        expect(await ids()).toEqual(["c", "b", "a"]);
+        await store.appendMessage(newMessage("a", "u2", { createdAt: at(5) }));
+        expect(await ids()).toEqual(["a", "c", "b"]);
+        await store.appendMessage(newMessage("b", "u3", { createdAt: at(6) }));
+        expect(await ids()).toEqual(["b", "a", "c"]);
+        expect(await store.listConversations("stranger", { limit: 10 })).toEqual([]);
+      });
+
+      it("pages with before and returns only strictly older activity", async () => {
+        for (let i = 1; i <= 5; i++) await conversation(`c${i}`, ["u1", "u2"], i * 10);
+        await store.appendMessage(newMessage("c1", "u2", { createdAt: at(60) }));
+        const first = await store.listConversations("u1", { limit: 2 });
+        expect(first.map((s) => s.conversation.id)).toEqual(["c1", "c5"]);
+        const cursor = (s: (typeof first)[number]) => s.lastMessage?.createdAt ?? s.conversation.createdAt;
+        const second = await store.listConversations("u1", { limit: 2, before: cursor(first[1]) });
+        expect(second.map((s) => s.conversation.id)).toEqual(["c4", "c3"]);
+        const third = await store.listConversations("u1", { limit: 2, before: cursor(second[1]) });
+        expect(third.map((s) => s.conversation.id)).toEqual(["c2"]);
+        // A cursor without milliseconds means the same instant.
+        const bySeconds = await store.listConversations("u1", { limit: 10, before: at(40).replace(".000Z", "Z") });
+        expect(bySeconds.map((s) => s.conversation.id)).toEqual(["c3", "c2"]);
+      });
+
+      it("counts unread messages from the member's read position and includes the last message", async () => {
+        await conversation("c1", ["u1", "u2"], 1);
+        for (let i = 0; i < 3; i++) await store.appendMessage(newMessage("c1", "u2"));
+        let [summary] = await store.listConversations("u1", { limit: 10 });
+        expect(summary.unreadCount).toBe(3);
+        expect(summary.lastMessage?.seq).toBe(3);
+        expect(summary.conversation.lastSeq).toBe(3);
+        expect(summary.lastMessage).toStrictEqual((await store.getMessages("c1", { afterSeq: 2, limit: 1 })).messages[0]);
+
+        await store.markRead("c1", "u1", 2);
+        [summary] = await store.listConversations("u1", { limit: 10 });
+        expect(summary.unreadCount).toBe(1);
+        await store.markRead("c1", "u1", 3);
+        [summary] = await store.listConversations("u1", { limit: 10 });
+        expect(summary.unreadCount).toBe(0);
+        expect(summary.conversation.members.find((m) => m.userId === "u1")?.lastReadSeq).toBe(3);
+      });
+
+      it("omits lastMessage for a conversation without messages", async () => {
+        await conversation("c1", ["u1", "u2"], 1);
+        const [summary] = await store.listConversations("u1", { limit: 10 });
+        expect(summary.unreadCount).toBe(0);
+        expect(summary).not.toHaveProperty("lastMessage");
+        expect(summary.conversation).toStrictEqual(await store.getConversation("c1"));
+      });
+    });
+
+    describe("contacts", () => {
+      it("lists every other member of the user's conversations once, up to the limit", async () => {
+        await conversation("a", ["u1", "u2", "u3"]);
+        await conversation("b", ["u1", "u3", "u4"]);
+        await conversation("c", ["u5", "u6"]);
+        const contacts = await store.listContacts("u1", 10);
+        expect([...contacts].sort()).toEqual(["u2", "u3", "u4"]);
+        const limited = await store.listContacts("u1", 2);
+        expect(limited).toHaveLength(2);
+        expect(new Set(limited).size).toBe(2);
+        expect(limited.every((id) => ["u2", "u3", "u4"].includes(id))).toBe(true);
+      });
+
+      it("returns no contacts for a user without conversations", async () => {
+        await conversation("a", ["u1", "u2"]);
+        expect(await store.listContacts("stranger", 10)).toEqual([]);
+      });
+    });
+
+    describe("api keys", () => {
+      const key = (id: string, extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+        id,
+        name: `key ${id}`,
+        prefix: `sb_${id}`,
+        hash: `hash-${id}`,
+        scopes: ["admin"],
+        createdAt: at(1),
+        ...extra,
+      });
+
+      it("finds a created key by its hash and lists it without extra fields", async () => {
+        await store.createApiKey(key("k1"));
+        await store.createApiKey(key("k2", { scopes: ["messages:write", "users:read"], createdAt: at(2) }));
+        expect(await store.findApiKeyByHash("hash-k1")).toStrictEqual(key("k1"));
+        expect(await store.listApiKeys()).toStrictEqual([
+          key("k1"),
+          key("k2", { scopes: ["messages:write", "users:read"], createdAt: at(2) }),
+        ]);
+      });
+
+      it("returns null for an unknown hash", async () => {
+        await store.createApiKey(key("k1"));
+        expect(await store.findApiKeyByHash("hash-unknown")).toBeNull();
+      });
+
+      it("revokes a key once and reports false for a second revoke or an unknown id", async () => {
+        await store.createApiKey(key("k1"));
+        expect(await store.revokeApiKey("k1", at(5))).toBe(true);
+        expect(await store.revokeApiKey("k1", at(6))).toBe(false);
+        expect(await store.revokeApiKey("unknown", at(6))).toBe(false);
+        expect(await store.findApiKeyByHash("hash-k1")).toStrictEqual(key("k1", { revokedAt: at(5) }));
+      });
+
+      it("records the last use of a key and never moves it back", async () => {
+        await store.createApiKey(key("k1"));
+        await store.touchApiKey("k1", at(7));
+        expect((await store.findApiKeyByHash("hash-k1"))?.lastUsedAt).toBe(at(7));
+        await store.touchApiKey("k1", at(6));
+        expect((await store.listApiKeys())[0].lastUsedAt).toBe(at(7));
+        await store.touchApiKey("unknown", at(8));
+      });
+    });
+
+    describe("concurrency and durability", () => {
+      it("gives 200 concurrent appends with repeated clientMessageIds exactly one seq each, 1..N without gap", async () => {
+        await conversation("c1", ["u0", "u1", "u2"]);
+        const distinct = 150;
+        // Keys 0..149 once each, then 50 repeats of earlier keys, all in flight together.
+        const keys = [...range(0, distinct - 1), ...range(0, 49).map((i) => (i * 7) % distinct)];
+        const results = await Promise.all(
+          keys.map((k) => store.appendMessage(newMessage("c1", `u${k % 3}`, { clientMessageId: `cm-${k}` }))),
+        );
+        const created = results.filter((r) => r.kind === "created");
+        expect(created).toHaveLength(distinct);
+        expect(created.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(range(1, distinct));
+        // Every send of one key resolved to the same stored message.
+        const byKey = new Map<number, string>();
+        keys.forEach((k, i) => {
+          const id = results[i].message.id;
+          expect(byKey.get(k) ?? id).toBe(id);
+          byKey.set(k, id);
+        });
+        const stored = await allMessages(store, "c1");
+        expect(stored.map((m) => m.seq)).toEqual(range(1, distinct));
+        expect(new Set(stored.map((m) => m.clientMessageId)).size).toBe(distinct);
+        expect((await store.getConversation("c1"))?.lastSeq).toBe(distinct);
+      });
+
+      it("gives two store instances over the same data appending at once one gapless sequence", async (ctx) => {
+        if (!harness?.reopen) return ctx.skip();
+        const second = await harness.reopen();
+        await conversation("c1", ["alice", "bob"]);
+        const sends = range(1, 60).flatMap((i) => [
+          store.appendMessage(newMessage("c1", "alice", { clientMessageId: `a-${i}` })),
+          second.appendMessage(newMessage("c1", "bob", { clientMessageId: `b-${i}` })),
+          // The same send retried through the other instance.
+          second.appendMessage(newMessage("c1", "alice", { clientMessageId: `a-${i}` })),
+        ]);
+        const results = await Promise.all(sends);
+        expect(results.filter((r) => r.kind === "created")).toHaveLength(120);
+        expect((await allMessages(second, "c1")).map((m) => m.seq)).toEqual(range(1, 120));
+        expect((await store.getConversation("c1"))?.lastSeq).toBe(120);
+      });
+
+      it("keeps users, conversations, messages, read positions and keys after the store is closed and opened again", async (ctx) => {
+        if (!harness?.reopen) return ctx.skip();
+        const user = await store.upsertUser({ id: "alice", name: "Alice" }, at(1));
+        await conversation("c1", ["alice", "bob"], 2, "Pair");
+        for (let i = 0; i < 3; i++) await store.appendMessage(newMessage("c1", "alice", { clientMessageId: `cm-${i}` }));
+        await store.markRead("c1", "bob", 2);
+        await store.createApiKey({ id: "k1", name: "ci", prefix: "sb_k1", hash: "hash-k1", scopes: [], createdAt: at(3) });
+        const conversationBefore = await store.getConversation("c1");
+        const messagesBefore = await store.getMessages("c1", { limit: 10 });
+        await store.close();
+
+        const reopened = await harness.reopen();
+        expect(await reopened.getUser("alice")).toStrictEqual(user);
+        expect(await reopened.getConversation("c1")).toStrictEqual(conversationBefore);
+        expect(await reopened.getMessages("c1", { limit: 10 })).toStrictEqual(messagesBefore);
+        expect((await reopened.findApiKeyByHash("hash-k1"))?.id).toBe("k1");
+        // Idempotency and numbering continue where they were.
+        expect((await reopened.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-1" }))).kind).toBe("duplicate");
+        expect((await reopened.appendMessage(newMessage("c1", "alice"))).message.seq).toBe(4);
+      });
+
+      it("answers ping while open", async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}
