@@ -1,0 +1,40 @@
+import type { Conversation, Message, PresenceStatus } from "../../../client-sdk/src/protocol.js";
+
+/**
+ * What the core announces after a state change. Transports (the socket gateway, later webhooks
+ * and the offline fallback) subscribe; the core never knows who listens.
+ */
+export type ChatEvent =
+  | { type: "message.created"; message: Message }
+  | { type: "receipt.read"; conversationId: string; userId: string; seq: number }
+  | { type: "typing"; conversationId: string; userId: string; isTyping: boolean }
+  /** `audience`: the users who share a conversation with `userId`. */
+  | { type: "presence.changed"; userId: string; status: PresenceStatus; lastSeenAt?: string; audience: string[] }
+  /** `removedUserIds`: members who just left and must stop receiving the conversation's events. */
+  | { type: "conversation.updated"; conversation: Conversation; removedUserIds: string[] };
+
+/** A listener; a listener that throws is logged by the bus and does not stop the others. */
+export type ChatEventListener = (event: ChatEvent) => void;
+
+/** A minimal synchronous publish/subscribe hub for {@link ChatEvent}s. */
+export class ChatEvents {
+  private readonly listeners = new Set<ChatEventListener>();
+
+  constructor(private readonly onListenerError: (err: unknown, event: ChatEvent) => void) {}
+
+  /** Subscribes; returns the function that unsubscribes. */
+  subscribe(listener: ChatEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(event: ChatEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.onListenerError(err, event);
+      }
+    }
+  }
+}

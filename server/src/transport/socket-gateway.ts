@@ -1,0 +1,293 @@
+import type { Server, Socket } from "socket.io";
+import type {
+  ClientToServerEvents,
+  ConnectErrorData,
+  ServerToClientEvents,
+} from "../../../client-sdk/src/protocol.js";
+import type { UserPrincipal } from "../auth/principal.js";
+import type { TokenService } from "../auth/token-service.js";
+import type { ChatEvents } from "../core/chat-events.js";
+import type { ConversationService } from "../core/conversation-service.js";
+import { SwitchboardError, toSwitchboardError } from "../core/errors.js";
+import type { MessageService } from "../core/message-service.js";
+import type { PresenceService } from "../core/presence-service.js";
+import {
+  authRefreshSchema,
+  conversationCreateSchema,
+  conversationJoinSchema,
+  conversationLeaveSchema,
+  conversationListSchema,
+  messageHistorySchema,
+  messageReadSchema,
+  messageSendSchema,
+  parse,
+  presenceQuerySchema,
+  typingSchema,
+} from "../core/schemas.js";
+import type { TypingService } from "../core/typing-service.js";
+import type { UserService } from "../core/user-service.js";
+import type { RateLimit } from "../limits/rate-limit.js";
+import type { Logger } from "../logger.js";
+import type { InflightTracker } from "./inflight-tracker.js";
+
+/** Per-connection state kept in `socket.data`. */
+export interface SocketData {
+  principal: UserPrincipal;
+  /** Conversations whose live events this socket receives. */
+  joined: Set<string>;
+}
+
+/** Events exchanged between nodes (none yet: everything rides rooms). */
+export type InterServerEvents = Record<string, never>;
+
+export type SwitchboardServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type SwitchboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** What the gateway needs, built by the composition root. */
+export interface GatewayDeps {
+  io: SwitchboardServer;
+  tokens: TokenService;
+  users: UserService;
+  conversations: ConversationService;
+  messages: MessageService;
+  presence: PresenceService;
+  typing: TypingService;
+  events: ChatEvents;
+  limits: { socketEvents: RateLimit; messages: RateLimit };
+  joinedConversationsPerSocket: number;
+  inflight: InflightTracker;
+  logger: Logger;
+}
+
+/** Room of every connection of one user. */
+export const userRoom = (userId: string) => `user:${userId}`;
+/** Room of the connections that joined one conversation. */
+export const conversationRoom = (conversationId: string) => `conv:${conversationId}`;
+
+/** setTimeout cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The Socket.IO binding: authenticates handshakes, maps each client event onto a service call
+ * with a coded ack, and fans the core's events out to rooms (across nodes through the adapter).
+ * Returns a function that detaches it from the core's events.
+ */
+export function attachSocketGateway(deps: GatewayDeps): () => void {
+  const { io, tokens, logger } = deps;
+
+  io.use(async (socket, next) => {
+    try {
+      const principal = await tokens.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token);
+      socket.data.principal = principal;
+      socket.data.joined = new Set();
+      next();
+    } catch (err) {
+      const e = toSwitchboardError(err);
+      logger.info({ code: e.code, reason: e.message, address: socket.handshake.address }, "handshake refused");
+      const refusal = new Error(e.message) as Error & { data: ConnectErrorData };
+      refusal.data = { code: e.code, message: e.message };
+      next(refusal);
+    }
+  });
+
+  io.on("connection", (socket) => onConnection(deps, socket));
+
+  return deps.events.subscribe((event) => {
+    switch (event.type) {
+      case "message.created":
+        io.to(conversationRoom(event.message.conversationId)).emit("message:new", event.message);
+        return;
+      case "receipt.read":
+        io.to(conversationRoom(event.conversationId)).emit("receipt:read", {
+          conversationId: event.conversationId,
+          userId: event.userId,
+          seq: event.seq,
+        });
+        return;
+      case "typing":
+        io.to(conversationRoom(event.conversationId))
+          .except(userRoom(event.userId))
+          .emit("typing", { conversationId: event.conversationId, userId: event.userId, isTyping: event.isTyping });
+        return;
+      case "presence.changed":
+        io.to(event.audience.map(userRoom)).emit("presence:update", {
+          userId: event.userId,
+          status: event.status,
+          ...(event.lastSeenAt ? { lastSeenAt: event.lastSeenAt } : {}),
+        });
+        return;
+      case "conversation.updated": {
+        const { conversation, removedUserIds } = event;
+        for (const userId of removedUserIds) io.in(userRoom(userId)).socketsLeave(conversationRoom(conversation.id));
+        const audience = [...conversation.members.map((m) => m.userId), ...removedUserIds];
+        io.to(audience.map(userRoom)).emit("conversation:updated", { conversation });
+        return;
+      }
+      default: {
+        const exhaustive: never = event;
+        return exhaustive;
+      }
+    }
+  });
+}
+
+function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
+  const { conversations, messages, presence, typing, users, limits, logger } = deps;
+  const principal = () => socket.data.principal;
+  const userId = principal().userId;
+  const log = logger.child({ socketId: socket.id, userId });
+  log.debug("connected");
+
+  void socket.join(userRoom(userId));
+  void users.ensureFromToken(principal()).catch((err) => log.warn({ err }, "could not record the user from the token"));
+  void presence.connected(userId, socket.id).catch((err) => log.warn({ err }, "presence update failed"));
+
+  let expiryTimer: NodeJS.Timeout | undefined;
+  const scheduleExpiry = () => {
+    clearTimeout(expiryTimer);
+    const delay = Math.min(Math.max(principal().expiresAt - Date.now(), 0), MAX_TIMER_MS);
+    expiryTimer = setTimeout(() => {
+      if (principal().expiresAt > Date.now()) return scheduleExpiry();
+      log.info("token expired while connected; closing the connection");
+      socket.emit("session:end", { code: "unauthorized", message: "Token expired: reconnect with a fresh token, or send auth:refresh before expiry." });
+      socket.disconnect(true);
+    }, delay);
+  };
+  scheduleExpiry();
+
+  /**
+   * Registers a handler: rate limit, run, and answer with `{ ok: true, ...result }` or a coded
+   * error. Unknown failures are logged here with the event name and answered as `internal`.
+   */
+  const handle = <E extends keyof ClientToServerEvents>(event: E, run: (payload: unknown) => Promise<object>) => {
+    socket.on(event, (async (payload: unknown, ack?: unknown) => {
+      const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : undefined;
+      const done = deps.inflight.begin();
+      try {
+        await limits.socketEvents.consume(socket.id);
+        const result = await run(payload);
+        reply?.({ ok: true, ...result });
+      } catch (err) {
+        const e = toSwitchboardError(err);
+        if (e.code === "internal") log.error({ err, event }, "event handler failed");
+        else log.debug({ event, code: e.code, reason: e.message }, "event refused");
+        reply?.({ ok: false, error: e.toWire() });
+      } finally {
+        done();
+      }
+    }) as never);
+  };
+
+  handle("conversation:create", async (payload) => {
+    const input = parse(conversationCreateSchema, payload);
+    return { conversation: await conversations.create({ kind: "user", userId }, input) };
+  });
+
+  handle("conversation:list", async (payload) => {
+    const input = parse(conversationListSchema, payload ?? {});
+    return { conversations: await conversations.list(userId, input) };
+  });
+
+  handle("conversation:join", async (payload) => {
+    const { conversationId, afterSeq } = parse(conversationJoinSchema, payload);
+    const joined = socket.data.joined;
+    if (!joined.has(conversationId) && joined.size >= deps.joinedConversationsPerSocket) {
+      throw new SwitchboardError(
+        "invalid_argument",
+        `This connection has joined ${joined.size} conversations, the most allowed; leave one first.`,
+      );
+    }
+    const room = conversationRoom(conversationId);
+    try {
+      // The room is joined before history is read, so nothing falls between the two.
+      return await conversations.join(userId, conversationId, afterSeq, () => {
+        joined.add(conversationId);
+        void socket.join(room);
+      });
+    } catch (err) {
+      joined.delete(conversationId);
+      void socket.leave(room);
+      throw err;
+    }
+  });
+
+  handle("conversation:leave", async (payload) => {
+    const { conversationId } = parse(conversationLeaveSchema, payload);
+    socket.data.joined.delete(conversationId);
+    await socket.leave(conversationRoom(conversationId));
+    return {};
+  });
+
+  handle("message:send", async (payload) => {
+    const input = parse(messageSendSchema, payload);
+    await limits.messages.consume(userId);
+    const { message } = await messages.send({ kind: "user", userId }, input);
+    typing.messageSent(userId, input.conversationId);
+    return { message };
+  });
+
+  handle("message:history", async (payload) => {
+    const { conversationId, ...query } = parse(messageHistorySchema, payload);
+    return messages.history({ kind: "user", userId }, conversationId, query);
+  });
+
+  handle("message:read", async (payload) => {
+    const { conversationId, seq } = parse(messageReadSchema, payload);
+    await messages.markRead(userId, conversationId, seq);
+    return {};
+  });
+
+  handle("typing:start", async (payload) => {
+    await typing.start(userId, parse(typingSchema, payload).conversationId, socket.id);
+    return {};
+  });
+
+  handle("typing:stop", async (payload) => {
+    await typing.stop(userId, parse(typingSchema, payload).conversationId);
+    return {};
+  });
+
+  handle("presence:query", async (payload) => {
+    const { userIds } = parse(presenceQuerySchema, payload);
+    return { presence: await presence.query(userIds) };
+  });
+
+  handle("auth:refresh", async (payload) => {
+    const fresh = await deps.tokens.verify(parse(authRefreshSchema, payload).token);
+    if (fresh.userId !== userId) {
+      throw new SwitchboardError("forbidden", "auth:refresh must carry a token for the same user; reconnect to switch users.");
+    }
+    socket.data.principal = fresh;
+    scheduleExpiry();
+    return { expiresAt: new Date(fresh.expiresAt).toISOString() };
+  });
+
+  socket.onAny((event: string, ...args: unknown[]) => {
+    if (KNOWN_EVENTS.has(event)) return;
+    const ack = args.at(-1);
+    if (typeof ack === "function") {
+      ack({ ok: false, error: { code: "invalid_argument", message: `Unknown event ${JSON.stringify(event).slice(0, 80)}.` } });
+    }
+  });
+
+  socket.on("disconnect", (reason) => {
+    clearTimeout(expiryTimer);
+    typing.connectionClosed(socket.id);
+    void presence.disconnected(userId, socket.id).catch((err) => log.warn({ err }, "presence update failed"));
+    log.debug({ reason }, "disconnected");
+  });
+}
+
+const KNOWN_EVENTS = new Set<string>([
+  "conversation:create",
+  "conversation:list",
+  "conversation:join",
+  "conversation:leave",
+  "message:send",
+  "message:history",
+  "message:read",
+  "typing:start",
+  "typing:stop",
+  "presence:query",
+  "auth:refresh",
+] satisfies (keyof ClientToServerEvents)[]);
