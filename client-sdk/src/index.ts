@@ -1,0 +1,32 @@
+/**
+ * Switchboard client SDK: one {@link ChatClient} per user session, one
+ * {@link ConversationHandle} per open conversation. Runs in browsers, Node and React Native.
+ *
+ * @packageDocumentation
+ */
+export {
+  ChatClient,
+  type ChatClientEvents,
+  type ChatClientOptions,
+  type ConnectingCode,
+  type ConnectionState,
+  type DisconnectedCode,
+  type SocketFactory,
+  type SocketIoOptions,
+  type StateChange,
+  type StateChangeEvent,
+  type SwitchboardSocket,
+} from "./chat-client.js";
+export {
+  ConversationHandle,
+  type ConversationHandleEvents,
+  type HistoryOptions,
+  type PendingMessage,
+  type SendOptions,
+} from "./conversation-handle.js";
+export { DEFAULT_BACKOFF, fullJitterDelay, type BackoffOptions } from "./backoff.js";
+export { SwitchboardClientError, isPermanentErrorCode } from "./errors.js";
+export { TypedEmitter, type Listener } from "./emitter.js";
+export { readJwtClaims, type JwtClaims } from "./jwt-claims.js";
+export { randomUuid } from "./random-id.js";
+export * from "./protocol.js";
