@@ -414,6 +414,18 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(summary.conversation.members.find((m) => m.userId === "u1")?.lastReadSeq).toBe(3);
       });
 
+      it("does not count a member's own messages as unread, and moves their read position with them", async () => {
+        await conversation("c1", ["u1", "u2"], 1);
+        await store.appendMessage(newMessage("c1", "u2"));
+        await store.appendMessage(newMessage("c1", "u1"));
+        await store.appendMessage(newMessage("c1", "u2"));
+        const [mine] = await store.listConversations("u1", { limit: 10 });
+        expect(mine.unreadCount).toBe(1);
+        expect(mine.conversation.members.find((m) => m.userId === "u1")?.lastReadSeq).toBe(2);
+        const [theirs] = await store.listConversations("u2", { limit: 10 });
+        expect(theirs.unreadCount).toBe(0);
+      });
+
       it("omits lastMessage for a conversation without messages", async () => {
         await conversation("c1", ["u1", "u2"], 1);
         const [summary] = await store.listConversations("u1", { limit: 10 });

@@ -487,9 +487,13 @@ export class MongoStore implements Store {
         last = await this.highestSeq(input.conversationId);
         continue;
       }
+      // $max keeps all three monotonic whatever order racing nodes apply them in; ISO-8601
+      // strings of one format compare like the times they denote. Senders have read what they
+      // wrote, so their own messages never count as unread.
       await this.conversations.updateOne(
-        { _id: input.conversationId, lastSeq: { $lt: doc.seq } },
-        { $set: { lastSeq: doc.seq, lastActivityAt: doc.createdAt } },
+        { _id: input.conversationId },
+        { $max: { lastSeq: doc.seq, lastActivityAt: doc.createdAt, "members.$[sender].lastReadSeq": doc.seq } },
+        { arrayFilters: [{ "sender.userId": doc.senderId }] },
       );
       return { kind: "created", message: toMessage(doc) };
     }

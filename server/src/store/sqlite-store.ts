@@ -210,6 +210,9 @@ function prepareStatements(db: SqliteDatabase) {
       "SELECT id, type, title, last_seq, created_at, last_activity_at FROM conversations WHERE id = ?",
     ),
     lastSeq: db.prepare<[string], { last_seq: number }>("SELECT last_seq FROM conversations WHERE id = ?"),
+    advanceSenderRead: db.prepare<[number, string, string]>(
+      "UPDATE members SET last_read_seq = MAX(last_read_seq, ?) WHERE conversation_id = ? AND user_id = ?",
+    ),
     advanceConversation: db.prepare<[number, string, string]>(
       "UPDATE conversations SET last_seq = ?, last_activity_at = ? WHERE id = ?",
     ),
@@ -467,6 +470,8 @@ export class SqliteStore implements Store {
             message.createdAt,
           );
           this.q.advanceConversation.run(message.seq, message.createdAt, message.conversationId);
+          // Senders have read what they wrote: their own messages never count as unread.
+          this.q.advanceSenderRead.run(message.seq, message.conversationId, message.senderId);
           return { kind: "created", message };
         })
         .immediate(),
