@@ -1,0 +1,351 @@
+import { serveStatic } from "@hono/node-server/serve-static";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { ApiKeyService } from "../auth/api-key-service.js";
+import type { TokenService } from "../auth/token-service.js";
+import type { Config } from "../config.js";
+import type { Actor } from "../core/actor.js";
+import type { ConversationService } from "../core/conversation-service.js";
+import { HTTP_STATUS, SwitchboardError, toSwitchboardError } from "../core/errors.js";
+import type { MessageService } from "../core/message-service.js";
+import { validationError } from "../core/schemas.js";
+import type { UserService } from "../core/user-service.js";
+import type { RateLimit } from "../limits/rate-limit.js";
+import type { Logger } from "../logger.js";
+import { DOCS_CSP, renderDocsPage, type OpenApiDocumentLike } from "./http-docs.js";
+import {
+  API_KEY_SCHEME,
+  addMemberRoute,
+  createApiKeyRoute,
+  createConversationRoute,
+  createTokenRoute,
+  getConversationRoute,
+  getUserRoute,
+  healthRoute,
+  historyRoute,
+  listApiKeysRoute,
+  readinessRoute,
+  removeMemberRoute,
+  revokeApiKeyRoute,
+  sendMessageRoute,
+  upsertUserRoute,
+  type HttpEnv,
+} from "./http-routes.js";
+import { DEFAULT_API_KEY_SCOPES } from "./http-schemas.js";
+import type { InflightTracker } from "./inflight-tracker.js";
+import type { OriginPolicy } from "./origin-policy.js";
+
+/** Whether this node can serve: `checks` names each dependency and `ok` or what is wrong. */
+export type Readiness = () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+
+/** What the HTTP API needs, built by the composition root. */
+export interface HttpApiDeps {
+  config: Config;
+  logger: Logger;
+  tokens: TokenService;
+  apiKeys: ApiKeyService;
+  users: UserService;
+  conversations: ConversationService;
+  messages: MessageService;
+  /** `http`: requests per API key; `messages`: sends per sender, shared with the socket gateway. */
+  limits: { http: RateLimit; messages: RateLimit };
+  /** Backs `GET /readyz`. */
+  readiness: Readiness;
+  /** Every request is counted here so a graceful shutdown can wait for it. */
+  inflight: InflightTracker;
+  /** Which browser origins get CORS headers. */
+  originAllowed: OriginPolicy;
+  /** Absolute path of the demo app's static files, served at `/`. */
+  demoDir: string;
+  /** The persistence driver's name, reported by `/readyz`. */
+  storeName: string;
+}
+
+/** Lifetime of a minted user token when the request does not say. */
+const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+
+/** HTTP calls are made by a trusted backend: membership rules do not bind it, scopes do. */
+const BACKEND: Actor = { kind: "backend" };
+
+/** CSP of JSON responses: they are never rendered, so nothing may load or frame them. */
+const API_CSP = {
+  defaultSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+  frameAncestors: ["'none'"],
+};
+
+/**
+ * CSP of the demo pages: scripts, styles and connections (Socket.IO) from this origin only,
+ * never inline; the widget and console of the demo app are written to live within it.
+ */
+const DEMO_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Paths whose access log lines are debug-level: probes hit them every few seconds. */
+const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
+
+/**
+ * The HTTP binding of Switchboard (PROTOCOL.md section 5): the `/v1` API authenticated by API
+ * keys, health probes, the OpenAPI document and its HTML rendering, and the demo app's files.
+ *
+ * Cross-cutting rules live here once: request ids, access log, security headers, CORS, body
+ * size, API key and rate limit, and the single mapping of errors to `{ error: { code, message } }`.
+ * Handlers only validate (through the route schemas), call a service and shape the result.
+ */
+export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
+  const { config, logger, apiKeys, limits } = deps;
+
+  const app = new OpenAPIHono<HttpEnv>({
+    // Validation failures throw, so they reach onError and get the same shape as every other
+    // error: 400 naming the fields, or 413 for an overlong text (as the socket answers).
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error.issues);
+    },
+  });
+
+  app.onError((err, c) => {
+    const { error, status } = toHttpError(err);
+    if (error.code === "internal") {
+      logger.error({ err, reqId: c.get("requestId"), method: c.req.method, path: c.req.path }, "request failed");
+    }
+    if (error.retryAfterMs !== undefined) c.header("Retry-After", String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+    return c.json({ error: error.toWire() }, status);
+  });
+
+  app.notFound((c) => c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
+
+  app.use(requestId());
+  app.use(accessLog(deps));
+  app.use(secureHeaders({ contentSecurityPolicy: API_CSP, overwrite: false }));
+  app.use(
+    cors({
+      origin: (origin, c) => (deps.originAllowed(origin || undefined, c.req.header("host")) && origin ? origin : null),
+      allowMethods: ["GET", "HEAD", "POST", "DELETE"],
+      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+      exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id"],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: config.limits.httpBodyBytes,
+      onError: () => {
+        throw new SwitchboardError("payload_too_large", `Request body is larger than ${config.limits.httpBodyBytes} bytes (MAX_HTTP_BODY_BYTES).`);
+      },
+    }),
+  );
+
+  // Authentication and the per-key rate limit, before any /v1 route (its scope check included).
+  app.use("/v1/*", async (c, next) => {
+    const principal = await apiKeys.verify(c.req.header("authorization"));
+    c.set("principal", principal);
+    c.header("RateLimit-Limit", String(limits.http.points));
+    let remaining: number;
+    try {
+      remaining = await limits.http.consume(principal.keyId);
+    } catch (err) {
+      c.header("RateLimit-Remaining", "0");
+      throw err;
+    }
+    c.header("RateLimit-Remaining", String(remaining));
+    await next();
+  });
+
+  registerApiRoutes(app, deps);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", API_KEY_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "An API key: `Authorization: Bearer <key>`. The scope each route needs is listed in its security requirement; " +
+      "`admin` implies `read` and `write`.",
+  });
+
+  // Generated once, on first use: the routes are fixed once this function returns.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  const openApiDocument = () =>
+    (document ??= app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "Switchboard HTTP API",
+        version: "1",
+        description:
+          "Server-to-server API of Switchboard, a self-hostable realtime chat server: provision users and conversations, " +
+          "send messages (delivered live like socket sends), read history, and mint user tokens for the Socket.IO handshake.",
+      },
+      servers: [{ url: config.publicUrl }],
+    }));
+
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
+  app.get("/docs", (c) => {
+    c.header("Content-Security-Policy", DOCS_CSP);
+    return c.html(renderDocsPage(openApiDocument() as unknown as OpenApiDocumentLike));
+  });
+
+  // The demo app. serveStatic refuses `..`, `//`, backslashes and encoded separators itself;
+  // dotfiles are refused here so nothing like `.env` dropped beside the pages leaks.
+  const demoPage = serveStatic({ root: deps.demoDir, path: "index.html" });
+  app.use("/*", async (c, next) => {
+    await next();
+    if (c.res.headers.get("content-type")?.startsWith("text/html") && !c.res.headers.has("Content-Security-Policy")) {
+      c.res.headers.set("Content-Security-Policy", DEMO_CSP);
+    }
+  });
+  app.get("/", demoPage);
+  app.get("/demo", demoPage);
+  app.get("/*", async (c, next) => {
+    if (c.req.path.split("/").some((segment) => segment.startsWith("."))) return next();
+    return serveStatic({ root: deps.demoDir })(c, next);
+  });
+
+  return app;
+}
+
+/** The `/v1` handlers and the probes: validate (done by the route), call a service, shape the result. */
+function registerApiRoutes(app: OpenAPIHono<HttpEnv>, deps: HttpApiDeps): void {
+  const { users, conversations, messages, tokens, apiKeys, limits, config } = deps;
+
+  app.openapi(upsertUserRoute, async (c) => c.json(await users.upsert(c.req.valid("json")), 200));
+
+  app.openapi(getUserRoute, async (c) => c.json(await users.get(c.req.valid("param").id), 200));
+
+  app.openapi(createConversationRoute, async (c) => c.json(await conversations.create(BACKEND, c.req.valid("json")), 201));
+
+  app.openapi(getConversationRoute, async (c) => c.json(await conversations.get(BACKEND, c.req.valid("param").id), 200));
+
+  app.openapi(addMemberRoute, async (c) => {
+    const { userId, role } = c.req.valid("json");
+    return c.json(await conversations.addMember(c.req.valid("param").id, userId, role), 200);
+  });
+
+  app.openapi(removeMemberRoute, async (c) => {
+    const { id, userId } = c.req.valid("param");
+    return c.json(await conversations.removeMember(id, userId), 200);
+  });
+
+  app.openapi(sendMessageRoute, async (c) => {
+    const input = c.req.valid("json");
+    // Keyed by sender, like the socket's limit: a user's budget is the same whichever way they send.
+    await limits.messages.consume(input.senderId);
+    const { message, created } = await messages.send(BACKEND, { conversationId: c.req.valid("param").id, ...input });
+    return created ? c.json(message, 201) : c.json(message, 200);
+  });
+
+  app.openapi(historyRoute, async (c) => c.json(await messages.history(BACKEND, c.req.valid("param").id, c.req.valid("query")), 200));
+
+  app.openapi(createTokenRoute, async (c) => {
+    const { userId, ttlSeconds, name, role } = c.req.valid("json");
+    const minted = await tokens.mint({
+      userId,
+      ...(name ? { name } : {}),
+      ...(role ? { role } : {}),
+      ttlSeconds: Math.min(ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, config.jwt.maxTtlSeconds),
+    });
+    return c.json(minted, 200);
+  });
+
+  app.openapi(createApiKeyRoute, async (c) => {
+    const { name, scopes } = c.req.valid("json");
+    const { key, info } = await apiKeys.create({ name, scopes: scopes ? [...new Set(scopes)] : DEFAULT_API_KEY_SCOPES });
+    return c.json({ ...info, key }, 201);
+  });
+
+  app.openapi(listApiKeysRoute, async (c) => c.json({ apiKeys: await apiKeys.list() }, 200));
+
+  app.openapi(revokeApiKeyRoute, async (c) => {
+    await apiKeys.revoke(c.req.valid("param").id);
+    return c.body(null, 204);
+  });
+
+  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+
+  app.openapi(readinessRoute, async (c) => {
+    const { ok, checks } = await deps.readiness();
+    if (ok) return c.json({ status: "ok" as const, store: deps.storeName, checks }, 200);
+    const failing = Object.entries(checks)
+      .filter(([, state]) => state !== "ok")
+      .map(([name, state]) => `${name}: ${state}`)
+      .join("; ");
+    return c.json(
+      {
+        status: "unavailable" as const,
+        store: deps.storeName,
+        checks,
+        error: { code: "unavailable" as const, message: `Not ready (${failing}).` },
+      },
+      503,
+    );
+  });
+}
+
+/** One structured line per request, and the request counted as in flight until it is answered. */
+function accessLog({ logger, inflight }: HttpApiDeps): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    const done = inflight.begin();
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      done();
+      const line = {
+        reqId: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        ...(c.get("principal") ? { keyId: c.get("principal")?.keyId } : {}),
+      };
+      if (PROBE_PATHS.has(c.req.path)) logger.debug(line, "http request");
+      else logger.info(line, "http request");
+    }
+  };
+}
+
+/**
+ * Maps anything thrown to a SwitchboardError and its status. Hono's own exceptions (from the
+ * body parser and the content type gate) are translated so clients only ever see stable codes.
+ */
+function toHttpError(err: unknown): { error: SwitchboardError; status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503 } {
+  if (err instanceof HTTPException) {
+    switch (err.status) {
+      case 400:
+        return {
+          error: new SwitchboardError("invalid_argument", /malformed json/i.test(err.message) ? "body is not valid JSON" : err.message || "Bad request."),
+          status: 400,
+        };
+      case 413:
+        return { error: new SwitchboardError("payload_too_large", "Request body is too large."), status: 413 };
+      case 415:
+        // 415 tells HTTP tooling precisely what is wrong; the code stays in the documented set.
+        return { error: new SwitchboardError("invalid_argument", "Content-Type must be application/json."), status: 415 };
+      default: {
+        const error = fromStatus(err.status, err.message);
+        return { error, status: HTTP_STATUS[error.code] };
+      }
+    }
+  }
+  const error = toSwitchboardError(err);
+  return { error, status: HTTP_STATUS[error.code] };
+}
+
+function fromStatus(status: number, message: string): SwitchboardError {
+  const code = (Object.keys(HTTP_STATUS) as (keyof typeof HTTP_STATUS)[]).find((c) => HTTP_STATUS[c] === status);
+  if (code && code !== "internal") return new SwitchboardError(code, message || code);
+  if (status >= 400 && status < 500) return new SwitchboardError("invalid_argument", message || `HTTP ${status}.`);
+  return toSwitchboardError(new Error(message));
+}

@@ -1,0 +1,276 @@
+import { createRoute, type z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { hasScope } from "../auth/api-key-service.js";
+import type { ApiKeyPrincipal, ApiKeyScope } from "../auth/principal.js";
+import { SwitchboardError } from "../core/errors.js";
+import {
+  apiKeyCreateSchema,
+  apiKeyCreatedSchema,
+  apiKeyListSchema,
+  apiKeyParamSchema,
+  conversationCreateBodySchema,
+  conversationSchema,
+  errorSchema,
+  healthSchema,
+  historyQuerySchema,
+  idParamSchema,
+  memberAddSchema,
+  memberParamSchema,
+  messagePageSchema,
+  messageSchema,
+  messageSendBodySchema,
+  readinessSchema,
+  tokenCreateSchema,
+  tokenSchema,
+  userSchema,
+  userUpsertSchema,
+} from "./http-schemas.js";
+
+/**
+ * Every documented HTTP route, declared once: the same object registers the handler, validates
+ * the request and becomes the route's entry in `/openapi.json`.
+ */
+
+/** Name of the bearer API key scheme in the OpenAPI document. */
+export const API_KEY_SCHEME = "apiKey";
+
+/** What HTTP handlers and middleware share per request. */
+export interface HttpEnv {
+  Variables: {
+    /** From hono's requestId middleware; echoed as `X-Request-Id`. */
+    requestId: string;
+    /** The caller of a `/v1` route, set by the API key middleware before any route runs. */
+    principal?: ApiKeyPrincipal;
+  };
+}
+
+/**
+ * Refuses callers whose key lacks `scope`. It runs before the route's validators, so a caller
+ * without access learns nothing about what a valid request would look like.
+ */
+function requireScope(scope: ApiKeyScope): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    const principal = c.get("principal");
+    if (!principal) throw new SwitchboardError("unauthorized", "Missing API key: send `Authorization: Bearer <key>`.");
+    if (!hasScope(principal, scope)) {
+      throw new SwitchboardError("forbidden", `API key ${principal.name} lacks the \`${scope}\` scope this route needs.`);
+    }
+    await next();
+  };
+}
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const body = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+const ERROR_DESCRIPTIONS = {
+  400: "`invalid_argument`: a field is missing or invalid (the message names it), or the body is not valid JSON.",
+  401: "`unauthorized`: the API key is missing, unknown or revoked.",
+  403: "`forbidden`: the API key lacks the scope this route needs, or the action is not allowed (for example a sender who is not a member).",
+  404: "`not_found`: no such resource.",
+  409: "`conflict`: the request contradicts stored state (for example a taken id).",
+  413: "`payload_too_large`: the body is larger than MAX_HTTP_BODY_BYTES, or the text is longer than the limit.",
+  415: "`invalid_argument`: the body must be `application/json`.",
+  429: "`rate_limited`: too many requests for this API key (or messages for this sender); see `Retry-After`.",
+  500: "`internal`: an unexpected error; the server logged it with the request id.",
+  503: "`unavailable`: a dependency (store, rate limiter) is unreachable; retry shortly.",
+} as const;
+
+type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+const errors = (...statuses: ErrorStatus[]) =>
+  Object.fromEntries(statuses.map((s) => [s, json(errorSchema, ERROR_DESCRIPTIONS[s])])) as Record<ErrorStatus, ReturnType<typeof json<typeof errorSchema>>>;
+
+/** Errors any authenticated route can answer. */
+const AUTHED_ERRORS: ErrorStatus[] = [401, 403, 429, 500, 503];
+/** Plus those of routes that take a JSON body. */
+const BODY_ERRORS: ErrorStatus[] = [400, 413, 415, ...AUTHED_ERRORS];
+
+const RATE_LIMIT_HEADERS = {
+  "RateLimit-Limit": { description: "Requests allowed per 10 s for this API key.", schema: { type: "integer" as const } },
+  "RateLimit-Remaining": { description: "Requests left in the current window.", schema: { type: "integer" as const } },
+};
+
+/** A `/v1` route: API key security with its scope, the scope check, and the standard errors. */
+function v1<const R extends Parameters<typeof createRoute>[0]>(scope: ApiKeyScope, route: R) {
+  return createRoute({
+    ...route,
+    security: [{ [API_KEY_SCHEME]: [scope] }],
+    middleware: [requireScope(scope)] as const,
+    responses: Object.fromEntries(
+      Object.entries(route.responses).map(([status, response]) => [
+        status,
+        Number(status) < 400 ? { ...response, headers: { ...RATE_LIMIT_HEADERS, ...(response as { headers?: object }).headers } } : response,
+      ]),
+    ) as R["responses"],
+  });
+}
+
+export const upsertUserRoute = v1("write", {
+  method: "post",
+  path: "/v1/users",
+  tags: ["Users"],
+  summary: "Create or update a user",
+  description: "Idempotent: answers 200 with the stored user whether it was created or updated. Fields left out keep their stored value.",
+  request: { body: body(userUpsertSchema) },
+  responses: { 200: json(userSchema, "The user as stored."), ...errors(...BODY_ERRORS) },
+});
+
+export const getUserRoute = v1("read", {
+  method: "get",
+  path: "/v1/users/{id}",
+  tags: ["Users"],
+  summary: "Get a user",
+  request: { params: idParamSchema },
+  responses: { 200: json(userSchema, "The user."), ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
+export const createConversationRoute = v1("write", {
+  method: "post",
+  path: "/v1/conversations",
+  tags: ["Conversations"],
+  summary: "Create a conversation",
+  description: "A `direct` conversation with the same two members already existing is returned as it is.",
+  request: { body: body(conversationCreateBodySchema) },
+  responses: { 201: json(conversationSchema, "The conversation."), ...errors(409, ...BODY_ERRORS) },
+});
+
+export const getConversationRoute = v1("read", {
+  method: "get",
+  path: "/v1/conversations/{id}",
+  tags: ["Conversations"],
+  summary: "Get a conversation",
+  request: { params: idParamSchema },
+  responses: { 200: json(conversationSchema, "The conversation with its members."), ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
+export const addMemberRoute = v1("write", {
+  method: "post",
+  path: "/v1/conversations/{id}/members",
+  tags: ["Conversations"],
+  summary: "Add a member",
+  description: "Idempotent: an existing member keeps its role and read position. Members are told with `conversation:updated`.",
+  request: { params: idParamSchema, body: body(memberAddSchema) },
+  responses: { 200: json(conversationSchema, "The conversation after the change."), ...errors(404, ...BODY_ERRORS) },
+});
+
+export const removeMemberRoute = v1("write", {
+  method: "delete",
+  path: "/v1/conversations/{id}/members/{userId}",
+  tags: ["Conversations"],
+  summary: "Remove a member",
+  description: "Idempotent. The removed user's connections stop receiving the conversation at once.",
+  request: { params: memberParamSchema },
+  responses: { 200: json(conversationSchema, "The conversation after the change."), ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
+export const sendMessageRoute = v1("write", {
+  method: "post",
+  path: "/v1/conversations/{id}/messages",
+  tags: ["Messages"],
+  summary: "Send a message",
+  description:
+    "Stores the message as `senderId` (who must be a member) and delivers it live exactly like a socket send. " +
+    "Answers only once the message is durable. Counts against the sender's message rate limit (shared with their sockets).",
+  request: { params: idParamSchema, body: body(messageSendBodySchema) },
+  responses: {
+    201: json(messageSchema, "The message, newly stored."),
+    200: json(messageSchema, "A retry with a known `(senderId, clientMessageId)`: the original message; nothing was stored."),
+    ...errors(403, 404, 409, ...BODY_ERRORS),
+  },
+});
+
+export const historyRoute = v1("read", {
+  method: "get",
+  path: "/v1/conversations/{id}/messages",
+  tags: ["Messages"],
+  summary: "Read message history",
+  description: "Pages by `seq`, oldest first. With `afterSeq`: the oldest page above it; with `beforeSeq` only, or neither: the newest page.",
+  request: { params: idParamSchema, query: historyQuerySchema },
+  responses: { 200: json(messagePageSchema, "A page of messages."), ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
+export const createTokenRoute = v1("admin", {
+  method: "post",
+  path: "/v1/tokens",
+  tags: ["Tokens"],
+  summary: "Mint a user token",
+  description: "Mints a user token (HS256 JWT) for the Socket.IO handshake, so your backend needs no JWT library. The user is recorded on first connection.",
+  request: { body: body(tokenCreateSchema) },
+  responses: { 200: json(tokenSchema, "The token and its expiry."), ...errors(...BODY_ERRORS) },
+});
+
+export const createApiKeyRoute = v1("admin", {
+  method: "post",
+  path: "/v1/api-keys",
+  tags: ["API keys"],
+  summary: "Create an API key",
+  description: "The secret is in this response only; Switchboard stores its hash.",
+  request: { body: body(apiKeyCreateSchema) },
+  responses: { 201: json(apiKeyCreatedSchema, "The new key, with its secret."), ...errors(...BODY_ERRORS) },
+});
+
+export const listApiKeysRoute = v1("admin", {
+  method: "get",
+  path: "/v1/api-keys",
+  tags: ["API keys"],
+  summary: "List API keys",
+  description: "Revoked keys included (with `revokedAt`); secrets never.",
+  responses: { 200: json(apiKeyListSchema, "Every key."), ...errors(...AUTHED_ERRORS) },
+});
+
+export const revokeApiKeyRoute = v1("admin", {
+  method: "delete",
+  path: "/v1/api-keys/{id}",
+  tags: ["API keys"],
+  summary: "Revoke an API key",
+  description: "Takes effect on the next request made with the key.",
+  request: { params: apiKeyParamSchema },
+  responses: { 204: { description: "Revoked." }, ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
+export const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["Operations"],
+  summary: "Liveness",
+  description: "No API key. 200 while the process is up.",
+  responses: { 200: json(healthSchema, "The process is up."), ...errors(500) },
+});
+
+export const readinessRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  tags: ["Operations"],
+  summary: "Readiness",
+  description: "No API key. 200 when this node can serve (store reachable, listening, not shutting down); 503 otherwise.",
+  responses: {
+    200: json(readinessSchema, "Ready."),
+    503: json(readinessSchema, "Not ready; `checks` says why."),
+    500: json(errorSchema, ERROR_DESCRIPTIONS[500]),
+  },
+});
+
+/** Every route of the API, in documentation order; `createHttpApi` registers exactly these. */
+export const API_ROUTES = [
+  upsertUserRoute,
+  getUserRoute,
+  createConversationRoute,
+  getConversationRoute,
+  addMemberRoute,
+  removeMemberRoute,
+  sendMessageRoute,
+  historyRoute,
+  createTokenRoute,
+  createApiKeyRoute,
+  listApiKeysRoute,
+  revokeApiKeyRoute,
+  healthRoute,
+  readinessRoute,
+] as const;

@@ -1,0 +1,231 @@
+import { z } from "@hono/zod-openapi";
+import { ERROR_CODES, LIMITS } from "../../../client-sdk/src/protocol.js";
+import {
+  attachmentSchema,
+  attachmentsSchema,
+  clientMessageIdSchema,
+  conversationCreateSchema,
+  conversationTypeSchema,
+  idSchema,
+  phoneSchema,
+  roleSchema,
+  seqSchema,
+  textSchema,
+} from "../core/schemas.js";
+
+/**
+ * The HTTP API's schemas. Request schemas build on the shared ones in `core/schemas.ts` (the
+ * socket gateway validates with the same rules); response schemas describe the protocol types
+ * for the OpenAPI document only: responses are not validated at run time.
+ * `.meta({ id })` makes a schema a named component of `/openapi.json`. Metadata is set with zod's
+ * own `.meta()`, not `.openapi()`: the shared schemas may be built before `@hono/zod-openapi`
+ * patches zod, and then lack `.openapi()` at run time whatever their types say.
+ */
+
+/** Largest `name` a user or token may carry; longer token names are cut at 200 when verified. */
+const NAME_MAX_LENGTH = 200;
+
+const isoTime = z.string().meta({ format: "date-time", example: "2025-01-31T12:00:00.000Z" });
+const displayNameSchema = z.string().trim().min(1).max(NAME_MAX_LENGTH);
+
+// ---- path and query parameters ----
+
+/** `:id` of users, conversations and API keys. */
+export const idParamSchema = z.object({
+  id: idSchema.meta({ param: { name: "id", in: "path" }, example: "c_support_42" }),
+});
+
+/** `:id/members/:userId`. */
+export const memberParamSchema = z.object({
+  id: idSchema.meta({ param: { name: "id", in: "path" }, example: "c_support_42" }),
+  userId: idSchema.meta({ param: { name: "userId", in: "path" }, example: "alice" }),
+});
+
+/** API key ids are generated (`key_<uuid>`, `admin-bootstrap-<hash>`); bounded like any id. */
+export const apiKeyParamSchema = z.object({
+  id: idSchema.meta({ param: { name: "id", in: "path" }, example: "key_4f0c…" }),
+});
+
+/** Query values arrive as strings; coerced, then held to the same bounds as the socket's. */
+const seqQuery = z.coerce.number().pipe(seqSchema);
+export const historyQuerySchema = z.object({
+  afterSeq: seqQuery.optional().meta({
+    param: { name: "afterSeq", in: "query" },
+    description: "Only messages with `seq > afterSeq`: the oldest page above it (catching up after a reconnect).",
+    type: "integer",
+    minimum: 0,
+  }),
+  beforeSeq: seqQuery.optional().meta({
+    param: { name: "beforeSeq", in: "query" },
+    description: "Only messages with `seq < beforeSeq`: the newest page below it (scrolling back).",
+    type: "integer",
+    minimum: 0,
+  }),
+  limit: z.coerce
+    .number()
+    .pipe(z.number().int().min(1).max(LIMITS.pageMax))
+    .optional()
+    .meta({ param: { name: "limit", in: "query" }, description: `Page size, 1 to ${LIMITS.pageMax} (default 50).`, type: "integer", minimum: 1, maximum: LIMITS.pageMax }),
+});
+
+// ---- request bodies ----
+
+export const userUpsertSchema = z
+  .strictObject({
+    id: idSchema,
+    name: displayNameSchema.optional(),
+    phone: phoneSchema.optional(),
+    role: roleSchema.optional(),
+  })
+  .meta({ id: "UserUpsert", description: "Creates the user, or updates the fields given (absent fields keep their value)." });
+
+export const conversationCreateBodySchema = conversationCreateSchema
+  .extend({ id: idSchema.optional().meta({ description: "Chosen by your backend; generated (`c_<uuid>`) when absent." }) })
+  .meta({
+    id: "ConversationCreate",
+    description: "A `direct` conversation has exactly two members and is unique per pair: creating it again returns the existing one.",
+  });
+
+/** Member roles are labels for your application; `owner` and `member` are the ones Switchboard assigns. */
+export const memberRoleSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a lowercase label such as member or owner")
+  .meta({ example: "member" });
+
+export const memberAddSchema = z
+  .strictObject({ userId: idSchema, role: memberRoleSchema.optional().meta({ description: "Default `member`." }) })
+  .meta({ id: "MemberAdd" });
+
+export const messageSendBodySchema = z
+  .strictObject({
+    senderId: idSchema.meta({ description: "The member the message is sent as." }),
+    text: textSchema,
+    clientMessageId: clientMessageIdSchema.optional().meta({
+      description: "Makes the send idempotent: a retry with the same `(senderId, clientMessageId)` returns the original message (200) and stores nothing.",
+    }),
+    attachments: attachmentsSchema.optional(),
+    type: z.enum(["text", "system"]).optional().meta({ description: "Default `text`. Only backends (API keys) can send `system` messages." }),
+  })
+  .meta({ id: "MessageSend" });
+
+export const tokenCreateSchema = z
+  .strictObject({
+    userId: idSchema.meta({ description: "Becomes the token's `sub`." }),
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: "Lifetime, default 3600; longer requests are capped at the server's TOKEN_MAX_TTL_SECONDS (default 86400)." }),
+    name: displayNameSchema.optional(),
+    role: roleSchema.optional().meta({ description: "Default `user`." }),
+  })
+  .meta({ id: "TokenCreate" });
+
+/** Scopes an API key can hold; `admin` implies the others. */
+export const apiKeyScopeSchema = z.enum(["admin", "read", "write"]);
+
+/** A new key's scopes when the request names none: enough for the messaging API, not to mint keys or tokens. */
+export const DEFAULT_API_KEY_SCOPES: ("read" | "write")[] = ["read", "write"];
+
+export const apiKeyCreateSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).meta({ example: "billing backend" }),
+    scopes: z
+      .array(apiKeyScopeSchema)
+      .min(1)
+      .max(3)
+      .optional()
+      .meta({ description: "Default `[\"read\", \"write\"]`. `admin` is needed for API keys and `POST /v1/tokens`, and implies the others." }),
+  })
+  .meta({ id: "ApiKeyCreate" });
+
+// ---- responses ----
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+      retryAfterMs: z.number().int().optional().meta({ description: "With `rate_limited`: how long to wait (also in `Retry-After`, seconds)." }),
+    }),
+  })
+  .meta({ id: "Error" });
+
+export const userSchema = z
+  .object({ id: z.string(), name: z.string().optional(), phone: z.string().optional(), role: roleSchema, createdAt: isoTime })
+  .meta({ id: "User" });
+
+export const memberSchema = z
+  .object({ userId: z.string(), role: z.string(), lastReadSeq: z.number().int(), joinedAt: isoTime })
+  .meta({ id: "Member" });
+
+export const conversationSchema = z
+  .object({
+    id: z.string(),
+    type: conversationTypeSchema,
+    title: z.string().optional(),
+    members: z.array(memberSchema),
+    lastSeq: z.number().int(),
+    createdAt: isoTime,
+  })
+  .meta({ id: "Conversation" });
+
+export const attachmentResponseSchema = attachmentSchema.meta({
+  id: "Attachment",
+  description: "An attachment reference; Switchboard stores metadata only, never the bytes.",
+});
+
+export const messageSchema = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    seq: z.number().int().meta({ description: "1, 2, 3, … per conversation, gapless and in commit order." }),
+    senderId: z.string(),
+    clientMessageId: z.string().optional(),
+    type: z.enum(["text", "system"]),
+    text: z.string(),
+    attachments: z.array(attachmentResponseSchema).optional(),
+    createdAt: isoTime,
+  })
+  .meta({ id: "Message" });
+
+export const messagePageSchema = z
+  .object({
+    messages: z.array(messageSchema).meta({ description: "Oldest first." }),
+    hasMore: z.boolean().meta({ description: "More messages exist beyond the page in the direction of the query." }),
+  })
+  .meta({ id: "MessagePage" });
+
+export const tokenSchema = z
+  .object({ token: z.string().meta({ description: "A user token (HS256 JWT) for the Socket.IO handshake." }), expiresAt: isoTime })
+  .meta({ id: "UserToken" });
+
+export const apiKeyInfoSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string().meta({ description: "The key's first characters, to tell keys apart." }),
+    scopes: z.array(z.string()),
+    createdAt: isoTime,
+    lastUsedAt: isoTime.optional().meta({ description: "Updated at most once a minute." }),
+    revokedAt: isoTime.optional(),
+  })
+  .meta({ id: "ApiKey" });
+
+export const apiKeyCreatedSchema = apiKeyInfoSchema
+  .extend({ key: z.string().meta({ description: "The secret. Shown in this response only; store it now." }) })
+  .meta({ id: "ApiKeyCreated" });
+
+export const apiKeyListSchema = z.object({ apiKeys: z.array(apiKeyInfoSchema) }).meta({ id: "ApiKeyList" });
+
+export const healthSchema = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
+
+export const readinessSchema = z
+  .object({
+    status: z.enum(["ok", "unavailable"]),
+    store: z.string().meta({ description: "The persistence driver: `sqlite` or `mongodb`." }),
+    checks: z.record(z.string(), z.string()).meta({ description: "Each dependency and `ok`, or what is wrong with it." }),
+    error: errorSchema.shape.error.optional().meta({ description: "Present with 503." }),
+  })
+  .meta({ id: "Readiness" });
