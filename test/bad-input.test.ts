@@ -9,7 +9,7 @@ describe("bad input gets a coded error and the server keeps serving", () => {
   let conversation: Conversation;
 
   beforeAll(async () => {
-    server = await startServer({ env: { RATE_LIMIT_MESSAGES: "20" } });
+    server = await startServer({ env: { RATE_LIMIT_MESSAGES: "20", MAX_JOINED_CONVERSATIONS: "3" } });
     alice = await connectUser(server.url, "alice");
     ({ conversation } = await call<{ conversation: Conversation }>(alice, "conversation:create", { type: "group", memberIds: ["bob"] }));
   });
@@ -77,6 +77,22 @@ describe("bad input gets a coded error and the server keeps serving", () => {
     expect(await request(alice, "conversation:list", {})).toMatchObject({ ok: true });
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
+  });
+
+  it("limits how many conversations one connection may follow, and frees a slot on leave", async () => {
+    const joiner = await connectUser(server.url, "joiner");
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await call<{ conversation: Conversation }>(joiner, "conversation:create", { type: "group", memberIds: [`peer-${i}`] })).conversation.id);
+    }
+    for (const id of ids.slice(0, 3)) await call(joiner, "conversation:join", { conversationId: id });
+    const refused = await request(joiner, "conversation:join", { conversationId: ids[3] });
+    expect(refused).toMatchObject({ ok: false, error: { code: "invalid_argument", message: expect.stringMatching(/leave one first/) } });
+    // Joining one already joined again is not a new slot.
+    await call(joiner, "conversation:join", { conversationId: ids[0] });
+    await call(joiner, "conversation:leave", { conversationId: ids[0] });
+    await call(joiner, "conversation:join", { conversationId: ids[3] });
+    joiner.close();
   });
 
   it("answers malformed JSON on HTTP with invalid_argument and keeps serving", async () => {

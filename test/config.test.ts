@@ -1,0 +1,48 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../server/src/config.js";
+import { ROOT, tempDir } from "./support/harness.js";
+
+describe("configuration", () => {
+  it("applies the documented defaults", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, host: "0.0.0.0", publicUrl: "http://localhost:3000", allowedOrigins: [] });
+    expect(config.mongodbUri).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.dataDir).toMatch(/\/data$/);
+  });
+
+  it("names every bad variable and what it expected", () => {
+    const attempt = () =>
+      loadConfig({ PORT: "eighty", MONGODB_URI: "postgres://x", JWT_SECRET: "short", ALLOWED_ORIGINS: "https://ok.example, https://bad.example/path" });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(message).toMatch(/PORT: must be a whole number/);
+    expect(message).toMatch(/MONGODB_URI: must start with mongodb:\/\//);
+    expect(message).toMatch(/JWT_SECRET: must be at least 32 characters/);
+    expect(() => loadConfig({ ALLOWED_ORIGINS: "https://bad.example/path" })).toThrow(/ALLOWED_ORIGINS/);
+    expect(() => loadConfig({ JWT_JWKS_URL: "https://idp.example/jwks", JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----x" })).toThrow(/not both/);
+  });
+
+  it("stops the process with status 78 and a message naming the variable", () => {
+    const data = tempDir();
+    try {
+      const result = spawnSync(process.execPath, ["--import", "tsx", "server/src/main.ts"], {
+        cwd: ROOT,
+        env: { ...process.env, DATA_DIR: data.dir, PORT: "99999", MONGODB_URI: "", REDIS_URL: "" },
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(result.status).toBe(78);
+      expect(result.stderr).toMatch(/PORT: .*99999/);
+    } finally {
+      data.remove();
+    }
+  });
+});
