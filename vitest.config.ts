@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Each file in its own process: tests start servers, Redis and child processes.
     pool: "forks",
+    // The second prints a plain "N passed, N failed" closing line for CI.
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });
