@@ -11,6 +11,8 @@ COPY demo-app/package.json demo-app/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ENV PORT=3000 HOST=0.0.0.0 DATA_DIR=/data
+# Owned by the unprivileged user, so a fresh volume can hold the database and generated keys.
+RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 EXPOSE 3000
 USER node
