@@ -247,3 +247,54 @@ export async function startProxy(targetPort: number): Promise<NetworkProxy> {
     },
   };
 }
+
+/**
+ * A round-robin TCP load balancer over several servers: a connection whose backend refuses it
+ * is tried on the next one, as a balancer with passive health checks does. No stickiness.
+ */
+export interface Balancer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startBalancer(ports: number[]): Promise<Balancer> {
+  const net = await import("node:net");
+  let next = 0;
+  const open = new Set<import("node:net").Socket>();
+  const server = net.createServer((client) => {
+    client.pause();
+    open.add(client);
+    const tryBackend = (attempt: number) => {
+      if (attempt >= ports.length) return client.destroy();
+      const port = ports[next++ % ports.length];
+      const upstream = net.connect(port, "127.0.0.1");
+      upstream.once("error", () => {
+        open.delete(upstream);
+        if (!upstream.readyState.includes("open")) tryBackend(attempt + 1);
+      });
+      upstream.once("connect", () => {
+        open.add(upstream);
+        const drop = () => {
+          client.destroy();
+          upstream.destroy();
+          open.delete(client);
+          open.delete(upstream);
+        };
+        client.on("error", drop).on("close", drop);
+        upstream.on("error", drop).on("close", drop);
+        client.pipe(upstream).pipe(client);
+        client.resume();
+      });
+    };
+    tryBackend(0);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as import("node:net").AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
