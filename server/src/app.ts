@@ -4,12 +4,15 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAdaptorServer } from "@hono/node-server";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { MongoClient } from "mongodb";
 import { Server } from "socket.io";
 import { LIMITS } from "../../client-sdk/src/protocol.js";
 import { ApiKeyService } from "./auth/api-key-service.js";
 import { TokenService } from "./auth/token-service.js";
 import type { Config } from "./config.js";
+import { connectRedis, type RedisConnections } from "./cluster/redis-connections.js";
+import { explainUnknownSessions } from "./cluster/sticky-session-check.js";
 import { ChatEvents } from "./core/chat-events.js";
 import { ConversationService } from "./core/conversation-service.js";
 import { MessageService } from "./core/message-service.js";
@@ -65,6 +68,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
   const { store, closeStore, storeName } = await openStore(config, logger);
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
 
   const events = new ChatEvents((err, event) => logger.error({ err, event: event.type }, "event listener failed"));
   const tokens = new TokenService({ ...config.jwt, secret: jwtSecret });
@@ -93,6 +97,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     } catch (err) {
       checks.store = err instanceof Error ? err.message : "unreachable";
     }
+    if (redis) checks.redis = redis.isUp() ? "ok" : "disconnected: cross-node delivery and presence are degraded";
     checks.node = state === "ready" ? "ok" : state;
     return { ok: Object.values(checks).every((c) => c === "ok"), checks };
   };
@@ -118,6 +123,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // A chat frame is small; the 1 MB default only invites memory abuse.
     maxHttpBufferSize: LIMITS.maxFrameBytes,
     serveClient: false,
+    transports: config.allowPolling ? ["polling", "websocket"] : ["websocket"],
     allowRequest: (req, callback) => {
       const origin = req.headers.origin;
       if (originAllowed(origin, req.headers.host)) return callback(null, true);
@@ -129,6 +135,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       credentials: true,
     },
   });
+  if (redis) attachCluster(io, redis, config, logger);
+
   const detachGateway = attachSocketGateway({
     io,
     tokens,
@@ -183,10 +191,28 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       typing.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       httpServer.closeAllConnections();
+      await redis?.close();
       await closeStore();
       logger.info("shut down");
     },
   };
+}
+
+/**
+ * Cluster mode: the Redis adapter fans room broadcasts out to every node, and after a Redis
+ * outage (broadcasts in between are lost) every client of this node is told to resync.
+ */
+function attachCluster(io: SwitchboardServer, redis: RedisConnections, config: Config, logger: Logger): void {
+  io.adapter(
+    config.clusterAdapter === "sharded"
+      ? createShardedAdapter(redis.pub, redis.sub, { channelPrefix: "switchboard" })
+      : createAdapter(redis.pub, redis.sub, { key: "switchboard" }),
+  );
+  redis.onRecovered(() => {
+    io.local.emit("resync", { reason: "Redis was unreachable; live events may have been missed." });
+  });
+  explainUnknownSessions(io, config.nodeId, logger);
+  logger.info({ adapter: config.clusterAdapter, nodeId: config.nodeId }, "cluster mode: Redis adapter attached");
 }
 
 async function openStore(config: Config, logger: Logger): Promise<{ store: Store; closeStore: () => Promise<void>; storeName: string }> {

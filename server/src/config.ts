@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
@@ -16,6 +17,16 @@ export interface Config {
   mongodbUri?: string;
   /** Cluster mode (`REDIS_URL`). */
   redisUrl?: string;
+  /**
+   * Socket.IO Redis adapter in cluster mode (`CLUSTER_ADAPTER`): `classic` (PUBLISH to every
+   * node) or `sharded` (Redis 7 SPUBLISH per room; a node receives only rooms it has members in).
+   * Default `classic`; see the benchmark in README.md.
+   */
+  clusterAdapter: "classic" | "sharded";
+  /** This node's name in logs, metrics and the presence registry (`NODE_ID`, default host-pid). */
+  nodeId: string;
+  /** Accept the long-polling transport (`ALLOW_POLLING`, default on); needs sticky sessions in a cluster. */
+  allowPolling: boolean;
   jwt: {
     /** HS256 secret (`JWT_SECRET`); generated into `DATA_DIR` when neither key option is set. */
     secret?: string;
@@ -85,6 +96,9 @@ const envSchema = z.object({
   DATA_DIR: optional(z.string().min(1)),
   MONGODB_URI: optional(z.string().regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://")),
   REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://")),
+  CLUSTER_ADAPTER: optional(z.enum(["classic", "sharded"])),
+  NODE_ID: optional(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, dots, dashes or underscores")),
+  ALLOW_POLLING: optional(bool),
   JWT_SECRET: optional(z.string().min(32, "must be at least 32 characters (256 bits for HS256)")),
   JWT_JWKS_URL: optional(url),
   JWT_PUBLIC_KEY: optional(z.string().includes("-----BEGIN PUBLIC KEY-----", { message: "must be a PEM (SPKI) public key" })),
@@ -146,6 +160,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR ?? "./data"),
     mongodbUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL,
+    clusterAdapter: e.CLUSTER_ADAPTER ?? "classic",
+    nodeId: e.NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}-${process.pid}`,
+    allowPolling: e.ALLOW_POLLING ?? true,
     jwt: {
       secret: e.JWT_SECRET,
       jwksUrl: e.JWT_JWKS_URL,
