@@ -18,6 +18,9 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   const { logger } = app;
+  // A library promise nobody awaited (the Redis adapter publishes without a catch) must not take
+  // every connection of this node down with it; it is logged so it can be fixed at the source.
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
   await app.listen();
 
   const base = config.port === 0 ? app.localUrl : config.publicUrl;
