@@ -22,6 +22,7 @@ import { UserService } from "./core/user-service.js";
 import { RateLimit } from "./limits/rate-limit.js";
 import { createLogger, type Logger } from "./logger.js";
 import { InMemoryPresenceRegistry } from "./presence/in-memory-presence-registry.js";
+import { RedisPresenceRegistry } from "./presence/redis-presence-registry.js";
 import { loadOrCreateSecret } from "./secret-file.js";
 import { MongoStore } from "./store/mongo-store.js";
 import { openSqliteDatabase, SqliteStore } from "./store/sqlite-store.js";
@@ -76,7 +77,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const users = new UserService(store);
   const conversations = new ConversationService(store, events);
   const messages = new MessageService(store, conversations, events);
-  const presence = new PresenceService(new InMemoryPresenceRegistry(), store, events);
+  const presence = new PresenceService(
+    redis ? new RedisPresenceRegistry(redis.commands, { nodeId: config.nodeId }) : new InMemoryPresenceRegistry(),
+    store,
+    events,
+    { onError: (err, task) => logger.warn({ err, task }, "presence background task failed") },
+  );
+  // Redis keeps nothing on disk: after it restarts, this node's connections are registered again.
+  redis?.onRecovered(() => void presence.restore().catch((err) => logger.warn({ err }, "presence restore failed")));
+  await presence.start();
   const typing = new TypingService(conversations, events, config.typingTtlSeconds * 1000);
   const inflight = new InflightTracker();
   const originAllowed = createOriginPolicy(config);
@@ -187,7 +196,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const drained = await inflight.drain(config.shutdownTimeoutMs);
       if (!drained) logger.warn({ inflight: inflight.size }, "shutdown timeout reached with work still in flight");
       detachGateway();
-      presence.close();
+      // Before Redis and the store close: it finishes a beat under way and retires this node.
+      await presence.close();
       typing.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       httpServer.closeAllConnections();

@@ -34,7 +34,8 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
   // Quick, capped retries: a restarted Redis is found again within a second or two.
   const retryStrategy = (attempt: number) => Math.min(100 * attempt, 1000);
   const base = { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy, connectionName: "switchboard" } as const;
-  const commands = new Redis(url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  // commandTimeout: a Redis that accepts connections but stops answering must fail calls, not hang them.
+  const commands = new Redis(url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 });
   const pub = new Redis(url, { ...base, maxRetriesPerRequest: null });
   const sub = new Redis(url, { ...base, maxRetriesPerRequest: null });
   const clients = { commands, pub, sub };

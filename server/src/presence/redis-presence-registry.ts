@@ -1,0 +1,263 @@
+import type { Redis } from "ioredis";
+import type { PresenceInfo } from "../../../client-sdk/src/protocol.js";
+import type { AddConnectionResult, PresenceConnection, PresenceDeparture, PresenceRegistry, RestoreResult } from "./presence-registry.js";
+
+/** Options of {@link RedisPresenceRegistry}. */
+export interface RedisPresenceOptions {
+  /** This node's name, unique in the cluster (`Config.nodeId`). */
+  nodeId: string;
+  /** Prefix of every key this registry uses. Default `"sb:presence:"`. */
+  keyPrefix?: string;
+  /**
+   * How old a node's last heartbeat may be before peers reap it as dead. Must be well above the
+   * heartbeat interval (`PresenceOptions.heartbeatIntervalMs`, default 5000), so a GC pause or a
+   * slow Redis round trip does not get a live node reaped, and above `PresenceOptions.offlineGraceMs`
+   * (default 3000). A crashed node's users are announced offline within about this plus one
+   * heartbeat interval. Default 15000 ms.
+   */
+  nodeTimeoutMs?: number;
+  /**
+   * How long an offline user's `lastSeenAt` is kept. Each user's is one small key that expires,
+   * so memory is bounded by the users seen in this window. Default 30 days.
+   */
+  lastSeenTtlSeconds?: number;
+}
+
+/** Most dead nodes reaped by one call: one script runs atomically, so its length is bounded. */
+const REAP_BATCH = 16;
+
+// Key layout, all under the prefix P (computed inside the scripts, so this needs one Redis or a
+// Sentinel pair, not Redis Cluster):
+//   P user:<userId>        hash  connectionId → nodeId     (exists ⇔ the user is online)
+//   P node:<nodeId>        hash  connectionId → userId     (what a reaper must undo)
+//   P registered:<nodeId>  "1"   present while the registry holds this node's connections
+//   P nodes                zset  nodeId → last heartbeat, ms (Redis's clock, so node clocks can differ)
+//   P seen:<userId>        string lastSeenAt in ms, expiring after lastSeenTtlSeconds
+// Every write is one Lua script, so a user's and a node's hashes never disagree and "first" and
+// "last" are decided atomically across nodes. Scripts are sent with EVAL, not EVALSHA: after a
+// Redis restart EVALSHA fails with NOSCRIPT and would be resent out of order with later calls.
+
+const NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/** ARGV: prefix, nodeId, userId, connectionId. Returns {cameOnline, lastSeenMs|nil}. */
+const ADD_SCRIPT = `
+local p, node, user, conn = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local ukey = p .. 'user:' .. user
+local added = redis.call('HSET', ukey, conn, node)
+redis.call('HSET', p .. 'node:' .. node, conn, user)
+${NOW_MS}
+-- A node that dies before its first heartbeat must still be found by the reapers.
+redis.call('ZADD', p .. 'nodes', 'NX', now, node)
+if added == 1 and redis.call('HLEN', ukey) == 1 then
+  return {1, redis.call('GET', p .. 'seen:' .. user)}
+end
+return {0}
+`;
+
+/** ARGV: prefix, nodeId, userId, connectionId, atMs, ttlSeconds. Returns 1 when the user has no connection left. */
+const REMOVE_SCRIPT = `
+local p, node, user, conn, at, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local ukey, skey = p .. 'user:' .. user, p .. 'seen:' .. user
+redis.call('HDEL', p .. 'node:' .. node, conn)
+local removed = redis.call('HDEL', ukey, conn)
+if redis.call('EXISTS', ukey) == 1 then return 0 end
+-- A removal the registry had lost (Redis restarted) still ends in offline; a repeated one keeps
+-- the first time.
+if removed == 1 or redis.call('EXISTS', skey) == 0 then redis.call('SET', skey, at, 'EX', ttl) end
+return 1
+`;
+
+/** ARGV: prefix, userId… Returns {online(0|1), lastSeenMs|false} per user. */
+const QUERY_SCRIPT = `
+local p, out = ARGV[1], {}
+for i = 2, #ARGV do
+  out[#out + 1] = redis.call('EXISTS', p .. 'user:' .. ARGV[i])
+  out[#out + 1] = redis.call('GET', p .. 'seen:' .. ARGV[i])
+end
+return out
+`;
+
+/** ARGV: prefix, nodeId. Returns 1 while this node's registration is intact. */
+const HEARTBEAT_SCRIPT = `
+local p, node = ARGV[1], ARGV[2]
+${NOW_MS}
+redis.call('ZADD', p .. 'nodes', now, node)
+return redis.call('EXISTS', p .. 'registered:' .. node)
+`;
+
+/**
+ * ARGV: prefix, nodeId (the reaper, never reaped by itself), timeoutMs, ttlSeconds, batch.
+ * Returns {userId, lastSeenMs, …}. Removing the node from the zset in the same script is the claim:
+ * a concurrent reaper finds it gone, so each departure is reported once.
+ */
+const REAP_SCRIPT = `
+local p, self, timeout, ttl, batch = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+${NOW_MS}
+local out = {}
+local dead = redis.call('ZRANGEBYSCORE', p .. 'nodes', '-inf', now - timeout, 'WITHSCORES', 'LIMIT', 0, batch + 1)
+for i = 1, #dead, 2 do
+  local node, last = dead[i], dead[i + 1]
+  -- 0 is a node that closed on purpose (see close()): it was there until about now.
+  if tonumber(last) == 0 then last = now end
+  if node ~= self then
+    local nkey = p .. 'node:' .. node
+    local conns = redis.call('HGETALL', nkey)
+    for j = 1, #conns, 2 do
+      local conn, user = conns[j], conns[j + 1]
+      local ukey = p .. 'user:' .. user
+      if redis.call('HGET', ukey, conn) == node then
+        redis.call('HDEL', ukey, conn)
+        if redis.call('EXISTS', ukey) == 0 then
+          -- The node's last heartbeat is the last moment its users were known to be there.
+          redis.call('SET', p .. 'seen:' .. user, last, 'EX', ttl)
+          out[#out + 1] = user
+          out[#out + 1] = last
+        end
+      end
+    end
+    redis.call('DEL', nkey, p .. 'registered:' .. node)
+    redis.call('ZREM', p .. 'nodes', node)
+  end
+end
+return out
+`;
+
+/**
+ * ARGV: prefix, nodeId, atMs, ttlSeconds, then userId, connectionId pairs.
+ * Returns {{userId…} came online, {userId, lastSeenMs…} went offline}.
+ */
+const RESTORE_SCRIPT = `
+local p, node, at, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local nkey = p .. 'node:' .. node
+local wanted, online, offline = {}, {}, {}
+-- Adds first: a user who keeps a connection must never pass through "no connection".
+for i = 5, #ARGV, 2 do
+  local user, conn = ARGV[i], ARGV[i + 1]
+  wanted[conn] = user
+  local ukey = p .. 'user:' .. user
+  if redis.call('HSET', ukey, conn, node) == 1 and redis.call('HLEN', ukey) == 1 then online[#online + 1] = user end
+  redis.call('HSET', nkey, conn, user)
+end
+local have = redis.call('HGETALL', nkey)
+for i = 1, #have, 2 do
+  local conn, user = have[i], have[i + 1]
+  if wanted[conn] ~= user then
+    redis.call('HDEL', nkey, conn)
+    local ukey = p .. 'user:' .. user
+    if redis.call('HGET', ukey, conn) == node then
+      redis.call('HDEL', ukey, conn)
+      if redis.call('EXISTS', ukey) == 0 then
+        redis.call('SET', p .. 'seen:' .. user, at, 'EX', ttl)
+        offline[#offline + 1] = user
+        offline[#offline + 1] = at
+      end
+    end
+  end
+end
+${NOW_MS}
+redis.call('SET', p .. 'registered:' .. node, '1')
+redis.call('ZADD', p .. 'nodes', now, node)
+return {online, offline}
+`;
+
+/** ARGV: prefix, nodeId. Makes this node's heartbeat look expired (0, which reapers read as "just now"). */
+const EXPIRE_SCRIPT = `
+local p, node = ARGV[1], ARGV[2]
+if redis.call('ZSCORE', p .. 'nodes', node) then redis.call('ZADD', p .. 'nodes', 0, node) end
+return 0
+`;
+
+/**
+ * The cluster presence registry: every node registers its connections in one Redis, heartbeats,
+ * and reaps the connections of nodes that stopped heartbeating. Each method is one round trip and
+ * rejects as soon as the client does (give it a client without an offline queue, so a Redis
+ * outage fails calls instead of queueing them).
+ *
+ * Redis should run with `maxmemory-policy noeviction`: an evicted hash would leave a user's
+ * connections and their node's index disagreeing.
+ *
+ * @example
+ * const registry = new RedisPresenceRegistry(redis.commands, { nodeId: config.nodeId });
+ */
+export class RedisPresenceRegistry implements PresenceRegistry {
+  private readonly nodeId: string;
+  private readonly prefix: string;
+  private readonly nodeTimeoutMs: number;
+  private readonly lastSeenTtlSeconds: number;
+
+  /**
+   * @param redis a connected client, owned by the caller (this registry never connects or quits it).
+   */
+  constructor(
+    private readonly redis: Redis,
+    options: RedisPresenceOptions,
+  ) {
+    if (!options.nodeId) throw new TypeError("RedisPresenceRegistry needs a nodeId");
+    this.nodeId = options.nodeId;
+    this.prefix = options.keyPrefix ?? "sb:presence:";
+    this.nodeTimeoutMs = options.nodeTimeoutMs ?? 15_000;
+    this.lastSeenTtlSeconds = options.lastSeenTtlSeconds ?? 30 * 24 * 3600;
+  }
+
+  async addConnection(userId: string, connectionId: string): Promise<AddConnectionResult> {
+    const [cameOnline, lastSeen] = (await this.run(ADD_SCRIPT, userId, connectionId)) as [number, string | null | undefined];
+    if (cameOnline !== 1) return { cameOnline: false };
+    return lastSeen ? { cameOnline: true, lastSeenAt: iso(lastSeen) } : { cameOnline: true };
+  }
+
+  async removeConnection(userId: string, connectionId: string, at: Date): Promise<boolean> {
+    return (await this.run(REMOVE_SCRIPT, userId, connectionId, at.getTime(), this.lastSeenTtlSeconds)) === 1;
+  }
+
+  async query(userIds: string[]): Promise<Record<string, PresenceInfo>> {
+    const result: Record<string, PresenceInfo> = {};
+    if (userIds.length === 0) return result;
+    const flat = (await this.redis.eval(QUERY_SCRIPT, 0, this.prefix, ...userIds)) as (number | string | null)[];
+    userIds.forEach((id, i) => {
+      const lastSeen = flat[2 * i + 1];
+      result[id] = flat[2 * i] === 1 ? { status: "online" } : lastSeen ? { status: "offline", lastSeenAt: iso(lastSeen) } : { status: "offline" };
+    });
+    return result;
+  }
+
+  async heartbeat(): Promise<boolean> {
+    return (await this.run(HEARTBEAT_SCRIPT)) === 1;
+  }
+
+  async reapDeadNodes(): Promise<PresenceDeparture[]> {
+    const flat = (await this.run(REAP_SCRIPT, this.nodeTimeoutMs, this.lastSeenTtlSeconds, REAP_BATCH)) as (string | number)[];
+    return pairs(flat);
+  }
+
+  async restore(connections: PresenceConnection[], at: Date): Promise<RestoreResult> {
+    const args = connections.flatMap((c) => [c.userId, c.connectionId]);
+    const [online, offline] = (await this.run(RESTORE_SCRIPT, at.getTime(), this.lastSeenTtlSeconds, ...args)) as [string[], (string | number)[]];
+    return { cameOnline: online, wentOffline: pairs(offline) };
+  }
+
+  /**
+   * Marks this node's heartbeat as expired, so a peer reaps (and announces offline) whatever it
+   * still holds at its next reap instead of after `nodeTimeoutMs`. A restarted node with the same
+   * id takes its registration back with `restore`. The client stays open: it belongs to the caller.
+   */
+  async close(): Promise<void> {
+    await this.run(EXPIRE_SCRIPT);
+  }
+
+  private run(script: string, ...args: (string | number)[]): Promise<unknown> {
+    return this.redis.eval(script, 0, this.prefix, this.nodeId, ...args);
+  }
+}
+
+/** A stored millisecond timestamp as ISO-8601. */
+function iso(ms: string | number): string {
+  return new Date(Number(ms)).toISOString();
+}
+
+/** `[userId, ms, userId, ms, …]` as departures. */
+function pairs(flat: (string | number)[]): PresenceDeparture[] {
+  const out: PresenceDeparture[] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push({ userId: String(flat[i]), lastSeenAt: iso(flat[i + 1]) });
+  return out;
+}

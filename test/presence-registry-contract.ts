@@ -1,0 +1,119 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { PresenceRegistry } from "../server/src/presence/presence-registry.js";
+
+/** What a driver's test file hands the contract for each test: a fresh, empty registry. */
+export interface PresenceRegistryHarness {
+  registry: PresenceRegistry;
+  /** Releases whatever the harness opened for this test. */
+  cleanup: () => Promise<void>;
+}
+
+/** A fixed clock: `at(n)` is n seconds after 2025-01-01T00:00:00Z. */
+const at = (seconds: number) => new Date(Date.UTC(2025, 0, 1) + seconds * 1000);
+
+/**
+ * The behaviour every {@link PresenceRegistry} driver must show on one node, declared as vitest
+ * suites. Each driver's test file calls it with a factory that builds a fresh registry per test.
+ */
+export function runPresenceRegistryContract(name: string, factory: () => Promise<PresenceRegistryHarness>): void {
+  describe(`${name} (presence registry contract)`, () => {
+    let harness: PresenceRegistryHarness | undefined;
+    const registry = () => harness!.registry;
+    beforeEach(async () => {
+      harness = await factory();
+    });
+    afterEach(async () => {
+      await harness?.cleanup();
+      harness = undefined;
+    });
+
+    it("reports a user online from their first connection until their last one closes", async () => {
+      expect(await registry().addConnection("alice", "c1")).toEqual({ cameOnline: true });
+      expect(await registry().addConnection("alice", "c2")).toEqual({ cameOnline: false });
+      expect(await registry().query(["alice"])).toEqual({ alice: { status: "online" } });
+      expect(await registry().removeConnection("alice", "c1", at(1))).toBe(false);
+      expect(await registry().query(["alice"])).toEqual({ alice: { status: "online" } });
+      expect(await registry().removeConnection("alice", "c2", at(2))).toBe(true);
+      expect(await registry().query(["alice"])).toEqual({ alice: { status: "offline", lastSeenAt: at(2).toISOString() } });
+    });
+
+    it("counts a connection added twice once", async () => {
+      await registry().addConnection("bob", "c1");
+      expect(await registry().addConnection("bob", "c1")).toEqual({ cameOnline: false });
+      expect(await registry().removeConnection("bob", "c1", at(1))).toBe(true);
+    });
+
+    it("reports users it never saw as offline without lastSeenAt, and answers for many users at once", async () => {
+      expect(await registry().query([])).toEqual({});
+      await registry().addConnection("alice", "c1");
+      await registry().addConnection("bob", "c2");
+      await registry().removeConnection("bob", "c2", at(5));
+      expect(await registry().query(["alice", "bob", "ghost"])).toEqual({
+        alice: { status: "online" },
+        bob: { status: "offline", lastSeenAt: at(5).toISOString() },
+        ghost: { status: "offline" },
+      });
+    });
+
+    it("tells when a user who comes back online was last seen", async () => {
+      await registry().addConnection("carol", "c1");
+      await registry().removeConnection("carol", "c1", at(7));
+      expect(await registry().addConnection("carol", "c2")).toEqual({ cameOnline: true, lastSeenAt: at(7).toISOString() });
+    });
+
+    it("ends offline when the last connection was already unknown to it, keeping the first lastSeenAt", async () => {
+      expect(await registry().removeConnection("dave", "lost", at(3))).toBe(true);
+      expect(await registry().query(["dave"])).toEqual({ dave: { status: "offline", lastSeenAt: at(3).toISOString() } });
+      expect(await registry().removeConnection("dave", "lost", at(4))).toBe(true);
+      expect((await registry().query(["dave"])).dave.lastSeenAt).toBe(at(3).toISOString());
+      await registry().addConnection("erin", "c1");
+      expect(await registry().removeConnection("erin", "other", at(3))).toBe(false);
+    });
+
+    it("restores exactly the given connections, reporting who came online or went offline, idempotently", async () => {
+      await registry().addConnection("alice", "a1");
+      await registry().addConnection("bob", "b1");
+      const first = await registry().restore(
+        [
+          { userId: "alice", connectionId: "a1" },
+          { userId: "carol", connectionId: "c1" },
+          { userId: "carol", connectionId: "c2" },
+        ],
+        at(10),
+      );
+      expect(first.cameOnline).toEqual(["carol"]);
+      expect(first.wentOffline).toEqual([{ userId: "bob", lastSeenAt: at(10).toISOString() }]);
+      const again = await registry().restore(
+        [
+          { userId: "alice", connectionId: "a1" },
+          { userId: "carol", connectionId: "c1" },
+          { userId: "carol", connectionId: "c2" },
+        ],
+        at(11),
+      );
+      expect(again).toEqual({ cameOnline: [], wentOffline: [] });
+      expect(await registry().query(["alice", "bob", "carol"])).toEqual({
+        alice: { status: "online" },
+        bob: { status: "offline", lastSeenAt: at(10).toISOString() },
+        carol: { status: "online" },
+      });
+      expect(await registry().removeConnection("carol", "c1", at(12))).toBe(false);
+      expect(await registry().removeConnection("carol", "c2", at(13))).toBe(true);
+    });
+
+    it("keeps a user who swaps one connection for another online through a restore", async () => {
+      await registry().addConnection("alice", "old");
+      const result = await registry().restore([{ userId: "alice", connectionId: "new" }], at(1));
+      expect(result).toEqual({ cameOnline: [], wentOffline: [] });
+      expect(await registry().query(["alice"])).toEqual({ alice: { status: "online" } });
+      expect(await registry().removeConnection("alice", "new", at(2))).toBe(true);
+    });
+
+    it("holds its own registration after a restore and has nobody to reap while it lives alone", async () => {
+      await registry().restore([{ userId: "alice", connectionId: "a1" }], at(1));
+      expect(await registry().heartbeat()).toBe(true);
+      expect(await registry().reapDeadNodes()).toEqual([]);
+      expect(await registry().query(["alice"])).toEqual({ alice: { status: "online" } });
+    });
+  });
+}
