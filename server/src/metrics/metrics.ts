@@ -1,0 +1,221 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ERROR_CODES, type ClientToServerEvents, type ErrorCode } from "../../../client-sdk/src/protocol.js";
+
+/** How a stored message arrived. */
+export type MessageTransport = "socket" | "http";
+
+/** The outcome of one client event: `ok`, or the error code its ack carried. */
+export type SocketEventOutcome = "ok" | ErrorCode;
+
+/**
+ * Dependency checks evaluated when `/metrics` is scraped, so the `*_up` gauges are as fresh as
+ * the scrape itself and nothing polls in between.
+ */
+export interface MetricsChecks {
+  /** Resolves `true` when the store answers (a ping); a rejection or `false` reports 0. */
+  store: () => Promise<boolean>;
+  /** `true` while the Redis clients are connected; omit on a single node (no `switchboard_redis_up` then). */
+  redis?: () => boolean;
+}
+
+/** Options of {@link Metrics}. */
+export interface MetricsOptions {
+  /** This node's name, added to every series as the `node_id` label (`NODE_ID`). */
+  nodeId: string;
+  /** Dependency checks behind `switchboard_store_up` and `switchboard_redis_up`. */
+  checks: MetricsChecks;
+  /**
+   * Sampling resolution of the event-loop delay histogram in milliseconds (default 10):
+   * fine enough to see the stalls that delay acks, coarse enough to cost nothing measurable.
+   */
+  eventLoopMonitoringPrecisionMs?: number;
+  /** How long a scrape waits for the store check before reporting it down (default 2000 ms). */
+  checkTimeoutMs?: number;
+}
+
+/**
+ * Every client event the gateway handles. A `Record` over the protocol's event map, so adding
+ * an event to the protocol without listing it here is a compile error, and any other name a
+ * client sends is reported as `unknown`: a client cannot grow the label set.
+ */
+const SOCKET_EVENTS: Record<keyof ClientToServerEvents, true> = {
+  "conversation:create": true,
+  "conversation:list": true,
+  "conversation:join": true,
+  "conversation:leave": true,
+  "message:send": true,
+  "message:history": true,
+  "message:read": true,
+  "message:edit": true,
+  "message:delete": true,
+  "typing:start": true,
+  "typing:stop": true,
+  "presence:query": true,
+  "auth:refresh": true,
+  "support:inbox": true,
+  "support:get": true,
+  "support:join": true,
+  "support:assign": true,
+  "support:status": true,
+};
+
+const OUTCOMES = new Set<string>(["ok", ...ERROR_CODES]);
+
+/** Methods the API serves; anything else is counted as `other`. */
+const HTTP_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/** Acks are answered in well under a millisecond to a few hundred: 0.5 ms … 1 s. */
+const ACK_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+/** HTTP requests include store writes and the OpenAPI document: 1 ms … 5 s. */
+const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * The Prometheus metrics of one Switchboard node, on a registry of its own (never prom-client's
+ * global one), so several nodes can live in one process, as they do in tests.
+ *
+ * The transports report through the small methods below; `/metrics` renders {@link render}.
+ * Every label takes values from a fixed set (known events, error codes, route patterns,
+ * methods, statuses), so no client input can multiply the series.
+ */
+export class Metrics {
+  /** The registry `/metrics` renders. */
+  readonly registry = new Registry();
+  private readonly connections: Gauge;
+  private readonly messages: Counter<"transport">;
+  private readonly socketEvents: Counter<"event" | "outcome">;
+  private readonly ackLatency: Histogram<"event">;
+  private readonly httpRequests: Counter<"method" | "route" | "status">;
+  private readonly httpDuration: Histogram<"method" | "route">;
+
+  constructor(options: MetricsOptions) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ node_id: options.nodeId });
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: options.eventLoopMonitoringPrecisionMs ?? 10 });
+
+    this.connections = new Gauge({
+      name: "switchboard_connections",
+      help: "Socket.IO connections currently open on this node.",
+      registers,
+    });
+    this.messages = new Counter({
+      name: "switchboard_messages_total",
+      help: "Messages stored (idempotent retries not counted), by the transport they arrived on.",
+      labelNames: ["transport"],
+      registers,
+    });
+    this.socketEvents = new Counter({
+      name: "switchboard_socket_events_total",
+      help: "Client events handled, by event and outcome (ok, or the error code of the ack).",
+      labelNames: ["event", "outcome"],
+      registers,
+    });
+    this.ackLatency = new Histogram({
+      name: "switchboard_ack_latency_seconds",
+      help: "Time from receiving a client event to sending its ack, rate limiting included.",
+      labelNames: ["event"],
+      buckets: ACK_LATENCY_BUCKETS,
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: "switchboard_http_requests_total",
+      help: "HTTP requests answered, by method, route pattern and status.",
+      labelNames: ["method", "route", "status"],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: "switchboard_http_request_duration_seconds",
+      help: "HTTP request duration, by method and route pattern.",
+      labelNames: ["method", "route"],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+
+    const timeoutMs = options.checkTimeoutMs ?? 2000;
+    const storeCheck = options.checks.store;
+    new Gauge({
+      name: "switchboard_store_up",
+      help: "1 when the store answered a ping during this scrape, else 0.",
+      registers,
+      async collect() {
+        this.set((await withTimeout(storeCheck, timeoutMs)) ? 1 : 0);
+      },
+    });
+    const redisCheck = options.checks.redis;
+    if (redisCheck) {
+      new Gauge({
+        name: "switchboard_redis_up",
+        help: "1 while this node's Redis clients are connected (cluster mode), else 0.",
+        registers,
+        collect() {
+          this.set(safely(redisCheck) ? 1 : 0);
+        },
+      });
+    }
+
+    // Zero series from the start, so rate() and absent() behave before the first message.
+    for (const transport of ["socket", "http"] satisfies MessageTransport[]) this.messages.inc({ transport }, 0);
+  }
+
+  /** A Socket.IO connection opened on this node. */
+  connectionOpened(): void {
+    this.connections.inc();
+  }
+
+  /** A Socket.IO connection of this node closed. */
+  connectionClosed(): void {
+    this.connections.dec();
+  }
+
+  /** A message was stored (not an idempotent replay). */
+  messageStored(transport: MessageTransport): void {
+    this.messages.inc({ transport });
+  }
+
+  /**
+   * A client event was answered. `event` is whatever the client sent: names outside the
+   * protocol are counted as `unknown`. `seconds` is omitted for events refused before handling.
+   */
+  socketEvent(event: string, outcome: SocketEventOutcome, seconds?: number): void {
+    const eventLabel = Object.hasOwn(SOCKET_EVENTS, event) ? event : "unknown";
+    this.socketEvents.inc({ event: eventLabel, outcome: OUTCOMES.has(outcome) ? outcome : "internal" });
+    if (seconds !== undefined) this.ackLatency.observe({ event: eventLabel }, seconds);
+  }
+
+  /** An HTTP request was answered. `route` must be the matched pattern, never the raw path. */
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    const m = HTTP_METHODS.has(method) ? method : "other";
+    this.httpRequests.inc({ method: m, route, status: String(status) });
+    this.httpDuration.observe({ method: m, route }, seconds);
+  }
+
+  /** The `Content-Type` of {@link render}'s output. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every metric in the Prometheus text exposition format (runs the scrape-time checks). */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+async function withTimeout(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(check).catch(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function safely(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}
