@@ -1,0 +1,31 @@
+import { createHmac } from "node:crypto";
+import type { WebhookEndpoint } from "./webhook-store.js";
+
+/** Prefix of Standard Webhooks signing secrets; the rest is the key, base64. */
+const SECRET_PREFIX = "whsec_";
+
+/**
+ * The `webhook-signature` header value (Standard Webhooks): `v1,<base64 HMAC-SHA256>` per secret,
+ * space-separated, over `${id}.${timestamp}.${body}`, keyed with the base64-decoded part of the
+ * secret after `whsec_`. Receivers accept the request when any one signature matches.
+ */
+export function signatureHeader(secrets: readonly string[], id: string, timestampSeconds: number, body: string): string {
+  return secrets
+    .map((secret) => {
+      const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, "base64");
+      return `v1,${createHmac("sha256", key).update(`${id}.${timestampSeconds}.${body}`).digest("base64")}`;
+    })
+    .join(" ");
+}
+
+/**
+ * The secrets a request is signed with at `now`: the current one, plus the one before the last
+ * rotation while its grace period lasts, so receivers can switch secrets without losing a request.
+ */
+export function signingSecrets(endpoint: WebhookEndpoint, now: number): string[] {
+  const previousValid =
+    endpoint.previousSecret !== undefined &&
+    endpoint.previousSecretExpiresAt !== undefined &&
+    Date.parse(endpoint.previousSecretExpiresAt) > now;
+  return previousValid ? [endpoint.secret, endpoint.previousSecret as string] : [endpoint.secret];
+}
