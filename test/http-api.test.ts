@@ -9,6 +9,8 @@ import type { UserService } from "../server/src/core/user-service.js";
 import { RateLimit } from "../server/src/limits/rate-limit.js";
 import { createHttpApi } from "../server/src/transport/http-api.js";
 import { API_ROUTES } from "../server/src/transport/http-routes.js";
+import { WEBHOOK_ROUTES } from "../server/src/transport/http-webhook-routes.js";
+import { SUPPORT_ROUTES } from "../server/src/transport/http-support-routes.js";
 import { InflightTracker } from "../server/src/transport/inflight-tracker.js";
 import { call, captureLogger, HTTP_ADMIN_KEY, HTTP_JWT_SECRET, startHttpApp, type CallResult, type HttpTestApp } from "./support/http-harness.js";
 
@@ -29,7 +31,7 @@ interface CreatedKey {
   scopes: string[];
 }
 
-/** Every operation the API must document, as `METHOD path` (PROTOCOL.md section 5 plus API keys). */
+/** Every operation the API must document, as `METHOD path` (PROTOCOL.md section 5 plus API keys and webhooks). */
 const EXPECTED_OPERATIONS = [
   "POST /v1/users",
   "GET /v1/users/{id}",
@@ -39,13 +41,34 @@ const EXPECTED_OPERATIONS = [
   "DELETE /v1/conversations/{id}/members/{userId}",
   "POST /v1/conversations/{id}/messages",
   "GET /v1/conversations/{id}/messages",
+  "PATCH /v1/conversations/{id}/messages/{messageId}",
+  "DELETE /v1/conversations/{id}/messages/{messageId}",
   "POST /v1/tokens",
   "POST /v1/api-keys",
   "GET /v1/api-keys",
   "DELETE /v1/api-keys/{id}",
+  "POST /v1/api-keys/{id}/rotate",
+  "POST /v1/webhooks",
+  "GET /v1/webhooks",
+  "GET /v1/webhooks/{id}",
+  "PATCH /v1/webhooks/{id}",
+  "DELETE /v1/webhooks/{id}",
+  "GET /v1/webhooks/{id}/secret",
+  "POST /v1/webhooks/{id}/rotate-secret",
+  "GET /v1/webhooks/{id}/deliveries",
+  "POST /v1/webhooks/{id}/deliveries/{deliveryId}/replay",
+  "POST /v1/webhooks/{id}/replay",
+  "POST /v1/widget/sessions",
+  "POST /v1/widget-keys",
+  "GET /v1/widget-keys",
+  "GET /v1/widget-keys/{id}",
+  "DELETE /v1/widget-keys/{id}",
   "GET /healthz",
   "GET /readyz",
 ].sort();
+
+/** `/v1` routes that take no API key. */
+const PUBLIC_V1_PATHS = ["/v1/widget/sessions"];
 
 describe("HTTP API", () => {
   let t: HttpTestApp;
@@ -290,6 +313,9 @@ describe("HTTP API", () => {
         await t.call<ErrorBody>("POST", "/v1/tokens", { key: reader.key, json: { userId } }),
         await t.call<ErrorBody>("GET", "/v1/api-keys", { key: reader.key }),
         await t.call<ErrorBody>("POST", "/v1/api-keys", { key: reader.key, json: { name: "escalate", scopes: ["admin"] } }),
+        await t.call<ErrorBody>("POST", `/v1/api-keys/${reader.id}/rotate`, { key: reader.key }),
+        await t.call<ErrorBody>("PATCH", "/v1/conversations/any/messages/any", { key: reader.key, json: { text: "edited" } }),
+        await t.call<ErrorBody>("DELETE", "/v1/conversations/any/messages/any", { key: reader.key }),
       ];
       for (const res of refused) {
         expect(res.status).toBe(403);
@@ -303,6 +329,13 @@ describe("HTTP API", () => {
       const res = await t.call<ErrorBody>("GET", "/v1/users/anyone", { key: writer.key });
       expect(res.status).toBe(403);
       expect(res.body.error.message).toMatch(/`read`/);
+    });
+
+    it("answers 403 to a read-and-write key that tries to rotate a key, its own included", async () => {
+      const member = await createKey();
+      const res = await t.call<ErrorBody>("POST", `/v1/api-keys/${member.id}/rotate`, { key: member.key });
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toMatch(/`admin`/);
     });
 
     it("checks the scope before validating the body, so a key without access learns nothing about the route", async () => {
@@ -458,7 +491,9 @@ describe("HTTP API", () => {
           expect(statuses, `${method} ${path} errors`).toContain("500");
           if (path.startsWith("/v1/")) {
             for (const s of ["401", "403", "429"]) expect(statuses, `${method} ${path}`).toContain(s);
-            expect(op.security).toEqual([{ apiKey: [expect.stringMatching(/^(read|write|admin)$/)] }]);
+            // The widget's session route is public (a widget key in the body instead) and says so.
+            if (PUBLIC_V1_PATHS.includes(path)) expect(op.security).toEqual([]);
+            else expect(op.security).toEqual([{ apiKey: [expect.stringMatching(/^(read|write|admin)$/)] }]);
           }
           if (op.requestBody) for (const s of ["400", "413", "415"]) expect(statuses, `${method} ${path}`).toContain(s);
           if (op.parameters?.length) expect(statuses, `${method} ${path}`).toContain("400");
@@ -470,7 +505,7 @@ describe("HTTP API", () => {
         }
       }
       expect(operations.sort()).toEqual(EXPECTED_OPERATIONS);
-      expect(API_ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort()).toEqual(EXPECTED_OPERATIONS);
+      expect([...API_ROUTES, ...WEBHOOK_ROUTES, ...SUPPORT_ROUTES].map((r) => `${r.method.toUpperCase()} ${r.path}`).sort()).toEqual(EXPECTED_OPERATIONS);
       // What the router actually serves: every handler but the pages is documented.
       const served = new Set(
         stubApi({ users: {} })

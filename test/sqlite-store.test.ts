@@ -87,7 +87,42 @@ describe("SqliteStore", () => {
       expect(await store.getUser("alice")).not.toBeNull();
       const db = new Database(file, { readonly: true });
       opened.push(db);
-      expect(db.pragma("user_version", { simple: true })).toBe(1);
+      expect(db.pragma("user_version", { simple: true })).toBe(2);
+    });
+
+    it("upgrades a version 1 database in place: old messages and keys keep working and can be edited and rotated", async () => {
+      const file = path.join(tmp.path(), "store.db");
+      const first = await openStore(file);
+      await first.createConversation({ id: "c1", type: "direct", members: [{ userId: "alice", role: "member" }], createdAt: new Date(0).toISOString() });
+      const { message } = await first.appendMessage({ id: "m1", conversationId: "c1", senderId: "alice", type: "text", text: "old", createdAt: new Date(1).toISOString() });
+      await first.createApiKey({ id: "k1", name: "old key", prefix: "sb_old", hash: "hash-old", scopes: ["read"], createdAt: new Date(2).toISOString() });
+      await first.close();
+      // Back to the version 1 schema, as a database written by the previous release.
+      const raw = new Database(file);
+      raw.exec(`
+        DROP INDEX api_keys_previous_hash;
+        ALTER TABLE api_keys DROP COLUMN previous_key_expires_at;
+        ALTER TABLE api_keys DROP COLUMN previous_hash;
+        ALTER TABLE messages DROP COLUMN deleted_at;
+        ALTER TABLE messages DROP COLUMN edited_at;
+      `);
+      raw.pragma("user_version = 1");
+      raw.close();
+
+      const upgraded = await openStore(file);
+      opened.push(upgraded);
+      expect(await upgraded.getMessage("c1", "m1")).toStrictEqual(message);
+      expect(await upgraded.updateMessage("c1", "m1", { text: "new", editedAt: new Date(3).toISOString() })).toStrictEqual({
+        ...message,
+        text: "new",
+        editedAt: new Date(3).toISOString(),
+      });
+      expect(await upgraded.rotateApiKey("k1", { hash: "hash-new", prefix: "sb_new", previousKeyExpiresAt: new Date(4).toISOString() })).toMatchObject({
+        previousHash: "hash-old",
+      });
+      const check = new Database(file, { readonly: true });
+      opened.push(check);
+      expect(check.pragma("user_version", { simple: true })).toBe(2);
     });
 
     it("refuses a database whose schema is newer than this code, as unavailable", async () => {

@@ -258,6 +258,79 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
       });
     });
 
+    describe("edits and deletes", () => {
+      const image = { url: "https://cdn.example.com/a.png", name: "a.png", mimeType: "image/png", size: 1234 };
+
+      it("finds a message by id within its conversation, and null elsewhere", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        await conversation("c2", ["alice", "bob"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-1" }));
+        expect(await store.getMessage("c1", message.id)).toStrictEqual(message);
+        expect(await store.getMessage("c2", message.id)).toBeNull();
+        expect(await store.getMessage("c1", "no-such-message")).toBeNull();
+        expect(await store.getMessage("missing", message.id)).toBeNull();
+      });
+
+      it("edits the text and keeps id, seq, sender, attachments and createdAt; history shows the edited version", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-1", attachments: [image] }));
+        await store.appendMessage(newMessage("c1", "bob"));
+        const edited = await store.updateMessage("c1", message.id, { text: "fixed typo", editedAt: at(50) });
+        expect(edited).toStrictEqual({ ...message, text: "fixed typo", editedAt: at(50) });
+        expect(await store.getMessage("c1", message.id)).toStrictEqual(edited);
+        expect((await store.getMessages("c1", { limit: 10 })).messages[0]).toStrictEqual(edited);
+        expect((await store.getConversation("c1"))?.lastSeq).toBe(2);
+        // A retried send still resolves to the message, now in its edited version.
+        expect(await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-1" }))).toStrictEqual({ kind: "duplicate", message: edited });
+      });
+
+      it("replaces attachments when given and removes them with an empty list or null", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const first = (await store.appendMessage(newMessage("c1", "alice", { attachments: [image] }))).message;
+        const second = (await store.appendMessage(newMessage("c1", "alice", { attachments: [image] }))).message;
+        const other = { url: "https://cdn.example.com/b.pdf" };
+        expect((await store.updateMessage("c1", first.id, { attachments: [other], editedAt: at(60) }))?.attachments).toStrictEqual([other]);
+        const emptied = await store.updateMessage("c1", first.id, { attachments: [], editedAt: at(61) });
+        expect(emptied).not.toHaveProperty("attachments");
+        const nulled = await store.updateMessage("c1", second.id, { attachments: null, editedAt: at(62) });
+        expect(nulled).not.toHaveProperty("attachments");
+        expect(await store.getMessage("c1", second.id)).toStrictEqual(nulled);
+      });
+
+      it("marks a message deleted without renumbering anything, and refuses any later change as a conflict", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        for (let i = 0; i < 3; i++) await store.appendMessage(newMessage("c1", "alice", { attachments: [image] }));
+        const [, middle] = (await store.getMessages("c1", { limit: 10 })).messages;
+        const deleted = await store.updateMessage("c1", middle.id, { text: "", attachments: null, deletedAt: at(70) });
+        const { attachments: _removed, ...rest } = middle;
+        expect(deleted).toStrictEqual({ ...rest, text: "", deletedAt: at(70), deleted: true });
+        const page = await store.getMessages("c1", { limit: 10 });
+        expect(page.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+        expect(page.messages[1]).toStrictEqual(deleted);
+        await expectCode(store.updateMessage("c1", middle.id, { text: "back from the dead", editedAt: at(71) }), "conflict");
+        await expectCode(store.updateMessage("c1", middle.id, { deletedAt: at(72) }), "conflict");
+        expect(await store.getMessage("c1", middle.id)).toStrictEqual(deleted);
+        expect((await store.appendMessage(newMessage("c1", "bob"))).message.seq).toBe(4);
+      });
+
+      it("returns null when updating a message that is not in the conversation", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        await conversation("c2", ["alice", "bob"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice"));
+        expect(await store.updateMessage("c2", message.id, { text: "nope", editedAt: at(80) })).toBeNull();
+        expect(await store.updateMessage("c1", "no-such-message", { text: "nope", editedAt: at(80) })).toBeNull();
+        expect(await store.getMessage("c1", message.id)).toStrictEqual(message);
+      });
+
+      it("shows the current version as a conversation's last message", async () => {
+        await conversation("c1", ["u1", "u2"], 1);
+        const { message } = await store.appendMessage(newMessage("c1", "u2"));
+        const deleted = await store.updateMessage("c1", message.id, { text: "", attachments: null, deletedAt: at(90) });
+        const [summary] = await store.listConversations("u1", { limit: 10 });
+        expect(summary.lastMessage).toStrictEqual(deleted);
+      });
+    });
+
     describe("history", () => {
       /** A conversation "c1" with messages seq 1..10. */
       async function tenMessages(): Promise<void> {
@@ -486,6 +559,31 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(await store.revokeApiKey("k1", at(6))).toBe(false);
         expect(await store.revokeApiKey("unknown", at(6))).toBe(false);
         expect(await store.findApiKeyByHash("hash-k1")).toStrictEqual(key("k1", { revokedAt: at(5) }));
+      });
+
+      it("rotates a key: the new hash finds it, the old one too until the caller says it expired", async () => {
+        await store.createApiKey(key("k1", { scopes: ["read"] }));
+        const rotated = await store.rotateApiKey("k1", { hash: "hash-k1-v2", prefix: "sb_k1v2", previousKeyExpiresAt: at(100) });
+        const expected = key("k1", { scopes: ["read"], hash: "hash-k1-v2", prefix: "sb_k1v2", previousHash: "hash-k1", previousKeyExpiresAt: at(100) });
+        expect(rotated).toStrictEqual(expected);
+        expect(await store.findApiKeyByHash("hash-k1-v2")).toStrictEqual(expected);
+        expect(await store.findApiKeyByHash("hash-k1")).toStrictEqual(expected);
+        expect(await store.listApiKeys()).toStrictEqual([expected]);
+
+        // A second rotation replaces the previous hash: the first secret is no longer found.
+        const again = await store.rotateApiKey("k1", { hash: "hash-k1-v3", prefix: "sb_k1v3", previousKeyExpiresAt: at(200) });
+        expect(again).toMatchObject({ hash: "hash-k1-v3", previousHash: "hash-k1-v2", previousKeyExpiresAt: at(200) });
+        expect(await store.findApiKeyByHash("hash-k1")).toBeNull();
+        expect((await store.findApiKeyByHash("hash-k1-v2"))?.id).toBe("k1");
+      });
+
+      it("refuses to rotate a revoked or unknown key with null", async () => {
+        await store.createApiKey(key("k1"));
+        await store.revokeApiKey("k1", at(5));
+        expect(await store.rotateApiKey("k1", { hash: "hash-new", prefix: "sb_new", previousKeyExpiresAt: at(100) })).toBeNull();
+        expect(await store.rotateApiKey("unknown", { hash: "hash-new2", prefix: "sb_new", previousKeyExpiresAt: at(100) })).toBeNull();
+        expect(await store.findApiKeyByHash("hash-k1")).toStrictEqual(key("k1", { revokedAt: at(5) }));
+        expect(await store.findApiKeyByHash("hash-new")).toBeNull();
       });
 
       it("records the last use of a key and never moves it back", async () => {

@@ -110,6 +110,8 @@ export type ChatClientEvents = {
    * conversation), plus live `message:new` for conversations without a joined handle (best effort).
    */
   message: Message;
+  /** A message of a joined conversation was edited or deleted; the payload is its full current version. */
+  "message:updated": Message;
   /** A member read a conversation up to `seq`. */
   receipt: ReceiptReadEvent;
   /** A member started or stopped typing. */
@@ -279,6 +281,18 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return handle;
   }
 
+  /**
+   * Listens to a server → client event as it arrives, for extension events the client does not
+   * interpret itself (such as `support:updated`). The listener survives reconnects. Returns the
+   * function that removes it.
+   */
+  onServerEvent<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): () => void {
+    // Typed loosely: socket.io-client's overloads cannot follow a generic event name.
+    const socket = this.socket as unknown as { on(e: string, l: unknown): void; off(e: string, l: unknown): void };
+    socket.on(event, listener);
+    return () => socket.off(event, listener);
+  }
+
   // ---- state machine ----
 
   /** The only place the state changes, so every transition is announced exactly once. */
@@ -391,6 +405,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       // A joined handle orders and de-duplicates first, then reports back through host.delivered.
       if (entry?.sink.active) entry.sink.message(message);
       else this.emit("message", message);
+    });
+    socket.on("message:updated", (message) => {
+      if (!isMessage(message)) return;
+      this.handles.get(message.conversationId)?.sink.messageUpdated(message);
+      this.emit("message:updated", message);
     });
     socket.on("receipt:read", (event) => {
       this.handles.get(event.conversationId)?.sink.receipt(event);

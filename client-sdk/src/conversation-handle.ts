@@ -58,6 +58,8 @@ export interface ConversationSink {
   readonly active: boolean;
   connected(): void;
   message(message: Message): void;
+  /** A `message:updated` (an edit or a delete) for this conversation. */
+  messageUpdated(message: Message): void;
   receipt(event: ReceiptReadEvent): void;
   typing(event: TypingEvent): void;
   updated(conversation: Conversation): void;
@@ -99,6 +101,11 @@ export interface PendingMessage {
 export type ConversationHandleEvents = {
   /** Every message once, in `seq` order, with nothing missing (older pages from `history()` excluded). */
   message: Message;
+  /**
+   * A message this handle holds was edited or deleted; the payload is its current version, which
+   * has replaced the old one in {@link ConversationHandle.messages}. Deleted: `deleted: true`, `text` "".
+   */
+  "message:updated": Message;
   /** A member read up to `seq`. */
   receipt: ReceiptReadEvent;
   /** A member started or stopped typing. */
@@ -186,6 +193,7 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
       },
       connected: () => this.onConnected(),
       message: (message) => this.onLiveMessage(message),
+      messageUpdated: (message) => this.applyUpdate(message),
       receipt: (event) => this.emit("receipt", event),
       typing: (event) => this.emit("typing", event),
       updated: (conversation) => {
@@ -299,6 +307,36 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
   }
 
   /**
+   * Edits one of the user's own messages (the server answers `forbidden` for anyone else's, and
+   * `conflict` for a deleted one). Not queued: rejects with `unavailable` while offline. Resolves
+   * with the new version, which also replaces the old one here and is emitted as `message:updated`.
+   * @param options.attachments replaces the attachments (`[]` removes them); default: keep them.
+   */
+  async edit(messageId: string, text: string, options: { attachments?: Attachment[] } = {}): Promise<Message> {
+    const invalid = validateSend(text, options);
+    if (invalid) throw invalid;
+    const { message } = await this.host.request("message:edit", {
+      conversationId: this.id,
+      messageId,
+      text,
+      ...(options.attachments ? { attachments: options.attachments } : {}),
+    });
+    this.applyUpdate(message);
+    return message;
+  }
+
+  /**
+   * Deletes one of the user's own messages: it keeps its `seq`, its text becomes "" and
+   * `deleted` is `true`. Deleting it again succeeds. Not queued: rejects with `unavailable`
+   * while offline. Resolves with the deleted version, also emitted as `message:updated`.
+   */
+  async delete(messageId: string): Promise<Message> {
+    const { message } = await this.host.request("message:delete", { conversationId: this.id, messageId });
+    this.applyUpdate(message);
+    return message;
+  }
+
+  /**
    * Fetches a page of older messages (before the oldest one held, by default) and merges it
    * into {@link messages}. Older pages are returned, not emitted as `message` events, which
    * stay in ascending `seq` order.
@@ -407,10 +445,29 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
     }
   }
 
+  /** Keeps `message`; a newer version of a held one (from history) replaces it and is announced. */
   private remember(message: Message): void {
-    if (this.known.has(message.seq)) return;
+    const held = this.known.get(message.seq);
+    if (held && !isNewerVersion(message, held)) return;
     this.known.set(message.seq, message);
     this.sortedCache = undefined;
+    if (held) this.emit("message:updated", message);
+  }
+
+  /**
+   * An edit or delete from the server. A message not delivered yet is replaced where it waits
+   * (it is then delivered once, in its latest version); one not held at all is ignored: history
+   * and joins always answer the current version.
+   */
+  private applyUpdate(message: Message): void {
+    if (message.conversationId !== this.id) return;
+    const waiting = this.ahead.get(message.seq);
+    if (waiting) {
+      if (waiting.id === message.id && isNewerVersion(message, waiting)) this.ahead.set(message.seq, message);
+      return;
+    }
+    const held = this.known.get(message.seq);
+    if (held?.id === message.id) this.remember(message);
   }
 
   /**
@@ -634,6 +691,16 @@ function validateSend(text: string, options: SendOptions): SwitchboardClientErro
     );
   }
   return undefined;
+}
+
+/**
+ * Whether `next` is a later version of the same message than `held`: a deletion is final, and
+ * edits are ordered by `editedAt` (the live event and an ack can arrive in either order).
+ */
+function isNewerVersion(next: Message, held: Message): boolean {
+  if (held.deletedAt !== undefined) return false;
+  if (next.deletedAt !== undefined) return true;
+  return (next.editedAt ?? "") > (held.editedAt ?? "");
 }
 
 function sleep(ms: number): Promise<void> {

@@ -84,6 +84,12 @@ export interface Message {
   attachments?: Attachment[];
   /** ISO-8601. */
   createdAt: string;
+  /** Extension: ISO-8601 time of the latest edit; absent when never edited. */
+  editedAt?: string;
+  /** Extension: ISO-8601 time of the deletion; a deleted message keeps its `id` and `seq`. */
+  deletedAt?: string;
+  /** Extension: present (and `true`) on a deleted message, whose `text` is "" and which has no attachments. */
+  deleted?: true;
 }
 
 export interface ConversationSummary {
@@ -127,6 +133,19 @@ export interface MessageHistoryPayload {
   beforeSeq?: number;
   afterSeq?: number;
   limit?: number;
+}
+/** Extension: replaces the text (and, when given, the attachments) of the sender's own message. */
+export interface MessageEditPayload {
+  conversationId: string;
+  messageId: string;
+  text: string;
+  /** Replaces the attachments when present (`[]` removes them); absent keeps them. */
+  attachments?: Attachment[];
+}
+/** Extension: deletes the sender's own message; it keeps its `id` and `seq`, its content is removed. */
+export interface MessageDeletePayload {
+  conversationId: string;
+  messageId: string;
 }
 export interface MessageReadPayload {
   conversationId: string;
@@ -181,10 +200,24 @@ export interface ClientToServerEvents {
   "message:send": (p: MessageSendPayload, ack: AckCallback<MessageResult>) => void;
   "message:history": (p: MessageHistoryPayload, ack: AckCallback<HistoryResult>) => void;
   "message:read": (p: MessageReadPayload, ack: AckCallback<EmptyResult>) => void;
+  /** Extension: the current message after the edit. */
+  "message:edit": (p: MessageEditPayload, ack: AckCallback<MessageResult>) => void;
+  /** Extension: the message as deleted; deleting it again answers the same. */
+  "message:delete": (p: MessageDeletePayload, ack: AckCallback<MessageResult>) => void;
   "typing:start": (p: TypingPayload, ack?: AckCallback<EmptyResult>) => void;
   "typing:stop": (p: TypingPayload, ack?: AckCallback<EmptyResult>) => void;
   "presence:query": (p: PresenceQueryPayload, ack: AckCallback<PresenceResult>) => void;
   "auth:refresh": (p: AuthRefreshPayload, ack: AckCallback<AuthRefreshResult>) => void;
+  /** Extension (support desk, agents only): the team inbox of support conversations. */
+  "support:inbox": (p: SupportInboxPayload, ack: AckCallback<SupportInboxResult>) => void;
+  /** Extension (support desk): one support conversation; an agent may ask for any, a visitor for their own. */
+  "support:get": (p: SupportConversationPayload, ack: AckCallback<SupportTicketResult>) => void;
+  /** Extension (support desk, agents only): become a member (role `agent`), so `conversation:join` and sends work. */
+  "support:join": (p: SupportConversationPayload, ack: AckCallback<SupportTicketResult>) => void;
+  /** Extension (support desk, agents only): assign to an agent (who becomes a member), or `null` to unassign. */
+  "support:assign": (p: SupportAssignPayload, ack: AckCallback<SupportTicketResult>) => void;
+  /** Extension (support desk, agents only): set `open` or `resolved`. */
+  "support:status": (p: SupportStatusPayload, ack: AckCallback<SupportTicketResult>) => void;
 }
 
 export interface ReceiptReadEvent {
@@ -218,6 +251,8 @@ export interface SessionEndEvent {
 /** Events the server emits. */
 export interface ServerToClientEvents {
   "message:new": (m: Message) => void;
+  /** Extension: a message was edited or deleted; the payload is its full current version. */
+  "message:updated": (m: Message) => void;
   "receipt:read": (e: ReceiptReadEvent) => void;
   typing: (e: TypingEvent) => void;
   "presence:update": (e: PresenceUpdateEvent) => void;
@@ -226,6 +261,10 @@ export interface ServerToClientEvents {
   resync: (e: ResyncEvent) => void;
   /** Extension: the server is about to close this connection, and why. */
   "session:end": (e: SessionEndEvent) => void;
+  /** Extension (support desk): a support conversation changed (status, assignee, a new message); to agents and its visitor. */
+  "support:updated": (e: SupportUpdatedEvent) => void;
+  /** Extension (support desk): how many agents are online changed; to agents and visitors. */
+  "support:availability": (e: SupportAvailabilityEvent) => void;
 }
 
 /** Data carried by a refused handshake's `connect_error`. */
@@ -273,4 +312,86 @@ export type RequestResult<E extends keyof ClientToServerEvents> =
 /** True when `value` is one of {@link ERROR_CODES}; for validating codes that cross the wire. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+// ---- support desk (extension: the widget and the agent console of demo-app/) ----
+
+/** Extension: the state of a support conversation; a visitor's new message reopens a resolved one. */
+export type SupportStatus = "open" | "resolved";
+
+/** Extension: a support conversation (`type: "support"`) as the team inbox and the visitor's widget see it. */
+export interface SupportTicket {
+  conversationId: string;
+  /** The visitor's user id. */
+  visitorId: string;
+  /** True when the visitor's identity was verified with a `userHash` (see `POST /v1/widget/sessions`). */
+  identified: boolean;
+  status: SupportStatus;
+  /** The agent the conversation is assigned to; absent while unassigned. */
+  assigneeId?: string;
+  /** Display names of the visitor and the agents involved, by user id (only those known). */
+  names: Record<string, string>;
+  /** The conversation's highest `seq`. */
+  lastSeq: number;
+  lastMessage?: Message;
+  /** ISO-8601. */
+  createdAt: string;
+  /** ISO-8601 time of the last change of status or assignee, or of the last message. */
+  updatedAt: string;
+  /** ISO-8601 time of the latest message; absent before the first. */
+  lastMessageAt?: string;
+}
+
+/** Extension: one row of the team inbox, for the agent who asked. */
+export interface SupportInboxEntry {
+  ticket: SupportTicket;
+  /** The asking agent's read position (0 when they never opened the conversation). */
+  lastReadSeq: number;
+  /** `ticket.lastSeq - lastReadSeq`. */
+  unreadCount: number;
+}
+
+/** Extension: an agent of the team. */
+export interface SupportAgent {
+  userId: string;
+  name?: string;
+  online: boolean;
+}
+
+export interface SupportInboxPayload {
+  /** Only conversations in this state. Default: both. */
+  status?: SupportStatus;
+  /** Page size, 1 to 100. Default 50. */
+  limit?: number;
+  /** An ISO-8601 time: only conversations whose last message is strictly older (paging). */
+  before?: string;
+}
+export interface SupportConversationPayload {
+  conversationId: string;
+}
+export interface SupportAssignPayload {
+  conversationId: string;
+  /** An agent's user id, or `null` to unassign. */
+  assigneeId: string | null;
+}
+export interface SupportStatusPayload {
+  conversationId: string;
+  status: SupportStatus;
+}
+export interface SupportInboxResult {
+  /** Conversations with at least one message, latest message first. */
+  entries: SupportInboxEntry[];
+  /** The team (up to 200 agents), online ones first. */
+  agents: SupportAgent[];
+}
+export interface SupportTicketResult {
+  ticket: SupportTicket;
+  /** How many agents are online now. */
+  agentsOnline: number;
+}
+export interface SupportUpdatedEvent {
+  ticket: SupportTicket;
+}
+export interface SupportAvailabilityEvent {
+  agentsOnline: number;
 }

@@ -23,14 +23,31 @@ import { RateLimit } from "./limits/rate-limit.js";
 import { createLogger, type Logger } from "./logger.js";
 import { InMemoryPresenceRegistry } from "./presence/in-memory-presence-registry.js";
 import { RedisPresenceRegistry } from "./presence/redis-presence-registry.js";
+import { Metrics } from "./metrics/metrics.js";
 import { loadOrCreateSecret } from "./secret-file.js";
+import type { IdempotencyStore } from "./idempotency/idempotency-store.js";
+import { MongoIdempotencyStore } from "./idempotency/mongo-idempotency-store.js";
+import { SqliteIdempotencyStore } from "./idempotency/sqlite-idempotency-store.js";
 import { MongoStore } from "./store/mongo-store.js";
 import { openSqliteDatabase, SqliteStore } from "./store/sqlite-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpApi, type Readiness } from "./transport/http-api.js";
 import { InflightTracker } from "./transport/inflight-tracker.js";
 import { createOriginPolicy } from "./transport/origin-policy.js";
-import { attachSocketGateway, type SwitchboardServer } from "./transport/socket-gateway.js";
+import { attachSocketGateway, userRoom, type SwitchboardServer } from "./transport/socket-gateway.js";
+import { DemoAssets } from "./demo/demo-assets.js";
+import { DEMO_WIDGET_KEY, seedDemo } from "./demo/demo-seed.js";
+import { MongoSupportStore } from "./support/mongo-support-store.js";
+import { SqliteSupportStore } from "./support/sqlite-support-store.js";
+import { SupportService } from "./support/support-service.js";
+import type { SupportStore } from "./support/support-store.js";
+import { attachSupportFanout } from "./transport/socket-support-handlers.js";
+import { DestinationPolicy } from "./webhooks/destination-policy.js";
+import { MongoWebhookStore } from "./webhooks/mongo-webhook-store.js";
+import { SqliteWebhookStore } from "./webhooks/sqlite-webhook-store.js";
+import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
+import { WebhookService } from "./webhooks/webhook-service.js";
+import type { WebhookStore } from "./webhooks/webhook-store.js";
 
 /** A running (or ready to run) Switchboard node. */
 export interface SwitchboardApp {
@@ -58,6 +75,10 @@ export interface AppOptions {
 
 /** Where the demo app's static files are. */
 const DEMO_DIR = fileURLToPath(new URL("../../demo-app/public/", import.meta.url));
+/** The widget session limit's description, as rate-limited callers read it. */
+const WIDGET_SESSION_LIMIT = (config: Config) => `${config.support.widgetSessionsPerMinute} widget sessions per minute per IP address`;
+/** Where the demo app's TypeScript is, bundled on first request (`server/src/demo/demo-assets.ts`). */
+const DEMO_SOURCE_DIR = fileURLToPath(new URL("../../demo-app/src/", import.meta.url));
 
 /**
  * The composition root: the only place that picks drivers and creates clients (database,
@@ -68,12 +89,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
-  const { store, closeStore, storeName } = await openStore(config, logger);
+  const { store, webhookStore, idempotency, supportStore, closeStore, storeName } = await openStore(config, logger);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const metrics = new Metrics({
+    nodeId: config.nodeId,
+    checks: {
+      store: () => store.ping().then(() => true),
+      ...(redis ? { redis: () => redis.isUp() } : {}),
+    },
+  });
 
   const events = new ChatEvents((err, event) => logger.error({ err, event: event.type }, "event listener failed"));
   const tokens = new TokenService({ ...config.jwt, secret: jwtSecret });
-  const apiKeys = new ApiKeyService(store);
+  const apiKeys = new ApiKeyService(store, { rotationGraceMs: config.apiKeyRotationGraceHours * 3_600_000 });
   const users = new UserService(store);
   const conversations = new ConversationService(store, events);
   const messages = new MessageService(store, conversations, events);
@@ -87,12 +115,29 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   redis?.onRecovered(() => void presence.restore().catch((err) => logger.warn({ err }, "presence restore failed")));
   await presence.start();
   const typing = new TypingService(conversations, events, config.typingTtlSeconds * 1000);
+  const support = new SupportService(store, supportStore, conversations, presence, {
+    publicOrigin: new URL(config.publicUrl).origin,
+    disabledWidgetKeys: config.support.demoMode ? [] : [DEMO_WIDGET_KEY],
+    onError: (err, task) => logger.warn({ err, task }, "support desk background task failed"),
+  });
+  const detachSupport = support.attach(events);
+  if (config.support.demoMode) {
+    await seedDemo(users, support);
+    logger.warn("DEMO_MODE is on: anyone who can reach this server can sign in as a demo agent at / (set DEMO_MODE=0 in production)");
+  }
+  const { webhooks, webhookDispatcher } = createWebhooks(config, webhookStore, events, logger);
   const inflight = new InflightTracker();
   const originAllowed = createOriginPolicy(config);
   const limits = {
     socketEvents: RateLimit.inMemory(config.limits.socketEventsPer10s, 10, `${config.limits.socketEventsPer10s} events per 10 s per connection`),
-    messages: RateLimit.inMemory(config.limits.messagesPer10s, 10, `${config.limits.messagesPer10s} messages per 10 s per user`),
-    http: RateLimit.inMemory(config.limits.httpPer10s, 10, `${config.limits.httpPer10s} requests per 10 s per API key`),
+    // Per user and per API key, shared by every node through Redis in cluster mode (per
+    // connection needs no sharing: a connection lives on one node).
+    messages: sharedLimit(redis, config.limits.messagesPer10s, `${config.limits.messagesPer10s} messages per 10 s per user`, "switchboard:rl:messages"),
+    http: sharedLimit(redis, config.limits.httpPer10s, `${config.limits.httpPer10s} requests per 10 s per API key`, "switchboard:rl:http"),
+    // Per client IP and minute: the one unauthenticated route that writes (a visitor and a conversation).
+    widgetSessions: redis
+      ? RateLimit.redis(redis.commands, config.support.widgetSessionsPerMinute, 60, WIDGET_SESSION_LIMIT(config), "switchboard:rl:widget")
+      : RateLimit.inMemory(config.support.widgetSessionsPerMinute, 60, WIDGET_SESSION_LIMIT(config)),
   };
 
   const { generatedKey } = await apiKeys.bootstrap(config.adminApiKey);
@@ -125,6 +170,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     originAllowed,
     demoDir: DEMO_DIR,
     storeName,
+    metrics,
+    metricsToken: config.metricsToken,
+    idempotency,
+    webhooks,
+    support: { service: support, tokens, sessionLimit: limits.widgetSessions, visitorTokenTtlSeconds: config.support.visitorTokenTtlSeconds },
+    demo: { assets: new DemoAssets(DEMO_SOURCE_DIR), tokens, demoMode: config.support.demoMode },
   });
   const httpServer = createAdaptorServer({ fetch: api.fetch }) as HttpServer;
 
@@ -136,6 +187,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     allowRequest: (req, callback) => {
       const origin = req.headers.origin;
       if (originAllowed(origin, req.headers.host)) return callback(null, true);
+      // Pages that embed the support widget connect from their own origins, listed on widget keys.
+      if (origin) {
+        void support.isWidgetOrigin(origin).then(
+          (allowed) => {
+            if (allowed) return callback(null, true);
+            logger.warn({ origin }, "connection refused: origin not allowed (set ALLOWED_ORIGINS)");
+            callback(`Origin ${origin} is not allowed; add it to ALLOWED_ORIGINS on the server.`, false);
+          },
+          () => callback("The origin could not be checked; try again.", false),
+        );
+        return;
+      }
       logger.warn({ origin }, "connection refused: origin not allowed (set ALLOWED_ORIGINS)");
       callback(`Origin ${origin} is not allowed; add it to ALLOWED_ORIGINS on the server.`, false);
     },
@@ -159,7 +222,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     joinedConversationsPerSocket: config.limits.joinedConversationsPerSocket,
     inflight,
     logger,
+    metrics,
+    support,
   });
+  const detachSupportFanout = attachSupportFanout(io, support, userRoom);
 
   let port = 0;
   return {
@@ -183,6 +249,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       });
       port = (httpServer.address() as AddressInfo).port;
       state = "ready";
+      webhookDispatcher.start();
       logger.info({ port, host: config.host, store: storeName, dataDir: config.dataDir }, "switchboard listening");
     },
     async close() {
@@ -196,12 +263,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const drained = await inflight.drain(config.shutdownTimeoutMs);
       if (!drained) logger.warn({ inflight: inflight.size }, "shutdown timeout reached with work still in flight");
       detachGateway();
+      detachSupportFanout();
+      detachSupport();
+      support.close();
       // Before Redis and the store close: it finishes a beat under way and retires this node.
       await presence.close();
       typing.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       httpServer.closeAllConnections();
       await redis?.close();
+      // Events of the drained requests are recorded first; then sends in flight get a grace period.
+      await webhooks.close();
+      await webhookDispatcher.stop(Math.min(config.shutdownTimeoutMs, config.webhooks.timeoutMs));
       await closeStore();
       logger.info("shut down");
     },
@@ -225,7 +298,42 @@ function attachCluster(io: SwitchboardServer, redis: RedisConnections, config: C
   logger.info({ adapter: config.clusterAdapter, nodeId: config.nodeId }, "cluster mode: Redis adapter attached");
 }
 
-async function openStore(config: Config, logger: Logger): Promise<{ store: Store; closeStore: () => Promise<void>; storeName: string }> {
+/**
+ * Outbound webhooks: the service records events for endpoints as the core announces them, and
+ * this node's dispatcher (started once listening) sends them, with every other node's.
+ */
+function createWebhooks(config: Config, store: WebhookStore, events: ChatEvents, logger: Logger) {
+  const { webhooks: c } = config;
+  const destinations = new DestinationPolicy({ allowPrivate: c.allowPrivate });
+  const webhookDispatcher = new WebhookDispatcher({
+    store,
+    destinations,
+    logger,
+    timeoutMs: c.timeoutMs,
+    retryScheduleMs: c.retryScheduleMs,
+    disableAfterFailures: c.disableAfterFailures,
+    disableAfterMs: c.disableAfterHours * 3_600_000,
+    pollIntervalMs: c.pollIntervalMs,
+    retentionMs: c.retentionDays * 86_400_000,
+  });
+  const webhooks = new WebhookService(store, destinations, {
+    secretGraceHours: c.secretGraceHours,
+    onEnqueued: () => webhookDispatcher.kick(),
+    onEnqueueError: (err, eventType) => logger.error({ err, eventType }, "webhook event could not be recorded; it will not be sent"),
+  });
+  webhooks.attach(events);
+  return { webhooks, webhookDispatcher };
+}
+
+/** A 10 s limit counted in Redis when the node is in cluster mode, else in this process. */
+function sharedLimit(redis: RedisConnections | undefined, points: number, description: string, keyPrefix: string): RateLimit {
+  return redis ? RateLimit.redis(redis.commands, points, 10, description, keyPrefix) : RateLimit.inMemory(points, 10, description);
+}
+
+async function openStore(
+  config: Config,
+  logger: Logger,
+): Promise<{ store: Store; webhookStore: WebhookStore; idempotency: IdempotencyStore; supportStore: SupportStore; closeStore: () => Promise<void>; storeName: string }> {
   if (config.mongodbUri) {
     const client = new MongoClient(config.mongodbUri, {
       writeConcern: { w: "majority", journal: true },
@@ -238,9 +346,18 @@ async function openStore(config: Config, logger: Logger): Promise<{ store: Store
     }
     const store = new MongoStore(client.db());
     await store.init();
+    const webhookStore = new MongoWebhookStore(client.db());
+    await webhookStore.init();
+    const idempotency = new MongoIdempotencyStore(client.db());
+    await idempotency.init();
+    const supportStore = new MongoSupportStore(client.db());
+    await supportStore.init();
     logger.info({ database: client.db().databaseName }, "using the MongoDB store");
     return {
       store,
+      webhookStore,
+      idempotency,
+      supportStore,
       storeName: "mongodb",
       closeStore: async () => {
         await store.close();
@@ -249,8 +366,18 @@ async function openStore(config: Config, logger: Logger): Promise<{ store: Store
     };
   }
   const file = path.join(config.dataDir, "switchboard.db");
-  const store = new SqliteStore(openSqliteDatabase(file, config.sqlite));
+  const db = openSqliteDatabase(file, config.sqlite);
+  const store = new SqliteStore(db);
   await store.init();
+  // Same connection: the webhook tables live in the same file, under their own migrations.
+  const webhookStore = new SqliteWebhookStore(db);
+  await webhookStore.init();
+  // Idempotency keys too, in their own table and migrations.
+  const idempotency = new SqliteIdempotencyStore(db);
+  await idempotency.init();
+  // The support desk's tables too.
+  const supportStore = new SqliteSupportStore(db);
+  await supportStore.init();
   logger.info({ file }, "using the embedded SQLite store");
-  return { store, storeName: "sqlite", closeStore: () => store.close() };
+  return { store, webhookStore, idempotency, supportStore, storeName: "sqlite", closeStore: () => store.close() };
 }

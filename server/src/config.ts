@@ -45,10 +45,14 @@ export interface Config {
   };
   /** Bootstrap admin API key (`ADMIN_API_KEY`); generated and printed once when unset. */
   adminApiKey?: string;
+  /** How long an API key's replaced secret keeps working after a rotation (`API_KEY_ROTATION_GRACE_HOURS`, default 24; 0 ends it at once). */
+  apiKeyRotationGraceHours: number;
   /** Allowed browser origins (`ALLOWED_ORIGINS`); empty means only the server's own origin. */
   allowedOrigins: string[];
   /** Externally visible base URL (`PUBLIC_URL`, default `http://localhost:$PORT`). */
   publicUrl: string;
+  /** Bearer token `GET /metrics` requires (`METRICS_TOKEN`); unset: no token, so keep /metrics on the private network. */
+  metricsToken?: string;
   /** pino level (`LOG_LEVEL`, default `info`). */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Human-readable logs instead of JSON (`LOG_PRETTY`, default off). */
@@ -75,6 +79,47 @@ export interface Config {
   typingTtlSeconds: number;
   /** How long SIGTERM waits for in-flight work before closing (`SHUTDOWN_TIMEOUT_MS`, default 10000). */
   shutdownTimeoutMs: number;
+  /** Outbound webhooks (see `server/src/webhooks/`). */
+  webhooks: WebhookConfig;
+  /** The support desk, its widget and the demo (see `server/src/support/`, `demo-app/`). */
+  support: SupportConfig;
+}
+
+/** The `Config.support` slice. */
+export interface SupportConfig {
+  /**
+   * Demo mode (`DEMO_MODE`): seeds the demo agents and the `wk_demo` widget key, and enables
+   * `POST /demo/session`, which lets ANYONE sign in as a demo agent. Default on in the embedded
+   * single-node setup (no `MONGODB_URI`, no `REDIS_URL`), off otherwise. Turn it off in production.
+   */
+  demoMode: boolean;
+  /** Lifetime of visitor tokens minted by `POST /v1/widget/sessions` (`WIDGET_TOKEN_TTL_SECONDS`, default 3600). */
+  visitorTokenTtlSeconds: number;
+  /** Widget sessions one IP address may start per minute (`RATE_LIMIT_WIDGET_SESSIONS`, default 30). */
+  widgetSessionsPerMinute: number;
+}
+
+/** The `Config.webhooks` slice. */
+export interface WebhookConfig {
+  /** Allow destinations in private, loopback and link-local ranges (`WEBHOOK_ALLOW_PRIVATE`, default off). */
+  allowPrivate: boolean;
+  /** How long one attempt may take (`WEBHOOK_TIMEOUT_MS`, default 10000). */
+  timeoutMs: number;
+  /**
+   * Waits before each retry (`WEBHOOK_RETRY_SCHEDULE`, default `5s,1m,5m,30m,2h,5h,8h,12h,16h,20h,24h`);
+   * retry n waits a random time between step n-1 and step n. Attempts: steps + 1.
+   */
+  retryScheduleMs: number[];
+  /** Consecutive failed attempts that, with {@link disableAfterHours}, disable an endpoint (`WEBHOOK_DISABLE_AFTER_FAILURES`, default 10). */
+  disableAfterFailures: number;
+  /** How long those failures must have lasted (`WEBHOOK_DISABLE_AFTER_HOURS`, default 120 = 5 days). */
+  disableAfterHours: number;
+  /** How often each node looks for due deliveries (`WEBHOOK_POLL_INTERVAL_MS`, default 1000). */
+  pollIntervalMs: number;
+  /** How long the old secret keeps signing after a rotation (`WEBHOOK_SECRET_GRACE_HOURS`, default 24). */
+  secretGraceHours: number;
+  /** Finished deliveries and their events are deleted after this many days (`WEBHOOK_RETENTION_DAYS`, default 30). */
+  retentionDays: number;
 }
 
 const bool = z
@@ -89,6 +134,27 @@ const int = (min: number, max: number) =>
 const url = z.url({ message: "must be a URL such as http://host:port" });
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+/** Default `WEBHOOK_RETRY_SCHEDULE`: 11 retries (12 attempts) over about three days. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = "5s,1m,5m,30m,2h,5h,8h,12h,16h,20h,24h";
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** `"5s,1m,2h"` → milliseconds; the caller has checked the format. */
+function parseDurations(list: string): number[] {
+  return list.split(",").map((item) => {
+    const [, amount, unit] = /^\s*(\d+)(ms|s|m|h)\s*$/.exec(item) ?? [];
+    return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+  });
+}
+
+const durationList = z
+  .string()
+  .regex(/^\s*\d+(ms|s|m|h)\s*(,\s*\d+(ms|s|m|h)\s*)*$/, "must be comma-separated durations such as 5s,1m,30m,2h")
+  .transform(parseDurations)
+  .refine((steps) => steps.length <= 30 && steps.every((ms, i) => ms >= 1 && ms <= 7 * 86_400_000 && (i === 0 || ms >= steps[i - 1])), {
+    message: "must hold 1-30 durations, each between 1ms and 168h, none shorter than the one before",
+  });
 
 const envSchema = z.object({
   PORT: optional(int(0, 65535)),
@@ -107,8 +173,10 @@ const envSchema = z.object({
   JWT_CLOCK_TOLERANCE_SECONDS: optional(int(0, 300)),
   TOKEN_MAX_TTL_SECONDS: optional(int(60, 30 * 86400)),
   ADMIN_API_KEY: optional(z.string().min(24, "must be at least 24 characters")),
+  API_KEY_ROTATION_GRACE_HOURS: optional(int(0, 720)),
   ALLOWED_ORIGINS: optional(z.string()),
   PUBLIC_URL: optional(url),
+  METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
   LOG_PRETTY: optional(bool),
   SQLITE_SYNCHRONOUS: optional(z.enum(["FULL", "NORMAL"])),
@@ -120,6 +188,17 @@ const envSchema = z.object({
   MAX_HTTP_BODY_BYTES: optional(int(1024, 10 * 1024 * 1024)),
   TYPING_TTL_SECONDS: optional(int(1, 60)),
   SHUTDOWN_TIMEOUT_MS: optional(int(0, 600_000)),
+  WEBHOOK_ALLOW_PRIVATE: optional(bool),
+  WEBHOOK_TIMEOUT_MS: optional(int(100, 60_000)),
+  WEBHOOK_RETRY_SCHEDULE: optional(durationList),
+  WEBHOOK_DISABLE_AFTER_FAILURES: optional(int(1, 1_000_000)),
+  WEBHOOK_DISABLE_AFTER_HOURS: optional(int(0, 8760)),
+  WEBHOOK_POLL_INTERVAL_MS: optional(int(10, 60_000)),
+  WEBHOOK_SECRET_GRACE_HOURS: optional(int(0, 720)),
+  WEBHOOK_RETENTION_DAYS: optional(int(1, 3650)),
+  DEMO_MODE: optional(bool),
+  WIDGET_TOKEN_TTL_SECONDS: optional(int(60, 86400)),
+  RATE_LIMIT_WIDGET_SESSIONS: optional(int(1, 1_000_000)),
 });
 
 /** A configuration problem; `main` prints it and exits with status 78 (EX_CONFIG). */
@@ -173,8 +252,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTtlSeconds: e.TOKEN_MAX_TTL_SECONDS ?? 86400,
     },
     adminApiKey: e.ADMIN_API_KEY,
+    apiKeyRotationGraceHours: e.API_KEY_ROTATION_GRACE_HOURS ?? 24,
     allowedOrigins,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ""),
+    metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL ?? "info",
     logPretty: e.LOG_PRETTY ?? false,
     sqlite: {
@@ -190,5 +271,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     typingTtlSeconds: e.TYPING_TTL_SECONDS ?? 6,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE ?? false,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 10_000,
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE ?? parseDurations(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+      disableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES ?? 10,
+      disableAfterHours: e.WEBHOOK_DISABLE_AFTER_HOURS ?? 120,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS ?? 1000,
+      secretGraceHours: e.WEBHOOK_SECRET_GRACE_HOURS ?? 24,
+      retentionDays: e.WEBHOOK_RETENTION_DAYS ?? 30,
+    },
+    support: {
+      demoMode: e.DEMO_MODE ?? (!e.MONGODB_URI && !e.REDIS_URL),
+      visitorTokenTtlSeconds: e.WIDGET_TOKEN_TTL_SECONDS ?? 3600,
+      widgetSessionsPerMinute: e.RATE_LIMIT_WIDGET_SESSIONS ?? 30,
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { Conversation, Message, PresenceStatus } from "../../../client-sdk/src/protocol.js";
+import type { Conversation, Member, Message, PresenceStatus } from "../../../client-sdk/src/protocol.js";
 
 /**
  * What the core announces after a state change. Transports (the socket gateway, later webhooks
@@ -6,12 +6,25 @@ import type { Conversation, Message, PresenceStatus } from "../../../client-sdk/
  */
 export type ChatEvent =
   | { type: "message.created"; message: Message }
+  /** A message was edited or deleted; `message` is its full current version. */
+  | { type: "message.updated"; message: Message; change: "edited" | "deleted" }
   | { type: "receipt.read"; conversationId: string; userId: string; seq: number }
   | { type: "typing"; conversationId: string; userId: string; isTyping: boolean }
   /** `audience`: the users who share a conversation with `userId`. */
   | { type: "presence.changed"; userId: string; status: PresenceStatus; lastSeenAt?: string; audience: string[] }
-  /** `removedUserIds`: members who just left and must stop receiving the conversation's events. */
-  | { type: "conversation.updated"; conversation: Conversation; removedUserIds: string[] };
+  /**
+   * `removedUserIds`: members who just left and must stop receiving the conversation's events.
+   * `change`: what happened, when something did (absent for an idempotent repeat); webhooks use it.
+   */
+  | { type: "conversation.updated"; conversation: Conversation; removedUserIds: string[]; change?: ConversationChange };
+
+/** What a `conversation.updated` event changed. */
+export type ConversationChange =
+  | { kind: "created" }
+  /** `member`: the new membership as stored. */
+  | { kind: "member_added"; member: Member }
+  /** `member`: the membership as it was just before it ended. */
+  | { kind: "member_removed"; member: Member };
 
 /** A listener; a listener that throws is logged by the bus and does not stop the others. */
 export type ChatEventListener = (event: ChatEvent) => void;

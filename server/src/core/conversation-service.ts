@@ -60,7 +60,7 @@ export class ConversationService {
       }
       throw err;
     });
-    this.events.publish({ type: "conversation.updated", conversation, removedUserIds: [] });
+    this.events.publish({ type: "conversation.updated", conversation, removedUserIds: [], change: { kind: "created" } });
     return conversation;
   }
 
@@ -106,14 +106,23 @@ export class ConversationService {
       throw new SwitchboardError("invalid_argument", `Conversation ${conversationId} already has ${LIMITS.membersMax} members, the most allowed.`);
     }
     const conversation = await this.store.addMember(conversationId, userId, role, new Date().toISOString());
-    this.events.publish({ type: "conversation.updated", conversation, removedUserIds: [] });
+    // Only a real addition is a change; re-adding an existing member is an idempotent repeat.
+    const added = existing.members.some((m) => m.userId === userId) ? undefined : conversation.members.find((m) => m.userId === userId);
+    this.events.publish({ type: "conversation.updated", conversation, removedUserIds: [], ...(added ? { change: { kind: "member_added", member: added } } : {}) });
     return conversation;
   }
 
   /** Removes a member (idempotent); its connections stop receiving the conversation at once. */
   async removeMember(conversationId: string, userId: string): Promise<Conversation> {
+    // Read first: the membership that ends is part of the change (its joinedAt identifies it).
+    const removed = await this.store.getMember(conversationId, userId);
     const conversation = await this.store.removeMember(conversationId, userId);
-    this.events.publish({ type: "conversation.updated", conversation, removedUserIds: [userId] });
+    this.events.publish({
+      type: "conversation.updated",
+      conversation,
+      removedUserIds: [userId],
+      ...(removed ? { change: { kind: "member_removed", member: removed } } : {}),
+    });
     return conversation;
   }
 

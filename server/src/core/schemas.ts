@@ -64,6 +64,13 @@ export const messageHistorySchema = z.strictObject({
   limit: z.number().int().min(1).max(LIMITS.pageMax).optional(),
 });
 export const messageReadSchema = z.strictObject({ conversationId: idSchema, seq: seqSchema });
+export const messageEditSchema = z.strictObject({
+  conversationId: idSchema,
+  messageId: idSchema,
+  text: textSchema,
+  attachments: attachmentsSchema.optional(),
+});
+export const messageDeleteSchema = z.strictObject({ conversationId: idSchema, messageId: idSchema });
 export const typingSchema = z.strictObject({ conversationId: idSchema });
 export const presenceQuerySchema = z.strictObject({
   userIds: z.array(idSchema).min(1).max(LIMITS.presenceQueryMax),

@@ -31,10 +31,12 @@ import type {
 import { SwitchboardError } from "../core/errors.js";
 import type {
   ApiKeyRecord,
+  ApiKeyRotation,
   AppendResult,
   ConversationListQuery,
   HistoryQuery,
   MessagePage,
+  MessagePatch,
   NewConversation,
   NewMessage,
   Store,
@@ -93,6 +95,8 @@ interface MessageDoc {
   text: string;
   attachments?: Attachment[];
   createdAt: string;
+  editedAt?: string;
+  deletedAt?: string;
 }
 
 interface ApiKeyDoc {
@@ -104,6 +108,8 @@ interface ApiKeyDoc {
   createdAt: string;
   lastUsedAt?: string;
   revokedAt?: string;
+  previousHash?: string;
+  previousKeyExpiresAt?: string;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -181,7 +187,15 @@ export class MongoStore implements Store {
           // Multikey: serves getMember, listConversations (sorted by activity) and listContacts.
           { key: { "members.userId": 1, lastActivityAt: -1, _id: -1 }, name: "member_activity" },
         ]),
-        this.apiKeys.createIndexes([{ key: { hash: 1 }, name: "hash", unique: true }]),
+        this.apiKeys.createIndexes([
+          { key: { hash: 1 }, name: "hash", unique: true },
+          {
+            key: { previousHash: 1 },
+            name: "previous_hash",
+            unique: true,
+            partialFilterExpression: { previousHash: { $exists: true } },
+          },
+        ]),
       ]);
     });
   }
@@ -382,6 +396,41 @@ export class MongoStore implements Store {
     });
   }
 
+  getMessage(conversationId: string, messageId: string): Promise<Message | null> {
+    return this.run(async () => {
+      const doc = await this.messages.findOne({ _id: messageId, conversationId });
+      return doc ? toMessage(doc) : null;
+    });
+  }
+
+  updateMessage(conversationId: string, messageId: string, patch: MessagePatch): Promise<Message | null> {
+    return this.run(async () => {
+      const set: Partial<MessageDoc> = {};
+      const unset: Partial<Record<keyof MessageDoc, "">> = {};
+      if (patch.text !== undefined) set.text = patch.text;
+      if (patch.attachments === null || patch.attachments?.length === 0) unset.attachments = "";
+      else if (patch.attachments !== undefined) set.attachments = patch.attachments;
+      if (patch.editedAt !== undefined) set.editedAt = patch.editedAt;
+      if (patch.deletedAt !== undefined) set.deletedAt = patch.deletedAt;
+      const update: UpdateFilter<MessageDoc> = {};
+      if (Object.keys(set).length > 0) update.$set = set;
+      if (Object.keys(unset).length > 0) update.$unset = unset;
+      // The deletedAt guard makes "a deletion is final" one atomic step with the write.
+      const filter: Filter<MessageDoc> = { _id: messageId, conversationId, deletedAt: { $exists: false } };
+      const doc =
+        Object.keys(update).length > 0
+          ? await this.messages.findOneAndUpdate(filter, update, { returnDocument: "after" })
+          : await this.messages.findOne(filter);
+      if (doc) return toMessage(doc);
+      const existing = await this.messages.findOne({ _id: messageId, conversationId });
+      if (!existing) return null;
+      throw new SwitchboardError(
+        "conflict",
+        `Message ${messageId} was deleted at ${existing.deletedAt ?? "an earlier time"}; a deleted message cannot be changed.`,
+      );
+    });
+  }
+
   markRead(conversationId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; moved: boolean }> {
     return this.run(async () => {
       // Capped at the newest committed seq so a client cannot mark unsent messages read.
@@ -426,7 +475,7 @@ export class MongoStore implements Store {
 
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
     return this.run(async () => {
-      const doc = await this.apiKeys.findOne({ hash });
+      const doc = await this.apiKeys.findOne({ $or: [{ hash }, { previousHash: hash }] });
       return doc ? toApiKey(doc) : null;
     });
   }
@@ -435,6 +484,27 @@ export class MongoStore implements Store {
     return this.run(async () => {
       const docs = await this.apiKeys.find({}).sort({ createdAt: 1, _id: 1 }).toArray();
       return docs.map(toApiKey);
+    });
+  }
+
+  rotateApiKey(id: string, rotation: ApiKeyRotation): Promise<ApiKeyRecord | null> {
+    return this.run(async () => {
+      // A pipeline update reads the document as it was: previousHash takes the old hash atomically.
+      const doc = await this.apiKeys.findOneAndUpdate(
+        { _id: id, revokedAt: { $exists: false } },
+        [
+          {
+            $set: {
+              previousHash: "$hash",
+              hash: rotation.hash,
+              prefix: rotation.prefix,
+              previousKeyExpiresAt: rotation.previousKeyExpiresAt,
+            },
+          },
+        ],
+        { returnDocument: "after" },
+      );
+      return doc ? toApiKey(doc) : null;
     });
   }
 
@@ -561,7 +631,7 @@ function canonicalTime(iso: string): string {
  * own error, which may name hosts, stays in `cause` for the log); anything else is rethrown as is
  * (the edge turns it into `internal`).
  */
-function mapMongoError(err: unknown): unknown {
+export function mapMongoError(err: unknown): unknown {
   if (err instanceof SwitchboardError) return err;
   const unavailable = (message: string) => new SwitchboardError("unavailable", message, { cause: err });
   if (
@@ -644,6 +714,11 @@ function toMessage(d: MessageDoc): Message {
   };
   if (d.clientMessageId !== undefined && d.clientMessageId !== null) message.clientMessageId = d.clientMessageId;
   if (d.attachments !== undefined && d.attachments !== null) message.attachments = d.attachments;
+  if (d.editedAt !== undefined && d.editedAt !== null) message.editedAt = d.editedAt;
+  if (d.deletedAt !== undefined && d.deletedAt !== null) {
+    message.deletedAt = d.deletedAt;
+    message.deleted = true;
+  }
   return message;
 }
 
@@ -658,5 +733,7 @@ function toApiKey(d: ApiKeyDoc): ApiKeyRecord {
   };
   if (d.lastUsedAt !== undefined && d.lastUsedAt !== null) record.lastUsedAt = d.lastUsedAt;
   if (d.revokedAt !== undefined && d.revokedAt !== null) record.revokedAt = d.revokedAt;
+  if (d.previousHash !== undefined && d.previousHash !== null) record.previousHash = d.previousHash;
+  if (d.previousKeyExpiresAt !== undefined && d.previousKeyExpiresAt !== null) record.previousKeyExpiresAt = d.previousKeyExpiresAt;
   return record;
 }

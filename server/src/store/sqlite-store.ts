@@ -15,10 +15,12 @@ import type {
 import { SwitchboardError } from "../core/errors.js";
 import type {
   ApiKeyRecord,
+  ApiKeyRotation,
   AppendResult,
   ConversationListQuery,
   HistoryQuery,
   MessagePage,
+  MessagePatch,
   NewConversation,
   NewMessage,
   Store,
@@ -143,6 +145,14 @@ const MIGRATIONS: readonly string[] = [
     revoked_at TEXT
   ) STRICT;
   `,
+  // 2: message edits and deletes; API key rotation with a grace period for the previous secret.
+  `
+  ALTER TABLE messages ADD COLUMN edited_at TEXT;
+  ALTER TABLE messages ADD COLUMN deleted_at TEXT;
+  ALTER TABLE api_keys ADD COLUMN previous_hash TEXT;
+  ALTER TABLE api_keys ADD COLUMN previous_key_expires_at TEXT;
+  CREATE UNIQUE INDEX api_keys_previous_hash ON api_keys (previous_hash) WHERE previous_hash IS NOT NULL;
+  `,
 ];
 
 interface UserRow {
@@ -176,6 +186,8 @@ interface MessageRow {
   text: string;
   attachments: string | null;
   created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
 }
 interface ApiKeyRow {
   id: string;
@@ -186,9 +198,13 @@ interface ApiKeyRow {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  previous_hash: string | null;
+  previous_key_expires_at: string | null;
 }
 
-const MESSAGE_COLUMNS = "id, conversation_id, seq, sender_id, client_message_id, type, text, attachments, created_at";
+const MESSAGE_COLUMNS = "id, conversation_id, seq, sender_id, client_message_id, type, text, attachments, created_at, edited_at, deleted_at";
+/** What a new message fills in; edits and deletes come later through updateMessage. */
+const INSERT_MESSAGE_COLUMNS = "id, conversation_id, seq, sender_id, client_message_id, type, text, attachments, created_at";
 
 /** Every statement the store runs, prepared once in `init()` (after the schema exists). */
 function prepareStatements(db: SqliteDatabase) {
@@ -254,7 +270,14 @@ function prepareStatements(db: SqliteDatabase) {
 
     insertMessage: db.prepare<
       [string, string, number, string, string | null, string, string, string | null, string]
-    >(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    >(`INSERT INTO messages (${INSERT_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    messageById: db.prepare<[string, string], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND id = ?`,
+    ),
+    updateMessage: db.prepare<{ text: string; attachments: string | null; editedAt: string | null; deletedAt: string | null; conversationId: string; id: string }>(
+      `UPDATE messages SET text = @text, attachments = @attachments, edited_at = @editedAt, deleted_at = @deletedAt
+       WHERE conversation_id = @conversationId AND id = @id`,
+    ),
     messageByClientId: db.prepare<[string, string], MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND client_message_id = ?`,
     ),
@@ -277,7 +300,12 @@ function prepareStatements(db: SqliteDatabase) {
       `INSERT INTO api_keys (id, name, prefix, hash, scopes, created_at, last_used_at, revoked_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    apiKeyByHash: db.prepare<[string], ApiKeyRow>("SELECT * FROM api_keys WHERE hash = ?"),
+    apiKeyByHash: db.prepare<{ hash: string }, ApiKeyRow>("SELECT * FROM api_keys WHERE hash = @hash OR previous_hash = @hash LIMIT 1"),
+    // Expressions on the right read the row as it was, so previous_hash takes the old hash.
+    rotateApiKey: db.prepare<[string, string, string, string], ApiKeyRow>(
+      `UPDATE api_keys SET previous_hash = hash, hash = ?, prefix = ?, previous_key_expires_at = ?
+       WHERE id = ? AND revoked_at IS NULL RETURNING *`,
+    ),
     apiKeys: db.prepare<[], ApiKeyRow>("SELECT * FROM api_keys ORDER BY created_at, id"),
     revokeApiKey: db.prepare<[string, string]>("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
     // Monotonic, so a late touch from a slow request never moves lastUsedAt back.
@@ -498,6 +526,48 @@ export class SqliteStore implements Store {
     });
   }
 
+  getMessage(conversationId: string, messageId: string): Promise<Message | null> {
+    return this.run(() => {
+      const row = this.q.messageById.get(conversationId, messageId);
+      return row ? toMessage(row) : null;
+    });
+  }
+
+  updateMessage(conversationId: string, messageId: string, patch: MessagePatch): Promise<Message | null> {
+    return this.run(() =>
+      // IMMEDIATE: the deleted check and the write are one step, so an edit racing a delete
+      // (from another process) cannot resurrect the deleted content.
+      this.db
+        .transaction((): Message | null => {
+          const row = this.q.messageById.get(conversationId, messageId);
+          if (!row) return null;
+          if (row.deleted_at !== null) throw messageDeleted(messageId, row.deleted_at);
+          const next: MessageRow = {
+            ...row,
+            text: patch.text ?? row.text,
+            attachments:
+              patch.attachments === undefined
+                ? row.attachments
+                : patch.attachments === null || patch.attachments.length === 0
+                  ? null
+                  : JSON.stringify(patch.attachments),
+            edited_at: patch.editedAt ?? row.edited_at,
+            deleted_at: patch.deletedAt ?? row.deleted_at,
+          };
+          this.q.updateMessage.run({
+            text: next.text,
+            attachments: next.attachments,
+            editedAt: next.edited_at,
+            deletedAt: next.deleted_at,
+            conversationId,
+            id: messageId,
+          });
+          return toMessage(next);
+        })
+        .immediate(),
+    );
+  }
+
   markRead(conversationId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; moved: boolean }> {
     return this.run(() =>
       this.db
@@ -533,13 +603,20 @@ export class SqliteStore implements Store {
 
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
     return this.run(() => {
-      const row = this.q.apiKeyByHash.get(hash);
+      const row = this.q.apiKeyByHash.get({ hash });
       return row ? toApiKey(row) : null;
     });
   }
 
   listApiKeys(): Promise<ApiKeyRecord[]> {
     return this.run(() => this.q.apiKeys.all().map(toApiKey));
+  }
+
+  rotateApiKey(id: string, rotation: ApiKeyRotation): Promise<ApiKeyRecord | null> {
+    return this.run(() => {
+      const row = this.q.rotateApiKey.get(rotation.hash, rotation.prefix, rotation.previousKeyExpiresAt, id);
+      return row ? toApiKey(row) : null;
+    });
   }
 
   revokeApiKey(id: string, now: string): Promise<boolean> {
@@ -577,6 +654,10 @@ export class SqliteStore implements Store {
   }
 }
 
+function messageDeleted(messageId: string, deletedAt: string): SwitchboardError {
+  return new SwitchboardError("conflict", `Message ${messageId} was deleted at ${deletedAt}; a deleted message cannot be changed.`);
+}
+
 function conversationNotFound(id: string): SwitchboardError {
   return new SwitchboardError("not_found", `Conversation ${id} does not exist.`);
 }
@@ -604,7 +685,7 @@ function errorMessage(err: unknown): string {
  * `unavailable` with a message that tells the operator what to look at; a unique-key clash becomes
  * `conflict`; anything else is rethrown as is (the edge turns it into `internal`).
  */
-function mapSqliteError(err: unknown, busyTimeoutMs: number): unknown {
+export function mapSqliteError(err: unknown, busyTimeoutMs: number): unknown {
   if (err instanceof SwitchboardError) return err;
   if (err instanceof Database.SqliteError) {
     const code = err.code;
@@ -673,6 +754,11 @@ function toMessage(r: MessageRow): Message {
   };
   if (r.client_message_id !== null) message.clientMessageId = r.client_message_id;
   if (r.attachments !== null) message.attachments = JSON.parse(r.attachments) as Attachment[];
+  if (r.edited_at !== null) message.editedAt = r.edited_at;
+  if (r.deleted_at !== null) {
+    message.deletedAt = r.deleted_at;
+    message.deleted = true;
+  }
   return message;
 }
 
@@ -702,5 +788,7 @@ function toApiKey(r: ApiKeyRow): ApiKeyRecord {
   };
   if (r.last_used_at !== null) record.lastUsedAt = r.last_used_at;
   if (r.revoked_at !== null) record.revokedAt = r.revoked_at;
+  if (r.previous_hash !== null) record.previousHash = r.previous_hash;
+  if (r.previous_key_expires_at !== null) record.previousKeyExpiresAt = r.previous_key_expires_at;
   return record;
 }

@@ -49,6 +49,19 @@ export type AppendResult =
   /** `(senderId, clientMessageId)` already existed: the original message, nothing written. */
   | { kind: "duplicate"; message: Message };
 
+/**
+ * Input of {@link Store.updateMessage}: the fields to change; absent fields keep their value.
+ * `attachments: null` removes them.
+ */
+export interface MessagePatch {
+  text?: string;
+  attachments?: Attachment[] | null;
+  /** ISO-8601. */
+  editedAt?: string;
+  /** ISO-8601; marks the message deleted (final: a deleted message takes no further patch). */
+  deletedAt?: string;
+}
+
 /** A page of history, oldest first. */
 export interface MessagePage {
   messages: Message[];
@@ -85,6 +98,20 @@ export interface ApiKeyRecord {
   createdAt: string;
   lastUsedAt?: string;
   revokedAt?: string;
+  /** Hex SHA-256 of the secret replaced by the latest rotation, accepted until `previousKeyExpiresAt`. */
+  previousHash?: string;
+  /** ISO-8601: until when the secret replaced by the latest rotation keeps working. */
+  previousKeyExpiresAt?: string;
+}
+
+/** Input of {@link Store.rotateApiKey}. */
+export interface ApiKeyRotation {
+  /** Hex SHA-256 of the new secret. */
+  hash: string;
+  /** The new secret's first characters. */
+  prefix: string;
+  /** ISO-8601: the current secret keeps working until then, as the previous one. */
+  previousKeyExpiresAt: string;
 }
 
 /**
@@ -129,6 +156,14 @@ export interface Store {
    */
   appendMessage(input: NewMessage): Promise<AppendResult>;
   getMessages(conversationId: string, query: HistoryQuery): Promise<MessagePage>;
+  /** The message with `messageId` in that conversation, or null. */
+  getMessage(conversationId: string, messageId: string): Promise<Message | null>;
+  /**
+   * Applies `patch` to a message (its `id`, `seq`, sender and `createdAt` never change) and returns
+   * the result; null when the conversation has no such message. Throws `conflict` when the message
+   * is already deleted: a deletion is final.
+   */
+  updateMessage(conversationId: string, messageId: string, patch: MessagePatch): Promise<Message | null>;
   /**
    * Moves the member's `lastReadSeq` forward to `min(seq, lastSeq)`; never backwards.
    * Returns the resulting position and whether it moved. Throws `not_found` for a non-member.
@@ -136,7 +171,14 @@ export interface Store {
   markRead(conversationId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; moved: boolean }>;
 
   createApiKey(record: ApiKeyRecord): Promise<void>;
+  /** The key whose current hash, or previous hash (see {@link rotateApiKey}), is `hash`; expiry is the caller's to check. */
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /**
+   * Gives an unrevoked key a new secret: its current hash becomes `previousHash` (replacing any
+   * earlier one) until `previousKeyExpiresAt`. Returns the updated record, or null when there is
+   * no such unrevoked key.
+   */
+  rotateApiKey(id: string, rotation: ApiKeyRotation): Promise<ApiKeyRecord | null>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Returns false when no such unrevoked key exists. */
   revokeApiKey(id: string, now: string): Promise<boolean>;

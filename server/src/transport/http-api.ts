@@ -1,10 +1,12 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { matchedRoutes } from "hono/route";
 import { secureHeaders } from "hono/secure-headers";
 import type { ApiKeyService } from "../auth/api-key-service.js";
 import type { TokenService } from "../auth/token-service.js";
@@ -15,8 +17,11 @@ import { HTTP_STATUS, SwitchboardError, toSwitchboardError } from "../core/error
 import type { MessageService } from "../core/message-service.js";
 import { validationError } from "../core/schemas.js";
 import type { UserService } from "../core/user-service.js";
+import type { IdempotencyStore } from "../idempotency/idempotency-store.js";
 import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { WebhookService } from "../webhooks/webhook-service.js";
 import { DOCS_CSP, renderDocsPage, type OpenApiDocumentLike } from "./http-docs.js";
 import {
   API_KEY_SCHEME,
@@ -24,6 +29,8 @@ import {
   createApiKeyRoute,
   createConversationRoute,
   createTokenRoute,
+  deleteMessageRoute,
+  editMessageRoute,
   getConversationRoute,
   getUserRoute,
   healthRoute,
@@ -32,11 +39,16 @@ import {
   readinessRoute,
   removeMemberRoute,
   revokeApiKeyRoute,
+  rotateApiKeyRoute,
   sendMessageRoute,
   upsertUserRoute,
   type HttpEnv,
 } from "./http-routes.js";
 import { DEFAULT_API_KEY_SCOPES } from "./http-schemas.js";
+import { registerWebhookRoutes } from "./http-webhook-routes.js";
+import { registerDemoRoutes, type DemoHttpDeps } from "./http-demo-routes.js";
+import { registerWidgetKeyRoutes, registerWidgetSessionRoute, widgetSessionCors, WIDGET_SESSIONS_PATH, type SupportHttpDeps } from "./http-support-routes.js";
+import { idempotency } from "./http-idempotency.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { OriginPolicy } from "./origin-policy.js";
 
@@ -64,6 +76,18 @@ export interface HttpApiDeps {
   demoDir: string;
   /** The persistence driver's name, reported by `/readyz`. */
   storeName: string;
+  /** Backs the `Idempotency-Key` header of POST routes; absent (some tests): the header is ignored. */
+  idempotency?: IdempotencyStore;
+  /** Backs `/v1/webhooks`; absent: those routes answer 503. */
+  webhooks?: WebhookService;
+  /** Request counts and durations, messages sent over HTTP, and `GET /metrics`; absent: no `/metrics`. */
+  metrics?: Metrics;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <metricsToken>` (`METRICS_TOKEN`). */
+  metricsToken?: string;
+  /** The support desk behind `/v1/widget/sessions` and `/v1/widget-keys`; absent: those routes answer 503. */
+  support?: SupportHttpDeps;
+  /** The demo app's bundles and demo sign-in; absent: not served. */
+  demo?: DemoHttpDeps;
 }
 
 /** Lifetime of a minted user token when the request does not say. */
@@ -97,7 +121,7 @@ const DEMO_CSP = [
 ].join("; ");
 
 /** Paths whose access log lines are debug-level: probes hit them every few seconds. */
-const PROBE_PATHS = new Set(["/healthz", "/readyz"]);
+const PROBE_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
  * The HTTP binding of Switchboard (PROTOCOL.md section 5): the `/v1` API authenticated by API
@@ -132,12 +156,14 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
   app.use(requestId());
   app.use(accessLog(deps));
   app.use(secureHeaders({ contentSecurityPolicy: API_CSP, overwrite: false }));
+  // Before the API's CORS: widget host pages are on origins of their own (see http-support-routes.ts).
+  app.use(WIDGET_SESSIONS_PATH, widgetSessionCors(deps.support));
   app.use(
     cors({
       origin: (origin, c) => (deps.originAllowed(origin || undefined, c.req.header("host")) && origin ? origin : null),
-      allowMethods: ["GET", "HEAD", "POST", "DELETE"],
-      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-      exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id"],
+      allowMethods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
+      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
+      exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id", "Idempotent-Replayed"],
       maxAge: 600,
     }),
   );
@@ -149,6 +175,9 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
       },
     }),
   );
+
+  // The one /v1 route without an API key (a public widget key instead): it answers before the key check.
+  registerWidgetSessionRoute(app, deps.support);
 
   // Authentication and the per-key rate limit, before any /v1 route (its scope check included).
   app.use("/v1/*", async (c, next) => {
@@ -166,7 +195,12 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
     await next();
   });
 
+  // After authentication (records are per API key), before the routes: a replay runs nothing.
+  if (deps.idempotency) app.use("/v1/*", idempotency({ store: deps.idempotency, logger }));
+
   registerApiRoutes(app, deps);
+  registerWebhookRoutes(app, deps.webhooks);
+  registerWidgetKeyRoutes(app, deps.support);
 
   app.openAPIRegistry.registerComponent("securitySchemes", API_KEY_SCHEME, {
     type: "http",
@@ -197,6 +231,19 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
     return c.html(renderDocsPage(openApiDocument() as unknown as OpenApiDocumentLike));
   });
 
+  // Prometheus scrape endpoint: outside /v1, so no API key; meant for the private network
+  // (see docs/scaling-out.md), optionally behind METRICS_TOKEN.
+  const { metrics, metricsToken } = deps;
+  if (metrics) {
+    app.get("/metrics", async (c) => {
+      if (metricsToken !== undefined && !bearerMatches(c.req.header("authorization"), metricsToken)) {
+        c.header("WWW-Authenticate", 'Bearer realm="metrics"');
+        throw new SwitchboardError("unauthorized", "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.");
+      }
+      return c.body(await metrics.render(), 200, { "Content-Type": metrics.contentType, "Cache-Control": "no-store" });
+    });
+  }
+
   // The demo app. serveStatic refuses `..`, `//`, backslashes and encoded separators itself;
   // dotfiles are refused here so nothing like `.env` dropped beside the pages leaks.
   const demoPage = serveStatic({ root: deps.demoDir, path: "index.html" });
@@ -206,8 +253,9 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
       c.res.headers.set("Content-Security-Policy", DEMO_CSP);
     }
   });
+  if (deps.demo) registerDemoRoutes(app, deps.demo);
   app.get("/", demoPage);
-  app.get("/demo", demoPage);
+  app.get("/demo", serveStatic({ root: deps.demoDir, path: "demo.html" }));
   app.get("/*", async (c, next) => {
     if (c.req.path.split("/").some((segment) => segment.startsWith("."))) return next();
     return serveStatic({ root: deps.demoDir })(c, next);
@@ -243,10 +291,21 @@ function registerApiRoutes(app: OpenAPIHono<HttpEnv>, deps: HttpApiDeps): void {
     // Keyed by sender, like the socket's limit: a user's budget is the same whichever way they send.
     await limits.messages.consume(input.senderId);
     const { message, created } = await messages.send(BACKEND, { conversationId: c.req.valid("param").id, ...input });
+    if (created) deps.metrics?.messageStored("http");
     return created ? c.json(message, 201) : c.json(message, 200);
   });
 
   app.openapi(historyRoute, async (c) => c.json(await messages.history(BACKEND, c.req.valid("param").id, c.req.valid("query")), 200));
+
+  app.openapi(editMessageRoute, async (c) => {
+    const { id, messageId } = c.req.valid("param");
+    return c.json(await messages.edit(BACKEND, { conversationId: id, messageId, ...c.req.valid("json") }), 200);
+  });
+
+  app.openapi(deleteMessageRoute, async (c) => {
+    const { id, messageId } = c.req.valid("param");
+    return c.json(await messages.delete(BACKEND, id, messageId), 200);
+  });
 
   app.openapi(createTokenRoute, async (c) => {
     const { userId, ttlSeconds, name, role } = c.req.valid("json");
@@ -272,6 +331,11 @@ function registerApiRoutes(app: OpenAPIHono<HttpEnv>, deps: HttpApiDeps): void {
     return c.body(null, 204);
   });
 
+  app.openapi(rotateApiKeyRoute, async (c) => {
+    const { key, info } = await apiKeys.rotate(c.req.valid("param").id);
+    return c.json({ ...info, key }, 200);
+  });
+
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
 
   app.openapi(readinessRoute, async (c) => {
@@ -294,7 +358,7 @@ function registerApiRoutes(app: OpenAPIHono<HttpEnv>, deps: HttpApiDeps): void {
 }
 
 /** One structured line per request, and the request counted as in flight until it is answered. */
-function accessLog({ logger, inflight }: HttpApiDeps): MiddlewareHandler<HttpEnv> {
+function accessLog({ logger, inflight, metrics }: HttpApiDeps): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const done = inflight.begin();
     const started = performance.now();
@@ -302,18 +366,38 @@ function accessLog({ logger, inflight }: HttpApiDeps): MiddlewareHandler<HttpEnv
       await next();
     } finally {
       done();
+      const ms = performance.now() - started;
+      metrics?.httpRequest(c.req.method, routeLabel(c), c.res.status, ms / 1000);
       const line = {
         reqId: c.get("requestId"),
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
+        ms: Math.round(ms * 10) / 10,
         ...(c.get("principal") ? { keyId: c.get("principal")?.keyId } : {}),
       };
       if (PROBE_PATHS.has(c.req.path)) logger.debug(line, "http request");
       else logger.info(line, "http request");
     }
   };
+}
+
+/**
+ * The route pattern a request was for (`/v1/conversations/:id/messages`), never its raw path, so
+ * the metric's label set is bounded by the routes. That is the first matched handler (a route
+ * for one method, not an `app.use` middleware): a request refused by a middleware (401, 429)
+ * is still counted under the route it was aimed at. No route for the method: `unmatched`.
+ */
+function routeLabel(c: Context<HttpEnv>): string {
+  return matchedRoutes(c).find((route) => route.method !== "ALL")?.path ?? "unmatched";
+}
+
+/** Constant-time comparison of `Authorization: Bearer <token>` with the expected token. */
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  const presented = /^Bearer\s+(.+)$/i.exec(header ?? "")?.[1]?.trim() ?? "";
+  // Digests have equal lengths, so timingSafeEqual neither throws nor leaks the token's length.
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
 }
 
 /**

@@ -13,10 +13,13 @@ import {
   errorSchema,
   healthSchema,
   historyQuerySchema,
+  idempotencyHeaderSchema,
   idParamSchema,
   memberAddSchema,
   memberParamSchema,
+  messageEditBodySchema,
   messagePageSchema,
+  messageParamSchema,
   messageSchema,
   messageSendBodySchema,
   readinessSchema,
@@ -59,12 +62,13 @@ function requireScope(scope: ApiKeyScope): MiddlewareHandler<HttpEnv> {
   };
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
+/** A JSON response of `schema` (shared with `http-webhook-routes.ts`, like the helpers below). */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
 
-const body = <T extends z.ZodType>(schema: T) => ({
+export const body = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { "application/json": { schema } },
 });
@@ -84,30 +88,49 @@ const ERROR_DESCRIPTIONS = {
 
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
-const errors = (...statuses: ErrorStatus[]) =>
+export const errors = (...statuses: ErrorStatus[]) =>
   Object.fromEntries(statuses.map((s) => [s, json(errorSchema, ERROR_DESCRIPTIONS[s])])) as Record<ErrorStatus, ReturnType<typeof json<typeof errorSchema>>>;
 
 /** Errors any authenticated route can answer. */
-const AUTHED_ERRORS: ErrorStatus[] = [401, 403, 429, 500, 503];
+export const AUTHED_ERRORS: ErrorStatus[] = [401, 403, 429, 500, 503];
 /** Plus those of routes that take a JSON body. */
-const BODY_ERRORS: ErrorStatus[] = [400, 413, 415, ...AUTHED_ERRORS];
+export const BODY_ERRORS: ErrorStatus[] = [400, 413, 415, ...AUTHED_ERRORS];
 
 const RATE_LIMIT_HEADERS = {
   "RateLimit-Limit": { description: "Requests allowed per 10 s for this API key.", schema: { type: "integer" as const } },
   "RateLimit-Remaining": { description: "Requests left in the current window.", schema: { type: "integer" as const } },
 };
 
-/** A `/v1` route: API key security with its scope, the scope check, and the standard errors. */
-function v1<const R extends Parameters<typeof createRoute>[0]>(scope: ApiKeyScope, route: R) {
+const IDEMPOTENT_REPLAYED_HEADER = {
+  "Idempotent-Replayed": {
+    description: "`true` when this is the stored response of an earlier request with the same `Idempotency-Key`.",
+    schema: { type: "string" as const, enum: ["true"] },
+  },
+};
+
+/**
+ * A `/v1` route: API key security with its scope, the scope check, and the standard errors.
+ * Every response but 401 (no key to count against) carries the rate limit headers; a POST also
+ * takes the `Idempotency-Key` header.
+ */
+export function v1<const R extends Parameters<typeof createRoute>[0]>(scope: ApiKeyScope, route: R) {
+  const post = route.method === "post";
   return createRoute({
     ...route,
+    // Left out of the route's type: the header is handled by middleware, never read by handlers.
+    ...((post ? { request: { ...route.request, headers: idempotencyHeaderSchema } } : {}) as object),
     security: [{ [API_KEY_SCHEME]: [scope] }],
     middleware: [requireScope(scope)] as const,
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, response]) => [
-        status,
-        Number(status) < 400 ? { ...response, headers: { ...RATE_LIMIT_HEADERS, ...(response as { headers?: object }).headers } } : response,
-      ]),
+      Object.entries(route.responses).map(([status, response]) => {
+        const code = Number(status);
+        const headers = {
+          ...(code === 401 ? {} : RATE_LIMIT_HEADERS),
+          ...(post && code < 300 ? IDEMPOTENT_REPLAYED_HEADER : {}),
+          ...(response as { headers?: object }).headers,
+        };
+        return [status, Object.keys(headers).length > 0 ? { ...response, headers } : response];
+      }),
     ) as R["responses"],
   });
 }
@@ -196,6 +219,32 @@ export const historyRoute = v1("read", {
   responses: { 200: json(messagePageSchema, "A page of messages."), ...errors(400, 404, ...AUTHED_ERRORS) },
 });
 
+export const editMessageRoute = v1("write", {
+  method: "patch",
+  path: "/v1/conversations/{id}/messages/{messageId}",
+  tags: ["Messages"],
+  summary: "Edit a message",
+  description:
+    "Replaces the text (and the attachments, when given) of any message of the conversation and sets `editedAt`. " +
+    "Members' joined connections receive the new version as `message:updated`; history answers it from now on. " +
+    "A deleted message cannot be edited (409).",
+  request: { params: messageParamSchema, body: body(messageEditBodySchema) },
+  responses: { 200: json(messageSchema, "The message as edited."), ...errors(404, 409, ...BODY_ERRORS) },
+});
+
+export const deleteMessageRoute = v1("write", {
+  method: "delete",
+  path: "/v1/conversations/{id}/messages/{messageId}",
+  tags: ["Messages"],
+  summary: "Delete a message",
+  description:
+    "Deletes any message of the conversation. It keeps its `id` and `seq` (history has no gap): its text becomes empty, its " +
+    "attachments are removed, and it gets `deleted: true` and `deletedAt`. Members' joined connections receive it as " +
+    "`message:updated`. Deleting a deleted message answers it again (200).",
+  request: { params: messageParamSchema },
+  responses: { 200: json(messageSchema, "The message as deleted."), ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
 export const createTokenRoute = v1("admin", {
   method: "post",
   path: "/v1/tokens",
@@ -221,7 +270,9 @@ export const listApiKeysRoute = v1("admin", {
   path: "/v1/api-keys",
   tags: ["API keys"],
   summary: "List API keys",
-  description: "Revoked keys included (with `revokedAt`); secrets never.",
+  description:
+    "Revoked keys included (with `revokedAt`); secrets never. `lastUsedAt` is when the key last authenticated a request " +
+    "(recorded at most once a minute); `previousKeyExpiresAt`, after a rotation, is until when the replaced secret works.",
   responses: { 200: json(apiKeyListSchema, "Every key."), ...errors(...AUTHED_ERRORS) },
 });
 
@@ -233,6 +284,19 @@ export const revokeApiKeyRoute = v1("admin", {
   description: "Takes effect on the next request made with the key.",
   request: { params: apiKeyParamSchema },
   responses: { 204: { description: "Revoked." }, ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
+export const rotateApiKeyRoute = v1("admin", {
+  method: "post",
+  path: "/v1/api-keys/{id}/rotate",
+  tags: ["API keys"],
+  summary: "Rotate an API key",
+  description:
+    "Gives the key a new secret, shown in this response only; its id, name and scopes stay. The replaced secret keeps " +
+    "working until `previousKeyExpiresAt` (API_KEY_ROTATION_GRACE_HOURS, default 24 h), so callers can switch without downtime; " +
+    "rotating again ends that grace at once. The key ADMIN_API_KEY configures is rotated by changing the variable (409 here).",
+  request: { params: apiKeyParamSchema },
+  responses: { 200: json(apiKeyCreatedSchema, "The key with its new secret."), ...errors(400, 404, 409, ...AUTHED_ERRORS) },
 });
 
 export const healthRoute = createRoute({
@@ -267,10 +331,13 @@ export const API_ROUTES = [
   removeMemberRoute,
   sendMessageRoute,
   historyRoute,
+  editMessageRoute,
+  deleteMessageRoute,
   createTokenRoute,
   createApiKeyRoute,
   listApiKeysRoute,
   revokeApiKeyRoute,
+  rotateApiKeyRoute,
   healthRoute,
   readinessRoute,
 ] as const;

@@ -12,6 +12,7 @@ import {
   seqSchema,
   textSchema,
 } from "../core/schemas.js";
+import { IDEMPOTENCY_KEY_MAX_LENGTH } from "./http-idempotency.js";
 
 /**
  * The HTTP API's schemas. Request schemas build on the shared ones in `core/schemas.ts` (the
@@ -39,6 +40,32 @@ export const idParamSchema = z.object({
 export const memberParamSchema = z.object({
   id: idSchema.meta({ param: { name: "id", in: "path" }, example: "c_support_42" }),
   userId: idSchema.meta({ param: { name: "userId", in: "path" }, example: "alice" }),
+});
+
+/** `:id/messages/:messageId`. */
+export const messageParamSchema = z.object({
+  id: idSchema.meta({ param: { name: "id", in: "path" }, example: "c_support_42" }),
+  messageId: idSchema.meta({ param: { name: "messageId", in: "path" }, example: "m_0b6f…" }),
+});
+
+/**
+ * The `Idempotency-Key` request header of every POST route, for the OpenAPI document. The
+ * middleware in `http-idempotency.ts` checks and applies it (hono hands validators lower-case
+ * header names, so this schema never sees the header and never refuses a request itself).
+ */
+export const idempotencyHeaderSchema = z.object({
+  "Idempotency-Key": z
+    .string()
+    .min(1)
+    .max(IDEMPOTENCY_KEY_MAX_LENGTH)
+    .optional()
+    .meta({
+      description:
+        "Makes the request safe to retry: the first response (2xx, or a 4xx other than 408 and 429) is stored for 24 h and replayed, " +
+        "with `Idempotent-Replayed: true`, to a request with the same key, method, path and body. The same key with another " +
+        "request, or while the first one still runs, answers 409 `conflict`. Keys are per API key; use a fresh one (a UUID) per operation.",
+      example: "5f1c8a7e-2b64-4a55-9d0e-3c1f2a9b7d11",
+    }),
 });
 
 /** API key ids are generated (`key_<uuid>`, `admin-bootstrap-<hash>`); bounded like any id. */
@@ -107,6 +134,13 @@ export const messageSendBodySchema = z
     type: z.enum(["text", "system"]).optional().meta({ description: "Default `text`. Only backends (API keys) can send `system` messages." }),
   })
   .meta({ id: "MessageSend" });
+
+export const messageEditBodySchema = z
+  .strictObject({
+    text: textSchema,
+    attachments: attachmentsSchema.optional().meta({ description: "Replaces the attachments (`[]` removes them); absent: they are kept." }),
+  })
+  .meta({ id: "MessageEdit" });
 
 export const tokenCreateSchema = z
   .strictObject({
@@ -187,6 +221,9 @@ export const messageSchema = z
     text: z.string(),
     attachments: z.array(attachmentResponseSchema).optional(),
     createdAt: isoTime,
+    editedAt: isoTime.optional().meta({ description: "Time of the latest edit; absent when never edited." }),
+    deletedAt: isoTime.optional().meta({ description: "Time of the deletion; the message keeps its `id` and `seq`." }),
+    deleted: z.literal(true).optional().meta({ description: "Present on a deleted message, whose `text` is empty and which has no attachments." }),
   })
   .meta({ id: "Message" });
 
@@ -210,6 +247,9 @@ export const apiKeyInfoSchema = z
     createdAt: isoTime,
     lastUsedAt: isoTime.optional().meta({ description: "Updated at most once a minute." }),
     revokedAt: isoTime.optional(),
+    previousKeyExpiresAt: isoTime.optional().meta({
+      description: "After a rotation: until when the replaced secret keeps working (API_KEY_ROTATION_GRACE_HOURS).",
+    }),
   })
   .meta({ id: "ApiKey" });
 

@@ -17,6 +17,8 @@ import {
   conversationJoinSchema,
   conversationLeaveSchema,
   conversationListSchema,
+  messageDeleteSchema,
+  messageEditSchema,
   messageHistorySchema,
   messageReadSchema,
   messageSendSchema,
@@ -28,7 +30,10 @@ import type { TypingService } from "../core/typing-service.js";
 import type { UserService } from "../core/user-service.js";
 import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { InflightTracker } from "./inflight-tracker.js";
+import type { SupportService } from "../support/support-service.js";
+import { registerSupportHandlers, SUPPORT_EVENTS } from "./socket-support-handlers.js";
 
 /** Per-connection state kept in `socket.data`. */
 export interface SocketData {
@@ -57,6 +62,10 @@ export interface GatewayDeps {
   joinedConversationsPerSocket: number;
   inflight: InflightTracker;
   logger: Logger;
+  /** Connection, event outcome, ack latency and message counts; none recorded when absent. */
+  metrics?: Metrics;
+  /** The support desk behind the `support:*` events; absent: they answer `unavailable`. */
+  support?: SupportService;
 }
 
 /** Room of every connection of one user. */
@@ -97,6 +106,9 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
       case "message.created":
         io.to(conversationRoom(event.message.conversationId)).emit("message:new", event.message);
         return;
+      case "message.updated":
+        io.to(conversationRoom(event.message.conversationId)).emit("message:updated", event.message);
+        return;
       case "receipt.read":
         io.to(conversationRoom(event.conversationId)).emit("receipt:read", {
           conversationId: event.conversationId,
@@ -132,11 +144,12 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
 }
 
 function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
-  const { conversations, messages, presence, typing, users, limits, logger } = deps;
+  const { conversations, messages, presence, typing, users, limits, logger, metrics } = deps;
   const principal = () => socket.data.principal;
   const userId = principal().userId;
   const log = logger.child({ socketId: socket.id, userId });
   log.debug("connected");
+  metrics?.connectionOpened();
 
   void socket.join(userRoom(userId));
   void users.ensureFromToken(principal()).catch((err) => log.warn({ err }, "could not record the user from the token"));
@@ -163,15 +176,18 @@ function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
     socket.on(event, (async (payload: unknown, ack?: unknown) => {
       const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : undefined;
       const done = deps.inflight.begin();
+      const started = performance.now();
       try {
         await limits.socketEvents.consume(socket.id);
         const result = await run(payload);
         reply?.({ ok: true, ...result });
+        metrics?.socketEvent(event, "ok", (performance.now() - started) / 1000);
       } catch (err) {
         const e = toSwitchboardError(err);
         if (e.code === "internal") log.error({ err, event }, "event handler failed");
         else log.debug({ event, code: e.code, reason: e.message }, "event refused");
         reply?.({ ok: false, error: e.toWire() });
+        metrics?.socketEvent(event, e.code, (performance.now() - started) / 1000);
       } finally {
         done();
       }
@@ -221,9 +237,23 @@ function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
   handle("message:send", async (payload) => {
     const input = parse(messageSendSchema, payload);
     await limits.messages.consume(userId);
-    const { message } = await messages.send({ kind: "user", userId }, input);
+    const { message, created } = await messages.send({ kind: "user", userId }, input);
+    if (created) metrics?.messageStored("socket");
     typing.messageSent(userId, input.conversationId);
     return { message };
+  });
+
+  // Edits and deletes fan out like sends, so they count against the same per-user budget.
+  handle("message:edit", async (payload) => {
+    const input = parse(messageEditSchema, payload);
+    await limits.messages.consume(userId);
+    return { message: await messages.edit({ kind: "user", userId }, input) };
+  });
+
+  handle("message:delete", async (payload) => {
+    const { conversationId, messageId } = parse(messageDeleteSchema, payload);
+    await limits.messages.consume(userId);
+    return { message: await messages.delete({ kind: "user", userId }, conversationId, messageId) };
   });
 
   handle("message:history", async (payload) => {
@@ -262,8 +292,11 @@ function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
     return { expiresAt: new Date(fresh.expiresAt).toISOString() };
   });
 
+  registerSupportHandlers({ socket, handle, support: deps.support, log });
+
   socket.onAny((event: string, ...args: unknown[]) => {
     if (KNOWN_EVENTS.has(event)) return;
+    metrics?.socketEvent(event, "invalid_argument");
     const ack = args.at(-1);
     if (typeof ack === "function") {
       ack({ ok: false, error: { code: "invalid_argument", message: `Unknown event ${JSON.stringify(event).slice(0, 80)}.` } });
@@ -272,6 +305,7 @@ function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
 
   socket.on("disconnect", (reason) => {
     clearTimeout(expiryTimer);
+    metrics?.connectionClosed();
     typing.connectionClosed(socket.id);
     void presence.disconnected(userId, socket.id).catch((err) => log.warn({ err }, "presence update failed"));
     log.debug({ reason }, "disconnected");
@@ -286,8 +320,11 @@ const KNOWN_EVENTS = new Set<string>([
   "message:send",
   "message:history",
   "message:read",
+  "message:edit",
+  "message:delete",
   "typing:start",
   "typing:stop",
   "presence:query",
   "auth:refresh",
+  ...SUPPORT_EVENTS,
 ] satisfies (keyof ClientToServerEvents)[]);
