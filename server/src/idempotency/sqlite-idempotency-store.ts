@@ -1,5 +1,5 @@
+import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
 import { migrateComponent } from "../store/sqlite-schema-versions.js";
-import { mapSqliteError, type SqliteDatabase } from "../store/sqlite-store.js";
 import type { ClaimResult, IdempotencyClaim, IdempotencyScope, IdempotencyStore, StoredResponse } from "./idempotency-store.js";
 
 /** This component's row in `schema_versions` (the main store owns `PRAGMA user_version`). */
@@ -73,21 +73,19 @@ type Statements = ReturnType<typeof prepareStatements>;
  * connection (the composition root passes the same `Database`). Claims run in `BEGIN IMMEDIATE`,
  * so processes sharing the file see one owner per key.
  */
-export class SqliteIdempotencyStore implements IdempotencyStore {
-  private statements?: Statements;
-  private readonly busyTimeoutMs: number;
+export class SqliteIdempotencyStore extends SqliteComponent<Statements> implements IdempotencyStore {
   private purgedAt = 0;
 
   /** @param db the main store's connection; this store never closes it. */
-  constructor(private readonly db: SqliteDatabase) {
-    this.busyTimeoutMs = Number(db.pragma("busy_timeout", { simple: true })) || 0;
+  constructor(db: SqliteDatabase) {
+    super(db, "SqliteIdempotencyStore");
   }
 
   /** Applies pending migrations (recorded in `schema_versions` under `idempotency`). */
   init(): Promise<void> {
     return this.run(() => {
       migrateComponent(this.db, COMPONENT, MIGRATIONS);
-      this.statements ??= prepareStatements(this.db);
+      this.prepare(prepareStatements);
     });
   }
 
@@ -144,16 +142,5 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     });
   }
 
-  private get q(): Statements {
-    if (!this.statements) throw new Error("SqliteIdempotencyStore.init() must be awaited before the store is used");
-    return this.statements;
-  }
 
-  private run<T>(work: () => T): Promise<T> {
-    try {
-      return Promise.resolve(work());
-    } catch (err) {
-      return Promise.reject(mapSqliteError(err, this.busyTimeoutMs));
-    }
-  }
 }

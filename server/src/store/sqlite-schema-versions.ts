@@ -1,5 +1,5 @@
 import { SwitchboardError } from "../core/errors.js";
-import type { SqliteDatabase } from "./sqlite-store.js";
+import type { SqliteDatabase } from "./sqlite-component.js";
 
 /**
  * Schema migrations of a component that keeps its own tables in the main SQLite file (idempotency

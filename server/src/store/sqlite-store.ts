@@ -26,9 +26,12 @@ import type {
   Store,
   UserInput,
 } from "./store.js";
+import { mapSqliteError, SqliteComponent, type SqliteDatabase } from "./sqlite-component.js";
+
+/** Re-exported for the other SQLite drivers and callers that open the database here. */
+export { mapSqliteError, type SqliteDatabase };
 
 /** An open better-sqlite3 connection. */
-export type SqliteDatabase = Database.Database;
 
 /** How {@link openSqliteDatabase} configures the connection (the `Config.sqlite` slice). */
 export interface SqliteOpenOptions {
@@ -331,13 +334,11 @@ type Statements = ReturnType<typeof prepareStatements>;
  * const store = new SqliteStore(openSqliteDatabase(path.join(config.dataDir, "switchboard.db"), config.sqlite));
  * await store.init();
  */
-export class SqliteStore implements Store {
-  private statements?: Statements;
-  private readonly busyTimeoutMs: number;
+export class SqliteStore extends SqliteComponent<Statements> implements Store {
 
   /** @param db an open connection, normally from {@link openSqliteDatabase}; `close()` closes it. */
-  constructor(private readonly db: SqliteDatabase) {
-    this.busyTimeoutMs = Number(db.pragma("busy_timeout", { simple: true })) || 0;
+  constructor(db: SqliteDatabase) {
+    super(db, "SqliteStore");
   }
 
   /** Applies pending migrations (recorded in `PRAGMA user_version`) and prepares statements. */
@@ -357,7 +358,7 @@ export class SqliteStore implements Store {
           if (version < MIGRATIONS.length) this.db.pragma(`user_version = ${MIGRATIONS.length}`);
         })
         .immediate();
-      this.statements ??= prepareStatements(this.db);
+      this.prepare(prepareStatements);
     });
   }
 
@@ -629,19 +630,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  private get q(): Statements {
-    if (!this.statements) throw new Error("SqliteStore.init() must be awaited before the store is used");
-    return this.statements;
-  }
 
-  /** Runs synchronous database work as a promise, with errors mapped to SwitchboardError. */
-  private run<T>(work: () => T): Promise<T> {
-    try {
-      return Promise.resolve(work());
-    } catch (err) {
-      return Promise.reject(mapSqliteError(err, this.busyTimeoutMs));
-    }
-  }
 
   private requireConversation(id: string): void {
     if (!this.q.lastSeq.get(id)) throw conversationNotFound(id);
@@ -680,44 +669,6 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/**
- * Maps better-sqlite3 failures to the error family. Lock timeouts and I/O trouble become
- * `unavailable` with a message that tells the operator what to look at; a unique-key clash becomes
- * `conflict`; anything else is rethrown as is (the edge turns it into `internal`).
- */
-export function mapSqliteError(err: unknown, busyTimeoutMs: number): unknown {
-  if (err instanceof SwitchboardError) return err;
-  if (err instanceof Database.SqliteError) {
-    const code = err.code;
-    const unavailable = (message: string) => new SwitchboardError("unavailable", message, { cause: err });
-    if (code === "SQLITE_BUSY_SNAPSHOT") {
-      return unavailable("Another process wrote to the SQLite database during this read; retry the request.");
-    }
-    if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
-      return unavailable(
-        `The SQLite database stayed locked by another connection or process for longer than busy_timeout (${busyTimeoutMs} ms); look for a stuck process or a long transaction on the file, or raise SQLITE_BUSY_TIMEOUT_MS.`,
-      );
-    }
-    if (code === "SQLITE_FULL") return unavailable("The disk holding the SQLite database is full; free space in DATA_DIR.");
-    if (code.startsWith("SQLITE_READONLY")) {
-      return unavailable("The SQLite database is read-only; check the permissions of DATA_DIR and its files.");
-    }
-    if (code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_CANTOPEN")) {
-      return unavailable(`The SQLite database hit an I/O error (${code}); check the disk and DATA_DIR.`);
-    }
-    if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
-      return unavailable(`The SQLite database file is damaged (${code}); restore it from a backup.`);
-    }
-    if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-      return new SwitchboardError("conflict", "A record with the same id already exists.", { cause: err });
-    }
-    return err;
-  }
-  if (err instanceof TypeError && /database connection is not open/i.test(err.message)) {
-    return new SwitchboardError("unavailable", "The SQLite store is closed (the server is shutting down).", { cause: err });
-  }
-  return err;
-}
 
 function toUser(r: UserRow): User {
   const user: User = { id: r.id, role: r.role as UserRole, createdAt: r.created_at };

@@ -1,6 +1,6 @@
+import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
 import type { SupportStatus } from "../../../client-sdk/src/protocol.js";
 import { migrateComponent } from "../store/sqlite-schema-versions.js";
-import { mapSqliteError, type SqliteDatabase } from "../store/sqlite-store.js";
 import type { SupportStore, SupportTicketPatch, SupportTicketQuery, SupportTicketRecord, WidgetKeyRecord } from "./support-store.js";
 
 /** This component's row in `schema_versions` (the main store owns `PRAGMA user_version`). */
@@ -109,19 +109,17 @@ type Statements = ReturnType<typeof prepareStatements>;
  * The embedded {@link SupportStore}: tables in the main SQLite file, on the main store's
  * connection (the composition root passes the same `Database`), migrated under `support`.
  */
-export class SqliteSupportStore implements SupportStore {
-  private statements?: Statements;
-  private readonly busyTimeoutMs: number;
+export class SqliteSupportStore extends SqliteComponent<Statements> implements SupportStore {
 
   /** @param db the main store's connection; this store never closes it. */
-  constructor(private readonly db: SqliteDatabase) {
-    this.busyTimeoutMs = Number(db.pragma("busy_timeout", { simple: true })) || 0;
+  constructor(db: SqliteDatabase) {
+    super(db, "SqliteSupportStore");
   }
 
   init(): Promise<void> {
     return this.run(() => {
       migrateComponent(this.db, COMPONENT, MIGRATIONS);
-      this.statements ??= prepareStatements(this.db);
+      this.prepare(prepareStatements);
     });
   }
 
@@ -212,18 +210,7 @@ export class SqliteSupportStore implements SupportStore {
     return this.run(() => this.q.revokeKey.run(now, id).changes > 0);
   }
 
-  private get q(): Statements {
-    if (!this.statements) throw new Error("SqliteSupportStore.init() must be awaited before the store is used");
-    return this.statements;
-  }
 
-  private run<T>(work: () => T): Promise<T> {
-    try {
-      return Promise.resolve(work());
-    } catch (err) {
-      return Promise.reject(mapSqliteError(err, this.busyTimeoutMs));
-    }
-  }
 }
 
 function toTicket(r: TicketRow): SupportTicketRecord {

@@ -1,6 +1,6 @@
+import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
 import { randomUUID } from "node:crypto";
 import { migrateComponent } from "../store/sqlite-schema-versions.js";
-import { mapSqliteError, type SqliteDatabase } from "../store/sqlite-store.js";
 import {
   applyEndpointPatch,
   subscribes,
@@ -204,20 +204,18 @@ type Statements = ReturnType<typeof prepareStatements>;
  * const webhookStore = new SqliteWebhookStore(db);
  * await webhookStore.init();
  */
-export class SqliteWebhookStore implements WebhookStore {
-  private statements?: Statements;
-  private readonly busyTimeoutMs: number;
+export class SqliteWebhookStore extends SqliteComponent<Statements> implements WebhookStore {
 
   /** @param db the main store's open connection; this store never closes it. */
-  constructor(private readonly db: SqliteDatabase) {
-    this.busyTimeoutMs = Number(db.pragma("busy_timeout", { simple: true })) || 0;
+  constructor(db: SqliteDatabase) {
+    super(db, "SqliteWebhookStore");
   }
 
   /** Applies pending migrations (recorded in `schema_versions` under `webhooks`). */
   init(): Promise<void> {
     return this.run(() => {
       migrateComponent(this.db, COMPONENT, MIGRATIONS);
-      this.statements ??= prepareStatements(this.db);
+      this.prepare(prepareStatements);
     });
   }
 
@@ -389,19 +387,7 @@ export class SqliteWebhookStore implements WebhookStore {
     );
   }
 
-  private get q(): Statements {
-    if (!this.statements) throw new Error("SqliteWebhookStore.init() must be awaited before the store is used");
-    return this.statements;
-  }
 
-  /** Runs synchronous database work as a promise, with errors mapped to SwitchboardError. */
-  private run<T>(work: () => T): Promise<T> {
-    try {
-      return Promise.resolve(work());
-    } catch (err) {
-      return Promise.reject(mapSqliteError(err, this.busyTimeoutMs));
-    }
-  }
 }
 
 function parseTypes(json: string): string[] {
