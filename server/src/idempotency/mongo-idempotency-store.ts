@@ -1,6 +1,6 @@
 import { MongoServerError, type Collection, type Db, type WriteConcernSettings } from "mongodb";
 import { SwitchboardError } from "../core/errors.js";
-import { mapMongoError } from "../store/mongo-store.js";
+import { runMongo } from "../store/mongo-store.js";
 import type { ClaimResult, IdempotencyClaim, IdempotencyScope, IdempotencyStore, StoredResponse } from "./idempotency-store.js";
 
 interface IdempotencyDoc {
@@ -40,13 +40,13 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   }
 
   init(): Promise<void> {
-    return run(async () => {
+    return runMongo(async () => {
       await this.records.createIndexes([{ key: { expiresAt: 1 }, name: "expires_at_ttl", expireAfterSeconds: 0 }]);
     });
   }
 
   claim(claim: IdempotencyClaim): Promise<ClaimResult> {
-    return run(async () => {
+    return runMongo(async () => {
       const _id = scopeId(claim);
       const fresh = {
         fingerprint: claim.fingerprint,
@@ -85,7 +85,7 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   }
 
   complete(scope: IdempotencyScope, token: string, response: StoredResponse): Promise<void> {
-    return run(async () => {
+    return runMongo(async () => {
       await this.records.updateOne(
         { _id: scopeId(scope), token, state: "in_progress" },
         {
@@ -101,7 +101,7 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   }
 
   release(scope: IdempotencyScope, token: string): Promise<void> {
-    return run(async () => {
+    return runMongo(async () => {
       await this.records.deleteOne({ _id: scopeId(scope), token, state: "in_progress" });
     });
   }
@@ -118,10 +118,3 @@ function toResult(doc: IdempotencyDoc): ClaimResult {
   return { kind: "completed", fingerprint: doc.fingerprint, response };
 }
 
-async function run<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw mapMongoError(err);
-  }
-}

@@ -171,7 +171,7 @@ export class MongoStore implements Store {
 
   /** Creates every index (idempotent: MongoDB ignores an identical existing index). */
   init(): Promise<void> {
-    return this.run(async () => {
+    return runMongo(async () => {
       await Promise.all([
         this.messages.createIndexes([
           // The arbiter of seq assignment: two writers can never both commit the same seq.
@@ -201,17 +201,17 @@ export class MongoStore implements Store {
   }
 
   ping(): Promise<void> {
-    return this.run(async () => {
+    return runMongo(async () => {
       await this.db.command({ ping: 1 });
     });
   }
 
   close(): Promise<void> {
-    return this.run(() => this.db.client.close());
+    return runMongo(() => this.db.client.close());
   }
 
   upsertUser(input: UserInput, now: string): Promise<User> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const set: Partial<UserDoc> = {};
       if (input.name !== undefined) set.name = input.name;
       if (input.phone !== undefined) set.phone = input.phone;
@@ -238,14 +238,14 @@ export class MongoStore implements Store {
   }
 
   getUser(id: string): Promise<User | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const doc = await this.users.findOne({ _id: id });
       return doc ? toUser(doc) : null;
     });
   }
 
   createConversation(input: NewConversation): Promise<Conversation> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const seen = new Set<string>();
       const members: MemberDoc[] = [];
       for (const m of input.members) {
@@ -274,14 +274,14 @@ export class MongoStore implements Store {
   }
 
   getConversation(id: string): Promise<Conversation | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const [doc, top] = await Promise.all([this.conversations.findOne({ _id: id }), this.highestSeq(id)]);
       return doc ? toConversation(doc, top) : null;
     });
   }
 
   getMember(conversationId: string, userId: string): Promise<Member | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const doc = await this.conversations.findOne(
         { _id: conversationId, "members.userId": userId },
         { projection: { members: { $elemMatch: { userId } } } },
@@ -292,7 +292,7 @@ export class MongoStore implements Store {
   }
 
   addMember(conversationId: string, userId: string, role: string, now: string): Promise<Conversation> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const member: MemberDoc = { userId, role, lastReadSeq: 0, joinedAt: now };
       // The $ne guard makes the push atomic and idempotent: an existing member is left untouched.
       await this.conversations.updateOne(
@@ -304,14 +304,14 @@ export class MongoStore implements Store {
   }
 
   removeMember(conversationId: string, userId: string): Promise<Conversation> {
-    return this.run(async () => {
+    return runMongo(async () => {
       await this.conversations.updateOne({ _id: conversationId }, { $pull: { members: { userId } } });
       return this.requireConversation(conversationId);
     });
   }
 
   listConversations(userId: string, query: ConversationListQuery): Promise<ConversationSummary[]> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const filter: Filter<ConversationDoc> = { "members.userId": userId };
       // Normalised so a cursor without milliseconds compares correctly with stored toISOString() values.
       if (query.before !== undefined) filter.lastActivityAt = { $lt: canonicalTime(query.before) };
@@ -338,7 +338,7 @@ export class MongoStore implements Store {
   }
 
   listContacts(userId: string, limit: number): Promise<string[]> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const rows = await this.conversations
         .aggregate<{ _id: string }>([
           { $match: { "members.userId": userId } },
@@ -372,11 +372,11 @@ export class MongoStore implements Store {
    * (which would only cost retries); the index arbitrates between processes and machines.
    */
   appendMessage(input: NewMessage): Promise<AppendResult> {
-    return this.run(() => this.serialize(input.conversationId, () => this.claimNextSeq(input)));
+    return runMongo(() => this.serialize(input.conversationId, () => this.claimNextSeq(input)));
   }
 
   getMessages(conversationId: string, query: HistoryQuery): Promise<MessagePage> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const limit = Math.max(0, Math.trunc(query.limit));
       const seq: { $gt?: number; $lt?: number } = {};
       if (query.afterSeq !== undefined) seq.$gt = query.afterSeq;
@@ -397,14 +397,14 @@ export class MongoStore implements Store {
   }
 
   getMessage(conversationId: string, messageId: string): Promise<Message | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const doc = await this.messages.findOne({ _id: messageId, conversationId });
       return doc ? toMessage(doc) : null;
     });
   }
 
   updateMessage(conversationId: string, messageId: string, patch: MessagePatch): Promise<Message | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const set: Partial<MessageDoc> = {};
       const unset: Partial<Record<keyof MessageDoc, "">> = {};
       if (patch.text !== undefined) set.text = patch.text;
@@ -432,7 +432,7 @@ export class MongoStore implements Store {
   }
 
   markRead(conversationId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; moved: boolean }> {
-    return this.run(async () => {
+    return runMongo(async () => {
       // Capped at the newest committed seq so a client cannot mark unsent messages read.
       const target = Math.min(seq, await this.highestSeq(conversationId));
       // $max keeps the position monotonic under concurrent receipts; the "before" image tells
@@ -453,7 +453,7 @@ export class MongoStore implements Store {
   }
 
   createApiKey(record: ApiKeyRecord): Promise<void> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const doc: ApiKeyDoc = {
         _id: record.id,
         name: record.name,
@@ -474,21 +474,21 @@ export class MongoStore implements Store {
   }
 
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const doc = await this.apiKeys.findOne({ $or: [{ hash }, { previousHash: hash }] });
       return doc ? toApiKey(doc) : null;
     });
   }
 
   listApiKeys(): Promise<ApiKeyRecord[]> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const docs = await this.apiKeys.find({}).sort({ createdAt: 1, _id: 1 }).toArray();
       return docs.map(toApiKey);
     });
   }
 
   rotateApiKey(id: string, rotation: ApiKeyRotation): Promise<ApiKeyRecord | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       // A pipeline update reads the document as it was: previousHash takes the old hash atomically.
       const doc = await this.apiKeys.findOneAndUpdate(
         { _id: id, revokedAt: { $exists: false } },
@@ -509,14 +509,14 @@ export class MongoStore implements Store {
   }
 
   revokeApiKey(id: string, now: string): Promise<boolean> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const res = await this.apiKeys.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: now } });
       return res.modifiedCount > 0;
     });
   }
 
   touchApiKey(id: string, now: string): Promise<void> {
-    return this.run(async () => {
+    return runMongo(async () => {
       // $max: a late touch from a slow request never moves lastUsedAt back. Best effort, so an
       // acknowledgement from the primary alone is enough on this hot path.
       await this.apiKeys.updateOne({ _id: id }, { $max: { lastUsedAt: now } }, { writeConcern: { w: 1 } });
@@ -605,14 +605,6 @@ export class MongoStore implements Store {
     return result;
   }
 
-  /** Runs driver work with its errors mapped to SwitchboardError. */
-  private async run<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      throw mapMongoError(err);
-    }
-  }
 }
 
 function isDuplicateKey(err: unknown): boolean {
@@ -631,6 +623,15 @@ function canonicalTime(iso: string): string {
  * own error, which may name hosts, stays in `cause` for the log); anything else is rethrown as is
  * (the edge turns it into `internal`).
  */
+/** Runs driver work with its errors mapped to SwitchboardError; shared by every MongoDB driver. */
+export async function runMongo<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw mapMongoError(err);
+  }
+}
+
 export function mapMongoError(err: unknown): unknown {
   if (err instanceof SwitchboardError) return err;
   const unavailable = (message: string) => new SwitchboardError("unavailable", message, { cause: err });

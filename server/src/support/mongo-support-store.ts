@@ -1,7 +1,7 @@
 import { MongoServerError, type Collection, type Db, type Filter, type WriteConcernSettings } from "mongodb";
 import type { SupportStatus } from "../../../client-sdk/src/protocol.js";
 import { SwitchboardError } from "../core/errors.js";
-import { mapMongoError } from "../store/mongo-store.js";
+import { runMongo } from "../store/mongo-store.js";
 import type { SupportStore, SupportTicketPatch, SupportTicketQuery, SupportTicketRecord, WidgetKeyRecord } from "./support-store.js";
 
 interface TicketDoc {
@@ -53,7 +53,7 @@ export class MongoSupportStore implements SupportStore {
   }
 
   init(): Promise<void> {
-    return run(async () => {
+    return runMongo(async () => {
       await this.tickets.createIndexes([
         {
           key: { lastMessageAt: -1, _id: -1 },
@@ -65,7 +65,7 @@ export class MongoSupportStore implements SupportStore {
   }
 
   createTicket(record: SupportTicketRecord): Promise<SupportTicketRecord> {
-    return run(async () => {
+    return runMongo(async () => {
       const { conversationId, ...rest } = record;
       // $setOnInsert: a second start of the same visitor's session keeps the stored state.
       await this.tickets.updateOne({ _id: conversationId }, { $setOnInsert: rest }, { upsert: true }).catch((err: unknown) => {
@@ -77,14 +77,14 @@ export class MongoSupportStore implements SupportStore {
   }
 
   getTicket(conversationId: string): Promise<SupportTicketRecord | null> {
-    return run(async () => {
+    return runMongo(async () => {
       const doc = await this.tickets.findOne({ _id: conversationId });
       return doc ? toTicket(doc) : null;
     });
   }
 
   updateTicket(conversationId: string, patch: SupportTicketPatch): Promise<SupportTicketRecord | null> {
-    return run(async () => {
+    return runMongo(async () => {
       const set: Partial<TicketDoc> = {};
       if (patch.status !== undefined) set.status = patch.status;
       if (patch.assigneeId !== undefined) set.assigneeId = patch.assigneeId;
@@ -101,7 +101,7 @@ export class MongoSupportStore implements SupportStore {
   }
 
   listTickets(query: SupportTicketQuery): Promise<SupportTicketRecord[]> {
-    return run(async () => {
+    return runMongo(async () => {
       const filter: Filter<TicketDoc> = { lastMessageAt: query.before ? { $type: "string", $lt: query.before } : { $type: "string" } };
       if (query.status) filter.status = query.status;
       const docs = await this.tickets.find(filter).sort({ lastMessageAt: -1, _id: -1 }).limit(query.limit).toArray();
@@ -110,7 +110,7 @@ export class MongoSupportStore implements SupportStore {
   }
 
   addAgent(userId: string, now: string): Promise<void> {
-    return run(async () => {
+    return runMongo(async () => {
       await this.agents.updateOne({ _id: userId }, { $setOnInsert: { addedAt: now } }, { upsert: true }).catch((err: unknown) => {
         if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
       });
@@ -118,15 +118,15 @@ export class MongoSupportStore implements SupportStore {
   }
 
   isAgent(userId: string): Promise<boolean> {
-    return run(async () => (await this.agents.countDocuments({ _id: userId }, { limit: 1 })) > 0);
+    return runMongo(async () => (await this.agents.countDocuments({ _id: userId }, { limit: 1 })) > 0);
   }
 
   listAgents(limit: number): Promise<string[]> {
-    return run(async () => (await this.agents.find().sort({ addedAt: 1, _id: 1 }).limit(limit).toArray()).map((d) => d._id));
+    return runMongo(async () => (await this.agents.find().sort({ addedAt: 1, _id: 1 }).limit(limit).toArray()).map((d) => d._id));
   }
 
   createWidgetKey(record: WidgetKeyRecord): Promise<void> {
-    return run(async () => {
+    return runMongo(async () => {
       const { id, ...rest } = record;
       try {
         await this.keys.insertOne({ _id: id, ...rest });
@@ -140,31 +140,24 @@ export class MongoSupportStore implements SupportStore {
   }
 
   getWidgetKey(id: string): Promise<WidgetKeyRecord | null> {
-    return run(async () => {
+    return runMongo(async () => {
       const doc = await this.keys.findOne({ _id: id });
       return doc ? toWidgetKey(doc) : null;
     });
   }
 
   listWidgetKeys(): Promise<WidgetKeyRecord[]> {
-    return run(async () => (await this.keys.find().sort({ createdAt: 1, _id: 1 }).toArray()).map(toWidgetKey));
+    return runMongo(async () => (await this.keys.find().sort({ createdAt: 1, _id: 1 }).toArray()).map(toWidgetKey));
   }
 
   revokeWidgetKey(id: string, now: string): Promise<boolean> {
-    return run(async () => {
+    return runMongo(async () => {
       const result = await this.keys.updateOne({ _id: id, $or: [{ revokedAt: { $exists: false } }, { revokedAt: null }] }, { $set: { revokedAt: now } });
       return result.modifiedCount > 0;
     });
   }
 }
 
-async function run<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw mapMongoError(err);
-  }
-}
 
 function toTicket(d: TicketDoc): SupportTicketRecord {
   const ticket: SupportTicketRecord = {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { MongoServerError, type Collection, type Db, type Filter, type WriteConcernSettings } from "mongodb";
-import { mapMongoError } from "../store/mongo-store.js";
+import { runMongo } from "../store/mongo-store.js";
 import {
   subscribes,
   type DeliveryOutcome,
@@ -98,7 +98,7 @@ export class MongoWebhookStore implements WebhookStore {
 
   /** Creates every index (idempotent). */
   init(): Promise<void> {
-    return this.run(async () => {
+    return runMongo(async () => {
       await Promise.all([
         this.deliveries.createIndexes([
           // The dispatchers' queue: only pending deliveries are indexed.
@@ -117,24 +117,24 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   createEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    return this.run(async () => {
+    return runMongo(async () => {
       await this.endpoints.insertOne(toEndpointDoc(endpoint));
     });
   }
 
   getEndpoint(id: string): Promise<WebhookEndpoint | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const doc = await this.endpoints.findOne({ _id: id });
       return doc ? toEndpoint(doc) : null;
     });
   }
 
   listEndpoints(): Promise<WebhookEndpoint[]> {
-    return this.run(async () => (await this.endpoints.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toEndpoint));
+    return runMongo(async () => (await this.endpoints.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toEndpoint));
   }
 
   updateEndpoint(id: string, patch: WebhookEndpointPatch, now: string): Promise<WebhookEndpoint | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       // Only the patched fields: a concurrent failure count on the same document is kept.
       const $set: Record<string, unknown> = { updatedAt: now };
       const $unset: Record<string, ""> = {};
@@ -153,7 +153,7 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   deleteEndpoint(id: string): Promise<boolean> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const { deletedCount } = await this.endpoints.deleteOne({ _id: id });
       await this.deliveries.deleteMany({ endpointId: id });
       return deletedCount > 0;
@@ -161,7 +161,7 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   recordEndpointResult(id: string, ok: boolean, now: string): Promise<WebhookEndpoint | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const doc = ok
         ? await this.endpoints.findOneAndUpdate({ _id: id }, { $set: { consecutiveFailures: 0 }, $unset: { failingSince: "" } }, { returnDocument: "after" })
         : await this.endpoints.findOneAndUpdate(
@@ -174,7 +174,7 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   enqueue(event: WebhookEvent, newDeliveryId: () => string, now: number): Promise<number> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const matching = (await this.endpoints.find({}, { projection: { eventTypes: 1, enabled: 1 } }).toArray()).filter((e) =>
         subscribes(e.eventTypes, event.type),
       );
@@ -195,7 +195,7 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   lease(now: number, leaseMs: number, limit: number): Promise<LeasedDelivery[]> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const token = randomUUID();
       const leased: DeliveryDoc[] = [];
       // One document at a time: findOneAndUpdate is atomic per document, a batch update is not.
@@ -220,7 +220,7 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   completeAttempt(deliveryId: string, leaseToken: string, attempt: WebhookAttempt, outcome: DeliveryOutcome): Promise<boolean> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const $unset: Record<string, ""> = { leaseToken: "", leaseUntil: "" };
       const $set: Record<string, unknown> = { status: outcome.status };
       if (outcome.status === "pending") $set.nextAttemptAt = outcome.nextAttemptAt;
@@ -231,13 +231,13 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   releaseLease(deliveryId: string, leaseToken: string): Promise<void> {
-    return this.run(async () => {
+    return runMongo(async () => {
       await this.deliveries.updateOne({ _id: deliveryId, leaseToken }, { $unset: { leaseToken: "", leaseUntil: "" } });
     });
   }
 
   listDeliveries(endpointId: string, query: DeliveryQuery): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean }> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const limit = Math.max(0, Math.trunc(query.limit));
       const filter: Filter<DeliveryDoc> = { endpointId };
       if (query.status) filter.status = query.status;
@@ -249,14 +249,14 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   getDelivery(endpointId: string, deliveryId: string): Promise<WebhookDelivery | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const doc = await this.deliveries.findOne({ _id: deliveryId, endpointId });
       return doc ? toDelivery(doc) : null;
     });
   }
 
   replayDelivery(endpointId: string, deliveryId: string, newDeliveryId: string, now: number): Promise<WebhookDelivery | null> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const original = await this.deliveries.findOne({ _id: deliveryId, endpointId });
       if (!original) return null;
       const doc: DeliveryDoc = { ...newDelivery(newDeliveryId, endpointId, original.eventId, original.eventType, now), replayOf: deliveryId };
@@ -266,7 +266,7 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   replayRange(endpointId: string, eventTypes: string[], since: number, until: number, newDeliveryId: () => string, now: number): Promise<number> {
-    return this.run(async () => {
+    return runMongo(async () => {
       if (!(await this.endpoints.findOne({ _id: endpointId }, { projection: { _id: 1 } }))) return 0;
       const filter: Filter<EventDoc> = { occurredAt: { $gte: since, $lt: until } };
       if (!eventTypes.includes("*")) filter.type = { $in: eventTypes as WebhookEventType[] };
@@ -287,7 +287,7 @@ export class MongoWebhookStore implements WebhookStore {
   }
 
   prune(before: number): Promise<number> {
-    return this.run(async () => {
+    return runMongo(async () => {
       const { deletedCount } = await this.deliveries.deleteMany({ status: { $ne: "pending" }, createdAt: { $lt: before } });
       const orphans = await this.events
         .aggregate<{ _id: string }>([
@@ -302,14 +302,6 @@ export class MongoWebhookStore implements WebhookStore {
     });
   }
 
-  /** Runs driver work with its errors mapped to SwitchboardError. */
-  private async run<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      throw mapMongoError(err);
-    }
-  }
 }
 
 function occurredAt(event: WebhookEvent): number {
