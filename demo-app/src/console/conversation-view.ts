@@ -10,6 +10,7 @@ import {
 } from "../../../client-sdk/src/index.js";
 import { h, replaceChildren } from "../shared/dom.js";
 import { initials, shortTime, visitorName } from "../shared/format.js";
+import { bubbleText, MessageRows } from "../shared/message-rows.js";
 
 /** What the conversation view tells the desk. */
 export interface ConversationViewHooks {
@@ -41,8 +42,7 @@ export class ConversationView {
   private readonly typingLine = h("div", { class: "typing", hidden: true });
   private readonly input = h("textarea", { rows: 2, "aria-label": "Reply", maxlength: 4000 });
   private readonly receipt = h("div", { class: "receipt" }, "Seen");
-  private readonly rows = new Map<number, HTMLLIElement>();
-  private readonly pendingRows = new Map<string, HTMLLIElement>();
+  private readonly rows = new MessageRows(this.thread, "from-team mine");
   private readonly unsubscribe: (() => void)[] = [];
   private ticket: SupportTicket;
   private agents: SupportAgent[] = [];
@@ -108,7 +108,7 @@ export class ConversationView {
     const h = this.handle;
     this.unsubscribe.push(
       h.on("message", (m) => this.onMessage(m)),
-      h.on("message:updated", (m) => this.rows.get(m.seq)?.querySelector(".bubble")?.replaceChildren(m.deleted ? "Message deleted" : m.text)),
+      h.on("message:updated", (m) => this.rows.update(m)),
       h.on("pending", (p) => this.renderPending(p)),
       h.on("receipt", ({ userId, seq }) => {
         if (userId !== this.ticket.visitorId) return;
@@ -203,30 +203,15 @@ export class ConversationView {
     const row = h(
       "li",
       { class: `message ${fromVisitor ? "from-visitor" : "from-team"}${mine ? " mine" : ""}`, "data-seq": message.seq },
-      h("div", { class: "bubble" }, message.deleted ? "Message deleted" : message.text),
+      h("div", { class: "bubble" }, bubbleText(message)),
       h("div", { class: "meta" }, `${who} · ${shortTime(message.createdAt)}`),
     );
-    this.rows.set(message.seq, row);
-    const after = [...this.rows.keys()].filter((seq) => seq > message.seq).sort((a, b) => a - b)[0];
-    const before = after === undefined ? this.pendingRows.values().next().value : this.rows.get(after);
-    this.thread.insertBefore(row, before ?? null);
+    this.rows.insert(message.seq, row);
     this.updateReceipt();
   }
 
   private renderPending(pending: readonly PendingMessage[]): void {
-    const live = new Set(pending.map((p) => p.clientMessageId));
-    for (const [id, row] of this.pendingRows) {
-      if (!live.has(id)) {
-        row.remove();
-        this.pendingRows.delete(id);
-      }
-    }
-    for (const p of pending) {
-      if (this.pendingRows.has(p.clientMessageId)) continue;
-      const row = h("li", { class: "message from-team mine pending" }, h("div", { class: "bubble" }, p.text), h("div", { class: "meta" }, "Sending…"));
-      this.pendingRows.set(p.clientMessageId, row);
-      this.thread.appendChild(row);
-    }
+    this.rows.showPending(pending);
     this.scrollToEnd();
   }
 

@@ -8,6 +8,7 @@ import {
 } from "../../../client-sdk/src/index.js";
 import { h, icon, ICONS, replaceChildren } from "../shared/dom.js";
 import { shortTime } from "../shared/format.js";
+import { bubbleText, MessageRows } from "../shared/message-rows.js";
 import css from "./widget.css";
 import type { WidgetSession } from "./widget-session.js";
 
@@ -48,9 +49,8 @@ export class SupportWidget {
   private handle?: ConversationHandle;
   private ticket?: SupportTicket;
   private starting?: Promise<void>;
-  /** Rendered messages by seq, and pending ones by clientMessageId. */
-  private readonly rows = new Map<number, HTMLLIElement>();
-  private readonly pendingRows = new Map<string, HTMLLIElement>();
+  /** Rendered messages by seq, then the ones still sending. */
+  private readonly rows: MessageRows;
   /** Highest seq any agent has read. */
   private agentReadSeq = 0;
   /** Highest seq the visitor has read. */
@@ -73,6 +73,7 @@ export class SupportWidget {
     this.connection = h("div", { class: "connection", hidden: true }, "Reconnecting…");
     this.notice = h("div", { class: "notice", role: "status", hidden: true });
     this.list = h("ol", { class: "messages", "aria-live": "polite" }, h("li", { class: "empty" }, "Hi! How can we help? Write us a message."));
+    this.rows = new MessageRows(this.list, "mine");
     this.typingLine = h("div", { class: "typing", hidden: true });
     this.input = h("textarea", { rows: 1, placeholder: "Write a message…", "aria-label": "Message", maxlength: 4000 });
     const close = h("button", { class: "close", type: "button", "aria-label": "Close chat" }, icon(ICONS.close));
@@ -176,7 +177,7 @@ export class SupportWidget {
       this.updateBadge();
     });
     handle.on("message", (message) => this.onMessage(message));
-    handle.on("message:updated", (message) => this.rows.get(message.seq)?.querySelector(".bubble")?.replaceChildren(message.deleted ? "Message deleted" : message.text));
+    handle.on("message:updated", (message) => this.rows.update(message));
     handle.on("pending", (pending) => this.renderPending(pending));
     handle.on("receipt", ({ userId, seq }) => {
       if (userId === client.userId) {
@@ -226,38 +227,18 @@ export class SupportWidget {
     const row = h(
       "li",
       { class: `message ${mine ? "mine" : "theirs"}`, "data-seq": message.seq },
-      h("div", { class: "bubble" }, message.deleted ? "Message deleted" : message.text),
+      h("div", { class: "bubble" }, bubbleText(message)),
       h("div", { class: "meta" }, `${who} · ${shortTime(message.createdAt)}`),
     );
-    this.rows.set(message.seq, row);
-    // Keep seq order: history pages arrive older than what is shown.
-    const after = [...this.rows.keys()].filter((seq) => seq > message.seq).sort((a, b) => a - b)[0];
-    const before = after === undefined ? this.firstPendingRow() : this.rows.get(after)!;
-    this.list.insertBefore(row, before ?? null);
+    this.rows.insert(message.seq, row);
     this.updateReceipt();
   }
 
   private renderPending(pending: readonly PendingMessage[]): void {
-    const live = new Set(pending.map((p) => p.clientMessageId));
-    for (const [id, row] of this.pendingRows) {
-      if (!live.has(id)) {
-        row.remove();
-        this.pendingRows.delete(id);
-      }
-    }
-    for (const p of pending) {
-      if (this.pendingRows.has(p.clientMessageId)) continue;
-      this.list.querySelector(".empty")?.remove();
-      const row = h("li", { class: "message mine pending" }, h("div", { class: "bubble" }, p.text), h("div", { class: "meta" }, "Sending…"));
-      this.pendingRows.set(p.clientMessageId, row);
-      this.list.appendChild(row);
-    }
+    if (this.rows.showPending(pending)) this.list.querySelector(".empty")?.remove();
     this.scrollToEnd();
   }
 
-  private firstPendingRow(): HTMLLIElement | undefined {
-    return this.pendingRows.values().next().value;
-  }
 
   /** "Seen" under the visitor's latest message an agent has read. */
   private updateReceipt(): void {
