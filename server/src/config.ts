@@ -83,7 +83,76 @@ export interface Config {
   webhooks: WebhookConfig;
   /** The support desk, its widget and the demo (see `server/src/support/`, `demo-app/`). */
   support: SupportConfig;
+  /** Reaching offline users: Web Push, then SMS (see `server/src/delivery/`). */
+  delivery: DeliveryConfig;
 }
+
+/** The `Config.delivery` slice: the offline fallback ladder, its outbox and both channels. */
+export interface DeliveryConfig {
+  /** How long after a message an offline member who has not read it gets an SMS (`SMS_DELAY_SECONDS`, default 120). */
+  smsDelayMs: number;
+  /**
+   * How long a sent notification keeps absorbing the conversation's next messages while the
+   * recipient has not read or connected (`DELIVERY_COLLAPSE_SECONDS`, default 900): a burst
+   * gives one push and one SMS, not one per message.
+   */
+  collapseWindowMs: number;
+  /**
+   * Waits before each retry of a transient failure (`DELIVERY_RETRY_SCHEDULE`, default
+   * `5s,30s,2m,10m,30m`); retry n waits a random time between step n-1 and step n, or longer
+   * when the provider's `Retry-After` says so. Attempts: steps + 1.
+   */
+  retryScheduleMs: number[];
+  /** How often each node looks for due deliveries (`DELIVERY_POLL_INTERVAL_MS`, default 1000). */
+  pollIntervalMs: number;
+  /** Finished deliveries are deleted after this many days (`DELIVERY_RETENTION_DAYS`, default 30). */
+  retentionDays: number;
+  push: {
+    /** VAPID key pair (`VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY`, base64url); generated once and stored when unset. */
+    vapidPublicKey?: string;
+    vapidPrivateKey?: string;
+    /** VAPID contact (`VAPID_SUBJECT`, a `mailto:` or `https:` URL; default `PUBLIC_URL` when it is https, else `mailto:admin@localhost`). */
+    vapidSubject: string;
+    /** How long a push service keeps a message for an offline browser (`PUSH_TTL_SECONDS`, default 86400). */
+    ttlSeconds: number;
+    /** RFC 8030 `Urgency` of chat notifications (`PUSH_URGENCY`, default `high`). */
+    urgency: "very-low" | "low" | "normal" | "high";
+    /** How long one request to a push service may take (`PUSH_TIMEOUT_MS`, default 10000). */
+    timeoutMs: number;
+    /** Accept subscription endpoints in private, loopback and link-local ranges (`PUSH_ALLOW_PRIVATE`, default off). */
+    allowPrivate: boolean;
+    /** Subscriptions one user may hold; registering one more drops their oldest (`PUSH_MAX_SUBSCRIPTIONS_PER_USER`, default 10). */
+    maxSubscriptionsPerUser: number;
+  };
+  sms: {
+    /** `sandbox` (default: texts stored and shown at `/sandbox/sms`) or `twilio` (`SMS_PROVIDER`). */
+    provider: "sandbox" | "twilio";
+    /** Our numbers, E.164, comma-separated (`SMS_FROM`; default `+15005550006` in the sandbox; required for twilio). With several, each conversation of a phone user gets its own number while one is free. */
+    fromNumbers: string[];
+    /** Texts per second one of our numbers may send (`SMS_PER_NUMBER_PER_SECOND`, default 1, a US long code's limit). */
+    perNumberPerSecond: number;
+    /** Answer STOP/START/HELP with the standard replies (`SMS_KEYWORD_REPLIES`, default on; turn off when the provider already answers them). */
+    keywordReplies: boolean;
+    /** The answer to HELP (`SMS_HELP_TEXT`). */
+    helpText: string;
+    /** How long one request to the provider may take (`SMS_TIMEOUT_MS`, default 10000). */
+    timeoutMs: number;
+    twilio: {
+      /** `TWILIO_ACCOUNT_SID` (`AC…`), required with `SMS_PROVIDER=twilio`. */
+      accountSid?: string;
+      /** `TWILIO_AUTH_TOKEN`: authenticates our requests and signs Twilio's webhooks. */
+      authToken?: string;
+      /** `TWILIO_API_BASE_URL`, default `https://api.twilio.com` (point it at a compatible service or a test double). */
+      apiBaseUrl: string;
+    };
+  };
+}
+
+/** Default `DELIVERY_RETRY_SCHEDULE`: 5 retries (6 attempts) over about 45 minutes. */
+export const DEFAULT_DELIVERY_RETRY_SCHEDULE = "5s,30s,2m,10m,30m";
+
+/** The default answer to HELP. */
+export const DEFAULT_SMS_HELP_TEXT = "Switchboard chat notifications. Reply to this text to answer in the conversation. Reply STOP to unsubscribe. Msg&Data Rates May Apply.";
 
 /** The `Config.support` slice. */
 export interface SupportConfig {
@@ -199,6 +268,28 @@ const envSchema = z.object({
   DEMO_MODE: optional(bool),
   WIDGET_TOKEN_TTL_SECONDS: optional(int(60, 86400)),
   RATE_LIMIT_WIDGET_SESSIONS: optional(int(1, 1_000_000)),
+  SMS_DELAY_SECONDS: optional(int(0, 7 * 86400)),
+  DELIVERY_COLLAPSE_SECONDS: optional(int(0, 7 * 86400)),
+  DELIVERY_RETRY_SCHEDULE: optional(durationList),
+  DELIVERY_POLL_INTERVAL_MS: optional(int(10, 60_000)),
+  DELIVERY_RETENTION_DAYS: optional(int(1, 3650)),
+  VAPID_PUBLIC_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{87}$/, "must be an uncompressed P-256 public key in base64url (87 characters), as `npx web-push generate-vapid-keys` prints")),
+  VAPID_PRIVATE_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be a P-256 private key in base64url (43 characters)")),
+  VAPID_SUBJECT: optional(z.string().regex(/^(mailto:.+@.+|https:\/\/.+)$/, "must be a mailto: or https: URL (RFC 8292 contact)")),
+  PUSH_TTL_SECONDS: optional(int(0, 28 * 86400)),
+  PUSH_URGENCY: optional(z.enum(["very-low", "low", "normal", "high"])),
+  PUSH_TIMEOUT_MS: optional(int(100, 60_000)),
+  PUSH_ALLOW_PRIVATE: optional(bool),
+  PUSH_MAX_SUBSCRIPTIONS_PER_USER: optional(int(1, 100)),
+  SMS_PROVIDER: optional(z.enum(["sandbox", "twilio"])),
+  SMS_FROM: optional(z.string().regex(/^\s*\+[1-9]\d{6,14}\s*(,\s*\+[1-9]\d{6,14}\s*)*$/, "must be comma-separated E.164 numbers such as +15551234567")),
+  SMS_PER_NUMBER_PER_SECOND: optional(int(1, 1000)),
+  SMS_KEYWORD_REPLIES: optional(bool),
+  SMS_HELP_TEXT: optional(z.string().min(1).max(320)),
+  SMS_TIMEOUT_MS: optional(int(100, 60_000)),
+  TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be an account SID: AC followed by 32 hex digits")),
+  TWILIO_AUTH_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
+  TWILIO_API_BASE_URL: optional(url),
 });
 
 /** A configuration problem; `main` prints it and exits with status 78 (EX_CONFIG). */
@@ -223,7 +314,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.JWT_JWKS_URL && e.JWT_PUBLIC_KEY) {
     throw new ConfigError("Invalid configuration:\n  JWT_PUBLIC_KEY: set either JWT_JWKS_URL or JWT_PUBLIC_KEY, not both");
   }
+  if (Boolean(e.VAPID_PUBLIC_KEY) !== Boolean(e.VAPID_PRIVATE_KEY)) {
+    throw new ConfigError("Invalid configuration:\n  VAPID_PRIVATE_KEY: set both VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or neither (a pair is then generated and stored)");
+  }
+  const smsProvider = e.SMS_PROVIDER ?? "sandbox";
+  if (smsProvider === "twilio") {
+    const missing = (["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMS_FROM"] as const).filter((name) => !e[name]);
+    if (missing.length > 0) {
+      throw new ConfigError(`Invalid configuration:\n${missing.map((name) => `  ${name}: required with SMS_PROVIDER=twilio`).join("\n")}`);
+    }
+  }
   const port = e.PORT ?? 3000;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
   const allowedOrigins = (e.ALLOWED_ORIGINS ?? "")
     .split(",")
     .map((o) => o.trim())
@@ -254,7 +356,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminApiKey: e.ADMIN_API_KEY,
     apiKeyRotationGraceHours: e.API_KEY_ROTATION_GRACE_HOURS ?? 24,
     allowedOrigins,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ""),
+    publicUrl,
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL ?? "info",
     logPretty: e.LOG_PRETTY ?? false,
@@ -285,6 +387,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       demoMode: e.DEMO_MODE ?? (!e.MONGODB_URI && !e.REDIS_URL),
       visitorTokenTtlSeconds: e.WIDGET_TOKEN_TTL_SECONDS ?? 3600,
       widgetSessionsPerMinute: e.RATE_LIMIT_WIDGET_SESSIONS ?? 30,
+    },
+    delivery: {
+      smsDelayMs: (e.SMS_DELAY_SECONDS ?? 120) * 1000,
+      collapseWindowMs: (e.DELIVERY_COLLAPSE_SECONDS ?? 900) * 1000,
+      retryScheduleMs: e.DELIVERY_RETRY_SCHEDULE ?? parseDurations(DEFAULT_DELIVERY_RETRY_SCHEDULE),
+      pollIntervalMs: e.DELIVERY_POLL_INTERVAL_MS ?? 1000,
+      retentionDays: e.DELIVERY_RETENTION_DAYS ?? 30,
+      push: {
+        vapidPublicKey: e.VAPID_PUBLIC_KEY,
+        vapidPrivateKey: e.VAPID_PRIVATE_KEY,
+        vapidSubject: e.VAPID_SUBJECT ?? (publicUrl.startsWith("https://") ? publicUrl : "mailto:admin@localhost"),
+        ttlSeconds: e.PUSH_TTL_SECONDS ?? 86400,
+        urgency: e.PUSH_URGENCY ?? "high",
+        timeoutMs: e.PUSH_TIMEOUT_MS ?? 10_000,
+        allowPrivate: e.PUSH_ALLOW_PRIVATE ?? false,
+        maxSubscriptionsPerUser: e.PUSH_MAX_SUBSCRIPTIONS_PER_USER ?? 10,
+      },
+      sms: {
+        provider: smsProvider,
+        fromNumbers: (e.SMS_FROM ?? "+15005550006").split(",").map((n) => n.trim()),
+        perNumberPerSecond: e.SMS_PER_NUMBER_PER_SECOND ?? 1,
+        keywordReplies: e.SMS_KEYWORD_REPLIES ?? true,
+        helpText: e.SMS_HELP_TEXT ?? DEFAULT_SMS_HELP_TEXT,
+        timeoutMs: e.SMS_TIMEOUT_MS ?? 10_000,
+        twilio: {
+          accountSid: e.TWILIO_ACCOUNT_SID,
+          authToken: e.TWILIO_AUTH_TOKEN,
+          apiBaseUrl: (e.TWILIO_API_BASE_URL ?? "https://api.twilio.com").replace(/\/+$/, ""),
+        },
+      },
     },
   };
 }
