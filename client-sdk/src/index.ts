@@ -30,3 +30,4 @@ export { TypedEmitter, type Listener } from "./emitter.js";
 export { readJwtClaims, type JwtClaims } from "./jwt-claims.js";
 export { randomUuid } from "./random-id.js";
 export * from "./protocol.js";
+export { enablePushNotifications, disablePushNotifications, type PushEnableResult, type PushDisableResult, type WebPushOptions } from "./web-push.js";
