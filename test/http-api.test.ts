@@ -10,6 +10,8 @@ import { RateLimit } from "../server/src/limits/rate-limit.js";
 import { createHttpApi } from "../server/src/transport/http-api.js";
 import { API_ROUTES } from "../server/src/transport/http-routes.js";
 import { WEBHOOK_ROUTES } from "../server/src/transport/http-webhook-routes.js";
+import { DELIVERY_ROUTES, MY_DELIVERY_ROUTES } from "../server/src/transport/http-delivery-routes.js";
+import { PUSH_ROUTES } from "../server/src/transport/http-push-routes.js";
 import { SUPPORT_ROUTES } from "../server/src/transport/http-support-routes.js";
 import { InflightTracker } from "../server/src/transport/inflight-tracker.js";
 import { call, captureLogger, HTTP_ADMIN_KEY, HTTP_JWT_SECRET, startHttpApp, type CallResult, type HttpTestApp } from "./support/http-harness.js";
@@ -65,10 +67,29 @@ const EXPECTED_OPERATIONS = [
   "DELETE /v1/widget-keys/{id}",
   "GET /healthz",
   "GET /readyz",
+  "POST /v1/conversations/{id}/read",
+  "GET /v1/messages/{id}/deliveries",
+  "GET /v1/users/{id}/notification-preferences",
+  "PATCH /v1/users/{id}/notification-preferences",
+  "PUT /v1/users/{id}/mutes/{conversationId}",
+  "DELETE /v1/users/{id}/mutes/{conversationId}",
+  "GET /v1/users/{id}/sms-consent",
+  "POST /v1/users/{id}/sms-consent",
+  "GET /v1/push/vapid-public-key",
+  "POST /v1/push/subscriptions",
+  "DELETE /v1/push/subscriptions",
+  "GET /v1/me/notification-preferences",
+  "PATCH /v1/me/notification-preferences",
+  "PUT /v1/me/mutes/{conversationId}",
+  "DELETE /v1/me/mutes/{conversationId}",
 ].sort();
 
 /** `/v1` routes that take no API key. */
-const PUBLIC_V1_PATHS = ["/v1/widget/sessions"];
+const PUBLIC_V1_PATHS = ["/v1/widget/sessions", "/v1/push/vapid-public-key"];
+/** `/v1` routes that take the user's own token instead. */
+const USER_TOKEN_PATHS = ["/v1/push/subscriptions", "/v1/me/notification-preferences", "/v1/me/mutes/{conversationId}"];
+/** Routes outside the OpenAPI document: Twilio's webhooks (form-encoded, signed) and the SMS sandbox. */
+const UNDOCUMENTED = ["POST /v1/sms/inbound", "POST /v1/sms/status", "GET /sandbox/sms", "GET /sandbox/sms.css", "GET /v1/sandbox/sms", "POST /v1/sandbox/sms/inbound"];
 
 describe("HTTP API", () => {
   let t: HttpTestApp;
@@ -490,10 +511,15 @@ describe("HTTP API", () => {
           expect(statuses.some((s) => s.startsWith("2")), `${method} ${path} success`).toBe(true);
           expect(statuses, `${method} ${path} errors`).toContain("500");
           if (path.startsWith("/v1/")) {
-            for (const s of ["401", "403", "429"]) expect(statuses, `${method} ${path}`).toContain(s);
-            // The widget's session route is public (a widget key in the body instead) and says so.
+            // The widget's session route and the VAPID key are public (a widget key in the body, or nothing) and say so.
             if (PUBLIC_V1_PATHS.includes(path)) expect(op.security).toEqual([]);
-            else expect(op.security).toEqual([{ apiKey: [expect.stringMatching(/^(read|write|admin)$/)] }]);
+            else if (USER_TOKEN_PATHS.includes(path)) {
+              expect(op.security).toEqual([{ userToken: [] }]);
+              expect(statuses, `${method} ${path}`).toContain("401");
+            } else {
+              for (const s of ["401", "403", "429"]) expect(statuses, `${method} ${path}`).toContain(s);
+              expect(op.security).toEqual([{ apiKey: [expect.stringMatching(/^(read|write|admin)$/)] }]);
+            }
           }
           if (op.requestBody) for (const s of ["400", "413", "415"]) expect(statuses, `${method} ${path}`).toContain(s);
           if (op.parameters?.length) expect(statuses, `${method} ${path}`).toContain("400");
@@ -505,19 +531,22 @@ describe("HTTP API", () => {
         }
       }
       expect(operations.sort()).toEqual(EXPECTED_OPERATIONS);
-      expect([...API_ROUTES, ...WEBHOOK_ROUTES, ...SUPPORT_ROUTES].map((r) => `${r.method.toUpperCase()} ${r.path}`).sort()).toEqual(EXPECTED_OPERATIONS);
+      expect(
+        [...API_ROUTES, ...WEBHOOK_ROUTES, ...SUPPORT_ROUTES, ...DELIVERY_ROUTES, ...MY_DELIVERY_ROUTES, ...PUSH_ROUTES].map((r) => `${r.method.toUpperCase()} ${r.path}`).sort(),
+      ).toEqual(EXPECTED_OPERATIONS);
       // What the router actually serves: every handler but the pages is documented.
       const served = new Set(
         stubApi({ users: {} })
           .routes.filter((r) => r.method !== "ALL")
           .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
       );
-      const pages = ["GET /", "GET /demo", "GET /*", "GET /docs", "GET /openapi.json"];
+      const pages = ["GET /", "GET /demo", "GET /*", "GET /docs", "GET /openapi.json", ...UNDOCUMENTED];
       expect([...served].filter((r) => !pages.includes(r)).sort()).toEqual(EXPECTED_OPERATIONS);
       for (const name of ["User", "Conversation", "Member", "Message", "MessagePage", "Error", "ApiKey", "ApiKeyCreated"]) {
         expect(doc.components.schemas, name).toHaveProperty(name);
       }
       expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: "http", scheme: "bearer" });
+      expect(doc.components.securitySchemes.userToken).toMatchObject({ type: "http", scheme: "bearer" });
     });
 
     it("validates requests with the schemas it documents", async () => {
@@ -674,6 +703,11 @@ function stubApi(overrides: { users: Partial<UserService>; inflight?: InflightTr
     originAllowed: () => true,
     demoDir: DEMO_DIR,
     storeName: "stub",
+    offline: {
+      push: { tokens: {} as TokenService, subscriptions: {} as never, publicKey: () => "" },
+      sms: { sms: {} as never, provider: "sandbox", publicUrl: "http://localhost:3000", apiKeys: {} as never, store: {} as never },
+      settings: { settings: {} as never, tokens: {} as TokenService },
+    },
   });
 }
 

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type { Server as HttpServer } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +43,19 @@ import { SqliteSupportStore } from "./support/sqlite-support-store.js";
 import { SupportService } from "./support/support-service.js";
 import type { SupportStore } from "./support/support-store.js";
 import { attachSupportFanout } from "./transport/socket-support-handlers.js";
+import { DeliveryPlanner } from "./delivery/delivery-planner.js";
+import type { Delivery, DeliveryStore } from "./delivery/delivery-store.js";
+import { DeliveryWorker } from "./delivery/delivery-worker.js";
+import { MongoDeliveryStore } from "./delivery/mongo-delivery-store.js";
+import { NotificationSettingsService } from "./delivery/notification-settings-service.js";
+import { PushSubscriptionService } from "./delivery/push/push-subscriptions.js";
+import { resolveVapidKeys } from "./delivery/push/vapid-keys.js";
+import { WebPushSender } from "./delivery/push/web-push-sender.js";
+import { SandboxSmsGateway } from "./delivery/sms/sandbox-sms-gateway.js";
+import type { SmsGateway } from "./delivery/sms/sms-gateway.js";
+import { SmsService } from "./delivery/sms/sms-service.js";
+import { TwilioSmsGateway } from "./delivery/sms/twilio-sms-gateway.js";
+import { SqliteDeliveryStore } from "./delivery/sqlite-delivery-store.js";
 import { DestinationPolicy } from "./webhooks/destination-policy.js";
 import { MongoWebhookStore } from "./webhooks/mongo-webhook-store.js";
 import { SqliteWebhookStore } from "./webhooks/sqlite-webhook-store.js";
@@ -71,6 +85,8 @@ export interface SwitchboardApp {
 export interface AppOptions {
   /** Use this logger instead of one built from the config. */
   logger?: Logger;
+  /** HTTPS agent for requests to push services (tests use one that trusts their local push service's certificate). */
+  pushAgent?: HttpsAgent;
 }
 
 /** Where the demo app's static files are. */
@@ -89,7 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
-  const { store, webhookStore, idempotency, supportStore, closeStore, storeName } = await openStore(config, logger);
+  const { store, webhookStore, idempotency, supportStore, deliveryStore, closeStore, storeName } = await openStore(config, logger);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const metrics = new Metrics({
     nodeId: config.nodeId,
@@ -126,6 +142,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger.warn("DEMO_MODE is on: anyone who can reach this server can sign in as a demo agent at / (set DEMO_MODE=0 in production)");
   }
   const { webhooks, webhookDispatcher } = createWebhooks(config, webhookStore, events, logger);
+  const offline = await createOfflineDelivery(config, {
+    deliveryStore,
+    store,
+    users,
+    conversations,
+    messages,
+    presence,
+    events,
+    logger,
+    redis,
+    ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
+  });
   const inflight = new InflightTracker();
   const originAllowed = createOriginPolicy(config);
   const limits = {
@@ -176,6 +204,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     webhooks,
     support: { service: support, tokens, sessionLimit: limits.widgetSessions, visitorTokenTtlSeconds: config.support.visitorTokenTtlSeconds },
     demo: { assets: new DemoAssets(DEMO_SOURCE_DIR), tokens, demoMode: config.support.demoMode },
+    offline: {
+      push: { tokens, subscriptions: offline.pushSubscriptions, publicKey: () => offline.vapidPublicKey },
+      sms: {
+        sms: offline.sms,
+        provider: config.delivery.sms.provider,
+        ...(config.delivery.sms.twilio.authToken ? { authToken: config.delivery.sms.twilio.authToken } : {}),
+        publicUrl: config.publicUrl,
+        apiKeys,
+        ...(offline.sandbox ? { sandbox: offline.sandbox } : {}),
+        store: deliveryStore,
+      },
+      settings: { settings: offline.settings, tokens },
+    },
   });
   const httpServer = createAdaptorServer({ fetch: api.fetch }) as HttpServer;
 
@@ -250,6 +291,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       port = (httpServer.address() as AddressInfo).port;
       state = "ready";
       webhookDispatcher.start();
+      offline.worker.start();
       logger.info({ port, host: config.host, store: storeName, dataDir: config.dataDir }, "switchboard listening");
     },
     async close() {
@@ -265,6 +307,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       detachGateway();
       detachSupportFanout();
       detachSupport();
+      offline.detach();
       support.close();
       // Before Redis and the store close: it finishes a beat under way and retires this node.
       await presence.close();
@@ -273,6 +316,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       httpServer.closeAllConnections();
       await redis?.close();
       // Events of the drained requests are recorded first; then sends in flight get a grace period.
+      await offline.worker.stop(Math.min(config.shutdownTimeoutMs, config.delivery.push.timeoutMs));
       await webhooks.close();
       await webhookDispatcher.stop(Math.min(config.shutdownTimeoutMs, config.webhooks.timeoutMs));
       await closeStore();
@@ -325,6 +369,126 @@ function createWebhooks(config: Config, store: WebhookStore, events: ChatEvents,
   return { webhooks, webhookDispatcher };
 }
 
+/** What {@link createOfflineDelivery} wires together. */
+interface OfflineDeps {
+  deliveryStore: DeliveryStore;
+  store: Store;
+  users: UserService;
+  conversations: ConversationService;
+  messages: MessageService;
+  presence: PresenceService;
+  events: ChatEvents;
+  logger: Logger;
+  redis: RedisConnections | undefined;
+  pushAgent?: HttpsAgent;
+}
+
+/**
+ * Reaching offline users: the planner decides who gets a push or an SMS as messages are stored,
+ * and this node's worker (started once listening) sends what is due, with every other node's.
+ * Every change of a delivery is announced as `delivery.updated` (webhooks pick it up).
+ */
+async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
+  const { delivery: c } = config;
+  const { deliveryStore: store, events, logger, redis } = deps;
+  const onChanged = (delivery: Delivery) => events.publish({ type: "delivery.updated", delivery });
+  const log = logger.child({ component: "offline-delivery" });
+
+  const vapid = await resolveVapidKeys(c.push, store);
+  if (vapid.generated) log.info({ publicKey: vapid.publicKey }, "generated a VAPID key pair for Web Push and stored it (set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY to choose your own)");
+  // Checked when a browser subscribes and again before every send: DNS answers can change.
+  const pushDestinations = new DestinationPolicy({ allowPrivate: c.push.allowPrivate });
+  const pushSender = new WebPushSender({
+    vapid: { subject: vapid.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
+    timeoutMs: c.push.timeoutMs,
+    destinations: pushDestinations,
+    ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
+  });
+  const pushSubscriptions = new PushSubscriptionService(store, {
+    destinations: pushDestinations,
+    maxSubscriptionsPerUser: c.push.maxSubscriptionsPerUser,
+  });
+
+  const sms = new SmsService({
+    store,
+    users: deps.users,
+    conversations: deps.conversations,
+    messages: deps.messages,
+    fromNumbers: c.sms.fromNumbers,
+    keywordReplies: c.sms.keywordReplies,
+    helpText: c.sms.helpText,
+    onDeliveryChanged: onChanged,
+    logger: log,
+  });
+  let sandbox: SandboxSmsGateway | undefined;
+  let gateway: SmsGateway;
+  if (c.sms.provider === "twilio") {
+    gateway = new TwilioSmsGateway({
+      accountSid: c.sms.twilio.accountSid ?? "",
+      authToken: c.sms.twilio.authToken ?? "",
+      apiBaseUrl: c.sms.twilio.apiBaseUrl,
+      timeoutMs: c.sms.timeoutMs,
+    });
+  } else {
+    sandbox = new SandboxSmsGateway({
+      store,
+      // Resolves null while the worker has not yet stored the sid: the sandbox then reports again.
+      onStatus: (webhook) => (webhook.kind === "status" ? sms.handleStatus(webhook) : undefined),
+      logger: log,
+    });
+    gateway = sandbox;
+  }
+  const perNumberDescription = `${c.sms.perNumberPerSecond} texts per second per number (SMS_PER_NUMBER_PER_SECOND)`;
+  const perNumberLimit = redis
+    ? RateLimit.redis(redis.commands, c.sms.perNumberPerSecond, 1, perNumberDescription, "switchboard:rl:sms-number")
+    : RateLimit.inMemory(c.sms.perNumberPerSecond, 1, perNumberDescription);
+
+  const worker = new DeliveryWorker({
+    store,
+    chat: deps.store,
+    presence: deps.presence,
+    push: { sender: pushSender, options: { ttlSeconds: c.push.ttlSeconds, urgency: c.push.urgency }, url: config.publicUrl },
+    sms: {
+      gateway,
+      chooseNumber: (phone, userId, conversationId, now) => sms.chooseNumber(phone, userId, conversationId, now),
+      composeBody: (input) => sms.composeBody(input),
+      perNumberLimit,
+      statusCallbackUrl: `${config.publicUrl}/v1/sms/status`,
+      recordProviderOptOut: (phone, note, now) => store.appendConsent({ phone, action: "opt_out", source: "provider", note, at: new Date(now).toISOString() }),
+    },
+    logger: log,
+    retryScheduleMs: c.retryScheduleMs,
+    pollIntervalMs: c.pollIntervalMs,
+    retentionMs: c.retentionDays * 86_400_000,
+    sendTimeoutMs: Math.max(c.push.timeoutMs, c.sms.timeoutMs),
+    onChanged,
+  });
+  const planner = new DeliveryPlanner({
+    store,
+    chat: deps.store,
+    presence: deps.presence,
+    smsDelayMs: c.smsDelayMs,
+    collapseWindowMs: c.collapseWindowMs,
+    onChanged,
+    onScheduled: () => worker.kick(),
+    onError: (err, task, context) => log.error({ err, task, ...context }, "offline delivery planning failed; the message is stored, its notifications may be missing"),
+  });
+  const detachPlanner = planner.attach(events);
+  const settings = new NotificationSettingsService(store, deps.store, deps.conversations, onChanged);
+  return {
+    worker,
+    detach: () => {
+      detachPlanner();
+      sandbox?.close();
+    },
+    settings,
+    pushSubscriptions,
+    vapidPublicKey: vapid.publicKey,
+    sms,
+    sandbox,
+  };
+}
+
 /** A 10 s limit counted in Redis when the node is in cluster mode, else in this process. */
 function sharedLimit(redis: RedisConnections | undefined, points: number, description: string, keyPrefix: string): RateLimit {
   return redis ? RateLimit.redis(redis.commands, points, 10, description, keyPrefix) : RateLimit.inMemory(points, 10, description);
@@ -333,7 +497,15 @@ function sharedLimit(redis: RedisConnections | undefined, points: number, descri
 async function openStore(
   config: Config,
   logger: Logger,
-): Promise<{ store: Store; webhookStore: WebhookStore; idempotency: IdempotencyStore; supportStore: SupportStore; closeStore: () => Promise<void>; storeName: string }> {
+): Promise<{
+  store: Store;
+  webhookStore: WebhookStore;
+  idempotency: IdempotencyStore;
+  supportStore: SupportStore;
+  deliveryStore: DeliveryStore;
+  closeStore: () => Promise<void>;
+  storeName: string;
+}> {
   if (config.mongodbUri) {
     const client = new MongoClient(config.mongodbUri, {
       writeConcern: { w: "majority", journal: true },
@@ -352,12 +524,15 @@ async function openStore(
     await idempotency.init();
     const supportStore = new MongoSupportStore(client.db());
     await supportStore.init();
+    const deliveryStore = new MongoDeliveryStore(client.db());
+    await deliveryStore.init();
     logger.info({ database: client.db().databaseName }, "using the MongoDB store");
     return {
       store,
       webhookStore,
       idempotency,
       supportStore,
+      deliveryStore,
       storeName: "mongodb",
       closeStore: async () => {
         await store.close();
@@ -378,6 +553,9 @@ async function openStore(
   // The support desk's tables too.
   const supportStore = new SqliteSupportStore(db);
   await supportStore.init();
+  // And the offline fallback's outbox, subscriptions and consent ledger.
+  const deliveryStore = new SqliteDeliveryStore(db);
+  await deliveryStore.init();
   logger.info({ file }, "using the embedded SQLite store");
-  return { store, webhookStore, idempotency, supportStore, storeName: "sqlite", closeStore: () => store.close() };
+  return { store, webhookStore, idempotency, supportStore, deliveryStore, storeName: "sqlite", closeStore: () => store.close() };
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
 import { io as ioClient, type Socket } from "socket.io-client";
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from "../../client-sdk/src/protocol.js";
-import { createApp, type SwitchboardApp } from "../../server/src/app.js";
+import { createApp, type AppOptions, type SwitchboardApp } from "../../server/src/app.js";
 import { loadConfig } from "../../server/src/config.js";
 
 /** Repository root. */
@@ -82,10 +82,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startServer(options: { dataDir?: string; env?: Record<string, string>; appOptions?: AppOptions } = {}): Promise<TestServer> {
   const temp = options.dataDir ? undefined : tempDir();
   const dataDir = options.dataDir ?? temp!.dir;
-  const app = await createApp(loadConfig(testEnv(dataDir, options.env)));
+  const app = await createApp(loadConfig(testEnv(dataDir, options.env)), options.appOptions);
   await app.listen();
   return {
     app,

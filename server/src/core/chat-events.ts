@@ -1,4 +1,5 @@
 import type { Conversation, Member, Message, PresenceStatus } from "../../../client-sdk/src/protocol.js";
+import type { Delivery } from "../delivery/delivery-store.js";
 
 /**
  * What the core announces after a state change. Transports (the socket gateway, later webhooks
@@ -16,7 +17,9 @@ export type ChatEvent =
    * `removedUserIds`: members who just left and must stop receiving the conversation's events.
    * `change`: what happened, when something did (absent for an idempotent repeat); webhooks use it.
    */
-  | { type: "conversation.updated"; conversation: Conversation; removedUserIds: string[]; change?: ConversationChange };
+  | { type: "conversation.updated"; conversation: Conversation; removedUserIds: string[]; change?: ConversationChange }
+  /** An offline notification (Web Push or SMS) was planned, sent, cancelled or got a provider receipt. */
+  | { type: "delivery.updated"; delivery: Delivery };
 
 /** What a `conversation.updated` event changed. */
 export type ConversationChange =

@@ -36,6 +36,7 @@ import {
   healthRoute,
   historyRoute,
   listApiKeysRoute,
+  markReadRoute,
   readinessRoute,
   removeMemberRoute,
   revokeApiKeyRoute,
@@ -49,6 +50,10 @@ import { registerWebhookRoutes } from "./http-webhook-routes.js";
 import { registerDemoRoutes, type DemoHttpDeps } from "./http-demo-routes.js";
 import { registerWidgetKeyRoutes, registerWidgetSessionRoute, widgetSessionCors, WIDGET_SESSIONS_PATH, type SupportHttpDeps } from "./http-support-routes.js";
 import { idempotency } from "./http-idempotency.js";
+import { registerDeliveryRoutes, registerMyDeliveryRoutes, type DeliveryHttpDeps } from "./http-delivery-routes.js";
+import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
+import { registerPushRoutes } from "./http-push-routes.js";
+import { registerSmsRoutes } from "./http-sms-routes.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { OriginPolicy } from "./origin-policy.js";
 
@@ -88,6 +93,12 @@ export interface HttpApiDeps {
   support?: SupportHttpDeps;
   /** The demo app's bundles and demo sign-in; absent: not served. */
   demo?: DemoHttpDeps;
+  /** The offline fallback: push subscriptions, SMS webhooks and sandbox, preferences, delivery timelines; absent: not served. */
+  offline?: {
+    push: Parameters<typeof registerPushRoutes>[1];
+    sms: Parameters<typeof registerSmsRoutes>[1];
+    settings: DeliveryHttpDeps;
+  };
 }
 
 /** Lifetime of a minted user token when the request does not say. */
@@ -161,7 +172,7 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
   app.use(
     cors({
       origin: (origin, c) => (deps.originAllowed(origin || undefined, c.req.header("host")) && origin ? origin : null),
-      allowMethods: ["GET", "HEAD", "POST", "PATCH", "DELETE"],
+      allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
       allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
       exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id", "Idempotent-Replayed"],
       maxAge: 600,
@@ -178,6 +189,22 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
 
   // The one /v1 route without an API key (a public widget key instead): it answers before the key check.
   registerWidgetSessionRoute(app, deps.support);
+  // Called by browsers with the user's own token, and by the SMS provider with its signature.
+  if (deps.offline) {
+    // The user-token routes count against the same per-caller budget as API keys, keyed by user.
+    const tokens = deps.offline.settings.tokens;
+    for (const pattern of ["/v1/me/*", "/v1/push/subscriptions"]) {
+      app.use(pattern, async (c, next) => {
+        const user = await requireUser(c, tokens);
+        c.header("RateLimit-Limit", String(limits.http.points));
+        c.header("RateLimit-Remaining", String(await limits.http.consume(`user:${user.userId}`)));
+        await next();
+      });
+    }
+    registerPushRoutes(app, deps.offline.push);
+    registerMyDeliveryRoutes(app, deps.offline.settings);
+    registerSmsRoutes(app, deps.offline.sms);
+  }
 
   // Authentication and the per-key rate limit, before any /v1 route (its scope check included).
   app.use("/v1/*", async (c, next) => {
@@ -201,6 +228,7 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
   registerApiRoutes(app, deps);
   registerWebhookRoutes(app, deps.webhooks);
   registerWidgetKeyRoutes(app, deps.support);
+  if (deps.offline) registerDeliveryRoutes(app, deps.offline.settings);
 
   app.openAPIRegistry.registerComponent("securitySchemes", API_KEY_SCHEME, {
     type: "http",
@@ -208,6 +236,12 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
     description:
       "An API key: `Authorization: Bearer <key>`. The scope each route needs is listed in its security requirement; " +
       "`admin` implies `read` and `write`.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", USER_TOKEN_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A user token (the JWT the app connects with): `Authorization: Bearer <token>`. The route acts for the token's user.",
   });
 
   // Generated once, on first use: the routes are fixed once this function returns.
@@ -296,6 +330,11 @@ function registerApiRoutes(app: OpenAPIHono<HttpEnv>, deps: HttpApiDeps): void {
   });
 
   app.openapi(historyRoute, async (c) => c.json(await messages.history(BACKEND, c.req.valid("param").id, c.req.valid("query")), 200));
+
+  app.openapi(markReadRoute, async (c) => {
+    const { userId, seq } = c.req.valid("json");
+    return c.json(await messages.markRead(userId, c.req.valid("param").id, seq), 200);
+  });
 
   app.openapi(editMessageRoute, async (c) => {
     const { id, messageId } = c.req.valid("param");

@@ -17,12 +17,14 @@ import {
   idParamSchema,
   memberAddSchema,
   memberParamSchema,
+  markReadBodySchema,
   messageEditBodySchema,
   messagePageSchema,
   messageParamSchema,
   messageSchema,
   messageSendBodySchema,
   readinessSchema,
+  readPositionSchema,
   tokenCreateSchema,
   tokenSchema,
   userSchema,
@@ -219,6 +221,19 @@ export const historyRoute = v1("read", {
   responses: { 200: json(messagePageSchema, "A page of messages."), ...errors(400, 404, ...AUTHED_ERRORS) },
 });
 
+export const markReadRoute = v1("write", {
+  method: "post",
+  path: "/v1/conversations/{id}/read",
+  tags: ["Messages"],
+  summary: "Mark messages read for a member",
+  description:
+    "Moves the member's `lastReadSeq` forward to `seq` (never back), as `message:read` does for a connected client: for a backend " +
+    "that knows the user read elsewhere. Members' joined connections receive `receipt:read`, and pending offline notifications " +
+    "(a scheduled SMS) of those messages are cancelled.",
+  request: { params: idParamSchema, body: body(markReadBodySchema) },
+  responses: { 200: json(readPositionSchema, "The member's read position after the call."), ...errors(403, 404, ...BODY_ERRORS) },
+});
+
 export const editMessageRoute = v1("write", {
   method: "patch",
   path: "/v1/conversations/{id}/messages/{messageId}",
@@ -331,6 +346,7 @@ export const API_ROUTES = [
   removeMemberRoute,
   sendMessageRoute,
   historyRoute,
+  markReadRoute,
   editMessageRoute,
   deleteMessageRoute,
   createTokenRoute,

@@ -135,6 +135,15 @@ export const messageSendBodySchema = z
   })
   .meta({ id: "MessageSend" });
 
+export const markReadBodySchema = z
+  .strictObject({
+    userId: idSchema.meta({ description: "The member who read.", example: "alice" }),
+    seq: seqSchema.meta({ description: "The highest seq read; beyond the conversation's last seq counts as its last." }),
+  })
+  .meta({ id: "MarkRead" });
+
+export const readPositionSchema = z.object({ lastReadSeq: z.number().int() }).meta({ id: "ReadPosition" });
+
 export const messageEditBodySchema = z
   .strictObject({
     text: textSchema,

@@ -135,6 +135,9 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
         io.to(audience.map(userRoom)).emit("conversation:updated", { conversation });
         return;
       }
+      // Offline notifications concern backends (webhooks, the deliveries route), not live clients.
+      case "delivery.updated":
+        return;
       default: {
         const exhaustive: never = event;
         return exhaustive;

@@ -14,6 +14,7 @@ import type { WebhookEvent, WebhookEventType } from "./webhook-store.js";
  * - `message.read`: `{ conversationId, userId, seq }`
  * - `conversation.created`: the `Conversation`
  * - `member.added`, `member.removed`: `{ conversationId, userId, member, conversation }`
+ * - `delivery.updated`: the `Delivery` (an offline notification by Web Push or SMS) with its timeline
  */
 export function toWebhookEvent(event: ChatEvent, now: string): WebhookEvent | null {
   switch (event.type) {
@@ -53,6 +54,12 @@ export function toWebhookEvent(event: ChatEvent, now: string): WebhookEvent | nu
           return exhaustive;
         }
       }
+    }
+    case "delivery.updated": {
+      const { delivery } = event;
+      // Each timeline entry is one change: a repeated announcement of the same state is one event.
+      const last = delivery.events.at(-1);
+      return make("delivery.updated", `delivery.updated:${delivery.id}:${delivery.status}:${delivery.events.length}`, last?.at ?? delivery.updatedAt, delivery);
     }
     case "typing":
     case "presence.changed":

@@ -14,6 +14,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "conversation.created",
   "member.added",
   "member.removed",
+  "delivery.updated",
 ] as const;
 
 /** One of {@link WEBHOOK_EVENT_TYPES}. */

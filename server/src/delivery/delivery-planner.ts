@@ -1,0 +1,170 @@
+import { randomBytes } from "node:crypto";
+import type { Message, PresenceInfo } from "../../../client-sdk/src/protocol.js";
+import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
+import type { Store } from "../store/store.js";
+import { DELIVERY_CHANNELS, type Delivery, type DeliveryChannel, type DeliveryStore } from "./delivery-store.js";
+
+/** Background work of the planner that can fail, as its error callback names it. */
+export type PlannerTask = "plan" | "cancel-on-read" | "cancel-on-connect";
+
+/** What the planner needs, built by the composition root. */
+export interface DeliveryPlannerOptions {
+  store: DeliveryStore;
+  /** The main store: conversations (members, read positions) and users (phone numbers). */
+  chat: Pick<Store, "getConversation" | "getUser">;
+  /** Cluster-wide presence: a member with a live connection anywhere is not notified. */
+  presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
+  /** Default wait before an SMS (`SMS_DELAY_SECONDS`); a user's preference overrides it. */
+  smsDelayMs: number;
+  /** How long a sent notification absorbs the conversation's next messages (`DELIVERY_COLLAPSE_SECONDS`). */
+  collapseWindowMs: number;
+  /** Told about every delivery that was created or changed (webhooks, logs). */
+  onChanged: (delivery: Delivery) => void;
+  /** Told when something became due, so the worker looks now instead of at its next poll. */
+  onScheduled: () => void;
+  onError: (err: unknown, task: PlannerTask, context: Record<string, unknown>) => void;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** `dlv_` + the time in base 36 (fixed width) + random hex: ids sort by creation across nodes. */
+export function newDeliveryId(): string {
+  return `dlv_${Date.now().toString(36).padStart(9, "0")}${randomBytes(8).toString("hex")}`;
+}
+
+/**
+ * The fallback ladder's first half: after a message is stored, decides who gets what and when.
+ *
+ * For every member other than the sender who is offline everywhere in the cluster and has not
+ * read the message: Web Push at once when they have a subscription and push on, SMS after the
+ * delay when they have a phone number with consent and SMS on; nothing in a muted conversation.
+ * The outbox (see {@link DeliveryStore.plan}) folds a burst into one notification per channel.
+ * Reading up to a message, or connecting, cancels what is still scheduled.
+ *
+ * What is decided here is re-checked by the worker just before sending (the recipient may have
+ * connected, read, muted or opted out since); planning only records intent.
+ */
+export class DeliveryPlanner {
+  private readonly now: () => number;
+
+  constructor(private readonly options: DeliveryPlannerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Subscribes to the core's events; returns the function that unsubscribes. */
+  attach(events: ChatEvents): () => void {
+    return events.subscribe((event) => this.onEvent(event));
+  }
+
+  private onEvent(event: ChatEvent): void {
+    switch (event.type) {
+      case "message.created":
+        void this.planMessage(event.message).catch((err) => this.options.onError(err, "plan", { messageId: event.message.id }));
+        return;
+      case "receipt.read":
+        void this.cancel(event.conversationId, event.userId, event.seq).catch((err) =>
+          this.options.onError(err, "cancel-on-read", { conversationId: event.conversationId, userId: event.userId }),
+        );
+        return;
+      case "presence.changed":
+        if (event.status !== "online") return;
+        void this.cancelForUser(event.userId).catch((err) => this.options.onError(err, "cancel-on-connect", { userId: event.userId }));
+        return;
+      case "message.updated":
+      case "typing":
+      case "conversation.updated":
+      case "delivery.updated":
+        return;
+      default: {
+        const exhaustive: never = event;
+        return exhaustive;
+      }
+    }
+  }
+
+  /**
+   * Plans the message's notifications. Safe to call again for the same message (a retried send
+   * is announced again): the outbox keeps one row per (message, user, channel).
+   */
+  async planMessage(message: Message): Promise<Delivery[]> {
+    // System messages (a ticket resolved, a member added) are not worth waking anyone for.
+    if (message.type !== "text" || message.deletedAt) return [];
+    const conversation = await this.options.chat.getConversation(message.conversationId);
+    if (!conversation) return [];
+    const candidates = conversation.members.filter((m) => m.userId !== message.senderId && m.lastReadSeq < message.seq).map((m) => m.userId);
+    if (candidates.length === 0) return [];
+    const presence = await this.options.presence.query(candidates);
+    const offline = candidates.filter((userId) => presence[userId]?.status !== "online");
+    const planned = await Promise.all(offline.map((userId) => this.planFor(message, userId)));
+    return planned.flat();
+  }
+
+  private async planFor(message: Message, userId: string): Promise<Delivery[]> {
+    const { store } = this.options;
+    const now = this.now();
+    const channels = await this.channelsFor(userId, message.conversationId, now);
+    const planned: Delivery[] = [];
+    for (const { channel, delayMs } of channels) {
+      const result = await store.plan({
+        id: newDeliveryId(),
+        messageId: message.id,
+        conversationId: message.conversationId,
+        seq: message.seq,
+        userId,
+        channel,
+        dueAt: now + delayMs,
+        collapseSince: now - this.options.collapseWindowMs,
+        now,
+      });
+      switch (result.kind) {
+        case "scheduled":
+          this.options.onChanged(result.delivery);
+          planned.push(result.delivery);
+          break;
+        case "collapsed":
+          this.options.onChanged(result.delivery);
+          this.options.onChanged(result.into);
+          planned.push(result.delivery);
+          break;
+        case "exists":
+          break;
+        default: {
+          const exhaustive: never = result;
+          return exhaustive;
+        }
+      }
+    }
+    if (planned.some((d) => d.status === "scheduled")) this.options.onScheduled();
+    return planned;
+  }
+
+  /** The channels that may reach the user about this conversation now, with the wait before each. */
+  private async channelsFor(userId: string, conversationId: string, now: number): Promise<{ channel: DeliveryChannel; delayMs: number }[]> {
+    const { store } = this.options;
+    const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
+    if (mute) return [];
+    const channels: { channel: DeliveryChannel; delayMs: number }[] = [];
+    if (preferences?.push !== false && (await store.listPushSubscriptions(userId)).length > 0) {
+      channels.push({ channel: "push", delayMs: 0 });
+    }
+    if (preferences?.sms !== false) {
+      const user = await this.options.chat.getUser(userId);
+      if (user?.phone && (await store.consentState(user.phone)) === "opted_in") {
+        channels.push({ channel: "sms", delayMs: preferences?.smsDelayMs ?? this.options.smsDelayMs });
+      }
+    }
+    return channels;
+  }
+
+  /** The user read up to `seq`: what is scheduled for those messages is no longer needed. */
+  private async cancel(conversationId: string, userId: string, seq: number): Promise<void> {
+    const cancelled = await this.options.store.cancelScheduled(conversationId, userId, seq, "read", DELIVERY_CHANNELS, this.now());
+    for (const delivery of cancelled) this.options.onChanged(delivery);
+  }
+
+  /** The user connected somewhere: their app has every message, so nothing scheduled is needed. */
+  private async cancelForUser(userId: string): Promise<void> {
+    const cancelled = await this.options.store.cancelScheduledForUser(userId, "online", DELIVERY_CHANNELS, this.now());
+    for (const delivery of cancelled) this.options.onChanged(delivery);
+  }
+}

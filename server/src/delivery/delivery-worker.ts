@@ -1,0 +1,373 @@
+import type { Conversation, Message, PresenceInfo, User } from "../../../client-sdk/src/protocol.js";
+import { SwitchboardError } from "../core/errors.js";
+import type { RateLimit } from "../limits/rate-limit.js";
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/store.js";
+import { retryDelayMs } from "../webhooks/webhook-retry-policy.js";
+import type { AttemptOutcome, CancelReason, Delivery, DeliveryEvent, DeliveryPatch, DeliveryStore, LeasedDelivery } from "./delivery-store.js";
+import { buildPushPayload } from "./push/push-payload.js";
+import type { PushOptions, PushResult, PushSender } from "./push/push-sender.js";
+import { pushTopic } from "./push/web-push-sender.js";
+import type { SmsGateway } from "./sms/sms-gateway.js";
+import { smsEncoding } from "./sms/sms-encoding.js";
+
+/** The SMS side of the worker. */
+export interface SmsChannel {
+  gateway: SmsGateway;
+  /** Picks our number for the conversation (and records the thread a reply maps back through). */
+  chooseNumber(phone: string, userId: string, conversationId: string, now: number): Promise<string>;
+  composeBody(input: { senderName: string; conversationTitle?: string; text: string; messageCount: number }): string;
+  /** Texts per second per number of ours (`SMS_PER_NUMBER_PER_SECOND`), shared by the cluster in cluster mode. */
+  perNumberLimit: RateLimit;
+  /** `PUBLIC_URL` + `/v1/sms/status`. */
+  statusCallbackUrl: string;
+  /** Records an opt-out the provider told us about (Twilio 21610) in the consent ledger. */
+  recordProviderOptOut(phone: string, note: string, now: number): Promise<void>;
+}
+
+/** The Web Push side of the worker. */
+export interface PushChannel {
+  sender: PushSender;
+  options: Omit<PushOptions, "topic">;
+  /** Where a click on the notification leads (`PUBLIC_URL`), or undefined. */
+  url?: string;
+}
+
+/** What the worker needs, built by the composition root. */
+export interface DeliveryWorkerOptions {
+  store: DeliveryStore;
+  chat: Pick<Store, "getConversation" | "getUser" | "getMessage">;
+  presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
+  push: PushChannel;
+  sms: SmsChannel;
+  logger: Logger;
+  /** `DELIVERY_RETRY_SCHEDULE`; attempts: steps + 1. */
+  retryScheduleMs: readonly number[];
+  /** `DELIVERY_POLL_INTERVAL_MS`. */
+  pollIntervalMs: number;
+  /** Finished deliveries older than this are deleted. */
+  retentionMs: number;
+  /** How long one send may take; the lease outlives it. */
+  sendTimeoutMs: number;
+  /** Told about every delivery an attempt changed. */
+  onChanged: (delivery: Delivery) => void;
+  /** Sends in flight at once per node (default 16). */
+  concurrency?: number;
+  random?: () => number;
+}
+
+/** A lease outlives the longest send by this much, so a slow answer is recorded before another node takes over. */
+const LEASE_MARGIN_MS = 15_000;
+/** How often a node prunes finished deliveries. */
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * The fallback ladder's second half: leases due deliveries from the outbox (every node runs one;
+ * the lease makes sure one node sends each), re-checks that the notification is still wanted, sends
+ * it through the channel and records the outcome. Transient failures (429 with `Retry-After`, 5xx,
+ * timeouts) are retried on the schedule with full jitter; permanent ones are not.
+ */
+export class DeliveryWorker {
+  private readonly concurrency: number;
+  private readonly random: () => number;
+  private readonly inflight = new Set<Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private state: "idle" | "running" | "stopping" = "idle";
+  private polling = false;
+  private pollAgain = false;
+  private lastPruneAt = 0;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.concurrency = Math.max(1, options.concurrency ?? 16);
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Starts polling. */
+  start(): void {
+    if (this.state !== "idle") return;
+    this.state = "running";
+    this.schedule(0);
+  }
+
+  /** Looks for due deliveries now instead of at the next poll. */
+  kick(): void {
+    if (this.state !== "running") return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits up to `graceMs` for sends in flight (their leases run out otherwise). */
+  async stop(graceMs: number): Promise<void> {
+    if (this.state === "stopping") return;
+    this.state = "stopping";
+    clearTimeout(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled([...this.inflight]), graceOver]);
+    clearTimeout(timer);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), ms);
+  }
+
+  private async poll(): Promise<void> {
+    this.timer = undefined;
+    if (this.state !== "running") return;
+    this.polling = true;
+    let full = false;
+    try {
+      const free = this.concurrency - this.inflight.size;
+      if (free > 0) {
+        const leased = await this.options.store.lease(Date.now(), this.options.sendTimeoutMs + LEASE_MARGIN_MS, free);
+        for (const item of leased) this.send(item);
+        full = leased.length === free;
+      }
+      await this.pruneIfDue();
+    } catch (err) {
+      this.options.logger.warn({ err }, "delivery worker: polling the outbox failed; retrying at the next poll");
+    } finally {
+      this.polling = false;
+      if (this.state === "running") this.schedule(this.pollAgain || (full && this.inflight.size < this.concurrency) ? 0 : this.options.pollIntervalMs);
+      this.pollAgain = false;
+    }
+  }
+
+  private send(item: LeasedDelivery): void {
+    const running: Promise<void> = this.attempt(item)
+      .catch((err: unknown) => {
+        this.options.logger.error({ err, deliveryId: item.delivery.id }, "delivery worker: an attempt failed unexpectedly; the lease will run out and it is retried");
+      })
+      .finally(() => {
+        this.inflight.delete(running);
+        this.kick();
+      });
+    this.inflight.add(running);
+  }
+
+  /** Re-checks, sends and records one leased delivery. */
+  private async attempt(leased: LeasedDelivery): Promise<void> {
+    const { delivery } = leased;
+    const context = await this.loadContext(delivery);
+    if ("cancel" in context) {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: context.detail }, { cancelReason: context.cancel });
+      return;
+    }
+    switch (delivery.channel) {
+      case "push":
+        return this.sendPush(leased, context);
+      case "sms":
+        return this.sendSms(leased, context);
+      default: {
+        const exhaustive: never = delivery.channel;
+        return exhaustive;
+      }
+    }
+  }
+
+  /** What the notification is about, or why it is no longer wanted. */
+  private async loadContext(delivery: Delivery): Promise<SendContext | { cancel: CancelReason; detail: string }> {
+    const { chat, presence, store } = this.options;
+    const [conversation, message, recipient] = await Promise.all([
+      chat.getConversation(delivery.conversationId),
+      chat.getMessage(delivery.conversationId, delivery.lastMessageId),
+      chat.getUser(delivery.userId),
+    ]);
+    const member = conversation?.members.find((m) => m.userId === delivery.userId);
+    if (!conversation || !member || !recipient) return { cancel: "not_member", detail: "not sent: the recipient is no longer a member of the conversation" };
+    if (member.lastReadSeq >= delivery.lastSeq) return { cancel: "read", detail: `not sent: the recipient read up to seq ${member.lastReadSeq}` };
+    if (!message || message.deletedAt) return { cancel: "read", detail: "not sent: the message was deleted" };
+    const status = (await presence.query([delivery.userId]))[delivery.userId]?.status;
+    if (status === "online") return { cancel: "online", detail: "not sent: the recipient is connected, so the app has the message" };
+    const now = Date.now();
+    const [mute, preferences] = await Promise.all([store.getMute(delivery.userId, delivery.conversationId, now), store.getPreferences(delivery.userId)]);
+    if (mute || preferences?.[delivery.channel] === false) {
+      return { cancel: "muted", detail: mute ? "not sent: the recipient muted the conversation" : `not sent: the recipient turned ${delivery.channel} notifications off` };
+    }
+    const sender = message.senderId === delivery.userId ? recipient : await chat.getUser(message.senderId);
+    return { conversation, message, recipient, senderName: sender?.name ?? message.senderId };
+  }
+
+  private async sendPush(leased: LeasedDelivery, context: SendContext): Promise<void> {
+    const { delivery } = leased;
+    const { store, push } = this.options;
+    const subscriptions = await store.listPushSubscriptions(delivery.userId);
+    if (subscriptions.length === 0) {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: "not sent: the recipient has no push subscription left" }, { cancelReason: "no_destination" });
+      return;
+    }
+    const payload = buildPushPayload({
+      conversationId: delivery.conversationId,
+      ...(context.conversation.type === "direct" || !context.conversation.title ? {} : { conversationTitle: context.conversation.title }),
+      messageId: context.message.id,
+      seq: context.message.seq,
+      senderName: context.senderName,
+      text: context.message.text,
+      messageCount: delivery.messageCount,
+      ...(push.url ? { url: push.url } : {}),
+    });
+    const options: PushOptions = { ...push.options, topic: pushTopic(delivery.conversationId) };
+    // Every browser of the recipient gets it; the delivery counts as sent when one accepted it.
+    const results = await Promise.all(subscriptions.map(async (subscription) => ({ subscription, result: await push.sender.send(subscription, payload, options) })));
+    for (const { subscription, result } of results) {
+      if (result.kind === "gone") await store.deletePushSubscriptionByEndpoint(subscription.endpoint);
+    }
+    const attempt = delivery.attempts + 1;
+    const accepted = results.filter((r) => r.result.kind === "sent");
+    const summary = results.map(({ subscription, result }) => `${subscription.id}: ${describePush(result)}`).join("; ");
+    if (accepted.length > 0) {
+      const statusCode = accepted[0].result.kind === "sent" ? accepted[0].result.statusCode : undefined;
+      await this.finish(leased, { status: "sent" }, { status: "sent", attempt, ...(statusCode ? { statusCode } : {}), detail: `accepted by ${accepted.length} of ${results.length} push subscriptions (${summary})` });
+      return;
+    }
+    const retryable = results.filter((r) => r.result.kind === "retry");
+    if (retryable.length > 0) {
+      const retryAfterMs = Math.max(0, ...retryable.map((r) => (r.result.kind === "retry" ? (r.result.retryAfterMs ?? 0) : 0)));
+      const first = retryable[0].result;
+      await this.retryOrFail(leased, attempt, retryAfterMs || undefined, { statusCode: first.kind === "retry" ? first.statusCode : undefined, detail: summary });
+      return;
+    }
+    if (results.every((r) => r.result.kind === "gone")) {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", attempt, statusCode: firstStatus(results.map((r) => r.result)), detail: `every push subscription is gone; removed (${summary})` }, { cancelReason: "no_destination" });
+      return;
+    }
+    await this.finish(leased, { status: "failed" }, { status: "failed", attempt, statusCode: firstStatus(results.map((r) => r.result)), detail: `refused by the push service, not retried (${summary})` });
+  }
+
+  private async sendSms(leased: LeasedDelivery, context: SendContext): Promise<void> {
+    const { delivery } = leased;
+    const { store, sms } = this.options;
+    const phone = context.recipient.phone;
+    if (!phone) {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: "not sent: the recipient has no phone number any more" }, { cancelReason: "no_destination" });
+      return;
+    }
+    // Checked at the last moment: no text ever goes to a number that opted out.
+    if ((await store.consentState(phone)) !== "opted_in") {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: "not sent: the number has not consented or replied STOP" }, { cancelReason: "opted_out" });
+      return;
+    }
+    const now = Date.now();
+    const from = await sms.chooseNumber(phone, delivery.userId, delivery.conversationId, now);
+    try {
+      await sms.perNumberLimit.consume(from);
+    } catch (err) {
+      if (!(err instanceof SwitchboardError) || err.code !== "rate_limited") throw err;
+      // Our own pacing, not a failure: wait for the number's next slot without spending an attempt.
+      const wait = Math.max(50, err.retryAfterMs ?? 1000) + Math.floor(this.random() * 50);
+      await this.finish(leased, { status: "scheduled", dueAt: now + wait, countsAsAttempt: false }, { status: "retrying", detail: `waiting ${wait} ms for ${from}'s send rate (SMS_PER_NUMBER_PER_SECOND)` });
+      return;
+    }
+    const body = sms.composeBody({
+      senderName: context.senderName,
+      ...(context.conversation.type === "direct" || !context.conversation.title ? {} : { conversationTitle: context.conversation.title }),
+      text: context.message.text,
+      messageCount: delivery.messageCount,
+    });
+    const { encoding, segments } = smsEncoding(body);
+    const patch: DeliveryPatch = { to: phone, from, encoding, segments };
+    const result = await sms.gateway.send({ to: phone, from, body, statusCallbackUrl: sms.statusCallbackUrl });
+    const attempt = delivery.attempts + 1;
+    switch (result.kind) {
+      case "accepted":
+        await this.finish(
+          leased,
+          { status: "sent" },
+          { status: "sent", attempt, statusCode: result.statusCode, detail: `${sms.gateway.name} ${result.status} ${result.providerMessageId}: ${segments} ${encoding} segment(s) from ${from}` },
+          { ...patch, providerMessageId: result.providerMessageId },
+        );
+        return;
+      case "opted_out":
+        await sms.recordProviderOptOut(phone, `${result.errorCode}: ${result.detail}`, Date.now());
+        await this.finish(leased, { status: "cancelled" }, { status: "cancelled", attempt, statusCode: result.statusCode, errorCode: result.errorCode, detail: result.detail }, { ...patch, cancelReason: "opted_out" });
+        return;
+      case "retry":
+        await this.retryOrFail(leased, attempt, result.retryAfterMs, { statusCode: result.statusCode, errorCode: result.errorCode, detail: result.detail }, patch);
+        return;
+      case "failed":
+        await this.finish(leased, { status: "failed" }, { status: "failed", attempt, statusCode: result.statusCode, errorCode: result.errorCode, detail: `${result.detail} (not retried)` }, patch);
+        return;
+      default: {
+        const exhaustive: never = result;
+        return exhaustive;
+      }
+    }
+  }
+
+  /** A transient failure: the next attempt on the schedule (waiting at least `Retry-After`), or `failed` when it is used up. */
+  private async retryOrFail(leased: LeasedDelivery, attempt: number, retryAfterMs: number | undefined, info: Pick<DeliveryEvent, "statusCode" | "errorCode" | "detail">, patch?: DeliveryPatch): Promise<void> {
+    const { retryScheduleMs } = this.options;
+    const delay = retryDelayMs(attempt, retryScheduleMs, this.random);
+    const fields = { ...(info.statusCode ? { statusCode: info.statusCode } : {}), ...(info.errorCode ? { errorCode: info.errorCode } : {}) };
+    if (delay === undefined) {
+      await this.finish(leased, { status: "failed" }, { status: "failed", attempt, ...fields, detail: `${info.detail ?? "transient failure"}; gave up after ${attempt} attempts` }, patch);
+      return;
+    }
+    const wait = retryAfterMs === undefined ? delay : Math.max(delay, Math.min(retryAfterMs, Math.max(...retryScheduleMs)));
+    await this.finish(
+      leased,
+      { status: "scheduled", dueAt: Date.now() + wait, countsAsAttempt: true },
+      { status: "retrying", attempt, ...fields, detail: `${info.detail ?? "transient failure"}; attempt ${attempt + 1} in ${wait} ms` },
+      patch,
+    );
+  }
+
+  /** Records the outcome; a lost lease (cancelled meanwhile, or taken over) leaves the record to its new owner. */
+  private async finish(leased: LeasedDelivery, outcome: AttemptOutcome, event: Omit<DeliveryEvent, "at">, patch?: DeliveryPatch): Promise<void> {
+    const after = await this.options.store.complete(leased.delivery.id, leased.leaseToken, outcome, { at: new Date().toISOString(), ...event }, patch);
+    if (!after) {
+      this.options.logger.info({ deliveryId: leased.delivery.id }, "delivery worker: the delivery changed under the lease (cancelled or taken over); its record wins");
+      return;
+    }
+    this.options.logger.info(
+      { deliveryId: after.id, channel: after.channel, userId: after.userId, messageId: after.lastMessageId, status: after.status, detail: event.detail },
+      `offline ${after.channel} ${after.status}`,
+    );
+    this.options.onChanged(after);
+  }
+
+  private async pruneIfDue(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPruneAt < PRUNE_EVERY_MS) return;
+    this.lastPruneAt = now;
+    const deleted = await this.options.store.prune(now - this.options.retentionMs);
+    if (deleted > 0) this.options.logger.info({ deleted }, "delivery worker: pruned finished deliveries");
+  }
+}
+
+/** What a send is about. */
+interface SendContext {
+  conversation: Conversation;
+  message: Message;
+  recipient: User;
+  senderName: string;
+}
+
+function describePush(result: PushResult): string {
+  switch (result.kind) {
+    case "sent":
+      return `accepted (${result.statusCode})`;
+    case "gone":
+      return `gone (${result.statusCode})`;
+    case "retry":
+      return `${result.statusCode ?? "no answer"}: ${result.detail}`;
+    case "failed":
+      return `${result.statusCode ?? "no answer"}: ${result.detail}`;
+    default: {
+      const exhaustive: never = result;
+      return exhaustive;
+    }
+  }
+}
+
+function firstStatus(results: PushResult[]): number | undefined {
+  for (const r of results) if (r.statusCode !== undefined) return r.statusCode;
+  return undefined;
+}
+
