@@ -5,6 +5,8 @@ import { api, call, connectUser, mintToken, startServer, waitFor, type TestServe
 import { createPushSubscriber, startPushService, type PushService, type PushSubscriber } from "./support/push-service.js";
 import { freePort } from "./support/redis-server.js";
 import { startTwilioFake, type TwilioFake } from "./support/twilio-fake.js";
+import { startReceiver } from "./support/webhook-receiver.js";
+import { Webhook } from "standardwebhooks";
 
 /**
  * The offline fallback end to end, on one node: a real push service over HTTPS that checks the
@@ -175,6 +177,24 @@ describe("offline fallback", () => {
     const delivered = await waitForDelivery(stack, message.id, "sms", (d) => d.status === "delivered", "the delivered receipt");
     expect(delivered.events.map((e) => e.status)).toEqual(expect.arrayContaining(["scheduled", "sent", "delivered"]));
     expect(stack.twilio.sends).toHaveLength(1);
+  }, 30_000);
+
+  it("tells webhooks about every step of a delivery as signed delivery.updated events", async () => {
+    const stack = await startStack({ WEBHOOK_ALLOW_PRIVATE: "1", WEBHOOK_POLL_INTERVAL_MS: "50" });
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const endpoint = (await api(stack.url, "POST", "/v1/webhooks", { url: receiver.url, eventTypes: ["delivery.updated"] })).body as { secret: string };
+    await stack.consent("bob", true);
+    const message = await stack.send("webhook me");
+    const sent = await waitFor(() => stack.twilio.sends[0], "the SMS");
+    await stack.twilio.sendStatusCallback(sent.sid, "delivered", `${stack.url}/v1/sms/status`);
+    const statuses = () =>
+      receiver.receipts.map((r) => new Webhook(endpoint.secret).verify(r.body, r.headers) as { type: string; data: Delivery }).filter((e) => e.data.messageId === message.id);
+    await waitFor(() => statuses().some((e) => e.data.status === "delivered"), "the delivered event");
+    const events = statuses();
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(["delivery.updated"]));
+    expect(events.map((e) => e.data.status)).toEqual(expect.arrayContaining(["scheduled", "sent", "delivered"]));
+    expect(events.every((e) => e.data.channel === "sms" && e.data.userId === "bob")).toBe(true);
   }, 30_000);
 
   it("cancels the SMS when the member reads the message first", async () => {
