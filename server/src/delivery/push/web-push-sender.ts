@@ -63,10 +63,10 @@ export class WebPushSender implements PushSender {
   }
 
   /**
-   * The VAPID header for the endpoint's push service. Signing an ES256 JWT costs about 1.3 ms of
-   * event-loop time (measured on this project's 2-core machine), more than encrypting the
-   * payload; push services accept the same token until its `exp`, so it is signed once per origin
-   * and lifetime rather than once per push.
+   * The VAPID header for the endpoint's push service. web-push signs a fresh ES256 JWT per push
+   * unless given one: measured on an idle 2-core machine, a push took 1.55 ms of event-loop time
+   * that way and 0.39 ms (the RFC 8291 encryption alone) with this cache. Push services accept the
+   * same token until its `exp`, so it is signed once per origin and lifetime.
    */
   private authorization(endpoint: string, now: number): string {
     const url = new URL(endpoint);
