@@ -153,6 +153,9 @@ describe("offline fallback", () => {
     expect((await stack.deliveries(first.id)).map((d) => d.userId)).toEqual(["bob"]);
     await pastDue(Date.now());
     expect(subscriber.received()).toHaveLength(1);
+    // Operators see it in /metrics too.
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    expect(metrics).toMatch(/^switchboard_offline_attempts_total\{[^}]*channel="push"[^}]*outcome="sent"[^}]*\} 1$/m);
   }, 30_000);
 
   it("texts a member without a subscription once, after the delay, and records the encoding, segments and receipts", async () => {

@@ -152,6 +152,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     events,
     logger,
     redis,
+    metrics,
     ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
   });
   const inflight = new InflightTracker();
@@ -380,6 +381,7 @@ interface OfflineDeps {
   events: ChatEvents;
   logger: Logger;
   redis: RedisConnections | undefined;
+  metrics: Metrics;
   pushAgent?: HttpsAgent;
 }
 
@@ -462,6 +464,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     retentionMs: c.retentionDays * 86_400_000,
     sendTimeoutMs: Math.max(c.push.timeoutMs, c.sms.timeoutMs),
     onChanged,
+    onAttempt: (channel, outcome) => deps.metrics.offlineAttempt(channel, outcome),
   });
   const planner = new DeliveryPlanner({
     store,

@@ -51,6 +51,8 @@ export interface DeliveryWorkerOptions {
   sendTimeoutMs: number;
   /** Told about every delivery an attempt changed. */
   onChanged: (delivery: Delivery) => void;
+  /** Told the outcome of every attempt (metrics): `sent`, `retrying`, `failed`, `cancelled`. */
+  onAttempt?: (channel: Delivery["channel"], outcome: DeliveryEvent["status"]) => void;
   /** Sends in flight at once per node (default 16). */
   concurrency?: number;
   random?: () => number;
@@ -325,6 +327,7 @@ export class DeliveryWorker {
       this.options.logger.info({ deliveryId: leased.delivery.id }, "delivery worker: the delivery changed under the lease (cancelled or taken over); its record wins");
       return;
     }
+    this.options.onAttempt?.(after.channel, event.status);
     this.options.logger.info(
       { deliveryId: after.id, channel: after.channel, userId: after.userId, messageId: after.lastMessageId, status: after.status, detail: event.detail },
       `offline ${after.channel} ${after.status}`,

@@ -87,6 +87,7 @@ export class Metrics {
   private readonly ackLatency: Histogram<"event">;
   private readonly httpRequests: Counter<"method" | "route" | "status">;
   private readonly httpDuration: Histogram<"method" | "route">;
+  private readonly offlineAttempts: Counter<"channel" | "outcome">;
 
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
@@ -131,6 +132,13 @@ export class Metrics {
       registers,
     });
 
+    this.offlineAttempts = new Counter({
+      name: "switchboard_offline_attempts_total",
+      help: "Offline notifications handled by this node's delivery worker, by channel (push, sms) and outcome (sent, retrying, failed, cancelled).",
+      labelNames: ["channel", "outcome"],
+      registers,
+    });
+
     const timeoutMs = options.checkTimeoutMs ?? 2000;
     const storeCheck = options.checks.store;
     new Gauge({
@@ -165,6 +173,11 @@ export class Metrics {
   /** A Socket.IO connection of this node closed. */
   connectionClosed(): void {
     this.connections.dec();
+  }
+
+  /** The delivery worker finished an attempt at an offline notification (or decided not to send it). */
+  offlineAttempt(channel: "push" | "sms", outcome: string): void {
+    this.offlineAttempts.inc({ channel, outcome });
   }
 
   /** A message was stored (not an idempotent replay). */
