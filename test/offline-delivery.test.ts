@@ -273,6 +273,25 @@ describe("offline fallback", () => {
     expect(stack.twilio.requestCount()).toBe(requests);
   }, 30_000);
 
+  it("paces texts to SMS_PER_NUMBER_PER_SECOND per number without spending attempts", async () => {
+    const stack = await startStack({ SMS_PER_NUMBER_PER_SECOND: "1", SMS_DELAY_SECONDS: "0" });
+    await stack.consent("bob", true);
+    for (const id of ["c2", "c3"]) {
+      await api(stack.url, "POST", "/v1/conversations", { id, type: "group", title: id, memberIds: ["alice", "bob"] });
+    }
+    const messages = await Promise.all(["c1", "c2", "c3"].map((id) => stack.send(`paced in ${id}`, id)));
+    await waitFor(() => stack.twilio.sends.length === 3 || undefined, "three texts", 15_000);
+    const times = stack.twilio.sends.map((s) => Date.parse(s.at)).sort((a, b) => a - b);
+    // One text per second from the one number: three texts span at least one full second.
+    expect(times[2] - times[0]).toBeGreaterThanOrEqual(1000);
+    for (const message of messages) {
+      const sms = await waitForDelivery(stack, message.id, "sms", (d) => d.status === "sent", "the SMS to be sent");
+      expect(sms.attempts).toBe(1);
+    }
+    const waited = (await Promise.all(messages.map((m) => stack.deliveries(m.id)))).flat().filter((d) => d.events.some((e) => e.status === "retrying" && /send rate/.test(e.detail ?? "")));
+    expect(waited.length).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+
   it("posts an SMS reply into the conversation, live for a connected agent, and refuses forged webhooks", async () => {
     const stack = await startStack();
     await stack.consent("bob", true);
