@@ -43,6 +43,9 @@ export async function startRedis(): Promise<TestRedis> {
     });
 
   const start = async () => {
+    // Already running: a second redis-server could not bind the port, and replacing `child` with
+    // it would lose the running one, which `kill` then never stops.
+    if (child && child.exitCode === null && child.signalCode === null) return;
     child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
