@@ -1,4 +1,5 @@
 import type { Conversation, Message, PresenceInfo, User } from "../../../client-sdk/src/protocol.js";
+import { OutboxPoller } from "../cluster/outbox-poller.js";
 import { SwitchboardError } from "../core/errors.js";
 import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
@@ -70,87 +71,37 @@ const PRUNE_EVERY_MS = 3_600_000;
  * timeouts) are retried on the schedule with full jitter; permanent ones are not.
  */
 export class DeliveryWorker {
-  private readonly concurrency: number;
   private readonly random: () => number;
-  private readonly inflight = new Set<Promise<void>>();
-  private timer?: NodeJS.Timeout;
-  private state: "idle" | "running" | "stopping" = "idle";
-  private polling = false;
-  private pollAgain = false;
+  private readonly poller: OutboxPoller<LeasedDelivery>;
   private lastPruneAt = 0;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
-    this.concurrency = Math.max(1, options.concurrency ?? 16);
     this.random = options.random ?? Math.random;
+    this.poller = new OutboxPoller({
+      name: "delivery worker",
+      logger: options.logger,
+      lease: (now, limit) => options.store.lease(now, options.sendTimeoutMs + LEASE_MARGIN_MS, limit),
+      handle: (item) => this.attempt(item),
+      describe: (item) => ({ deliveryId: item.delivery.id }),
+      afterRound: (now) => this.pruneIfDue(now),
+      pollIntervalMs: options.pollIntervalMs,
+      concurrency: Math.max(1, options.concurrency ?? 16),
+    });
   }
 
   /** Starts polling. */
   start(): void {
-    if (this.state !== "idle") return;
-    this.state = "running";
-    this.schedule(0);
+    this.poller.start();
   }
 
   /** Looks for due deliveries now instead of at the next poll. */
   kick(): void {
-    if (this.state !== "running") return;
-    if (this.polling) {
-      this.pollAgain = true;
-      return;
-    }
-    this.schedule(0);
+    this.poller.kick();
   }
 
   /** Stops polling and waits up to `graceMs` for sends in flight (their leases run out otherwise). */
-  async stop(graceMs: number): Promise<void> {
-    if (this.state === "stopping") return;
-    this.state = "stopping";
-    clearTimeout(this.timer);
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([Promise.allSettled([...this.inflight]), graceOver]);
-    clearTimeout(timer);
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), ms);
-  }
-
-  private async poll(): Promise<void> {
-    this.timer = undefined;
-    if (this.state !== "running") return;
-    this.polling = true;
-    let full = false;
-    try {
-      const free = this.concurrency - this.inflight.size;
-      if (free > 0) {
-        const leased = await this.options.store.lease(Date.now(), this.options.sendTimeoutMs + LEASE_MARGIN_MS, free);
-        for (const item of leased) this.send(item);
-        full = leased.length === free;
-      }
-      await this.pruneIfDue();
-    } catch (err) {
-      this.options.logger.warn({ err }, "delivery worker: polling the outbox failed; retrying at the next poll");
-    } finally {
-      this.polling = false;
-      if (this.state === "running") this.schedule(this.pollAgain || (full && this.inflight.size < this.concurrency) ? 0 : this.options.pollIntervalMs);
-      this.pollAgain = false;
-    }
-  }
-
-  private send(item: LeasedDelivery): void {
-    const running: Promise<void> = this.attempt(item)
-      .catch((err: unknown) => {
-        this.options.logger.error({ err, deliveryId: item.delivery.id }, "delivery worker: an attempt failed unexpectedly; the lease will run out and it is retried");
-      })
-      .finally(() => {
-        this.inflight.delete(running);
-        this.kick();
-      });
-    this.inflight.add(running);
+  stop(graceMs: number): Promise<void> {
+    return this.poller.stop(graceMs);
   }
 
   /** Re-checks, sends and records one leased delivery. */
@@ -335,8 +286,7 @@ export class DeliveryWorker {
     this.options.onChanged(after);
   }
 
-  private async pruneIfDue(): Promise<void> {
-    const now = Date.now();
+  private async pruneIfDue(now: number): Promise<void> {
     if (now - this.lastPruneAt < PRUNE_EVERY_MS) return;
     this.lastPruneAt = now;
     const deleted = await this.options.store.prune(now - this.options.retentionMs);

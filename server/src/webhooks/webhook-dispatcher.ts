@@ -1,3 +1,4 @@
+import { OutboxPoller } from "../cluster/outbox-poller.js";
 import type { Logger } from "../logger.js";
 import type { DestinationPolicy } from "./destination-policy.js";
 import { decideAfterAttempt, parseRetryAfter, type AttemptResult } from "./webhook-retry-policy.js";
@@ -46,40 +47,37 @@ const USER_AGENT = "Switchboard-Webhooks/1";
  * node sends the delivery again with the same `webhook-id`, which receivers use to de-duplicate.
  */
 export class WebhookDispatcher {
-  private readonly concurrency: number;
   private readonly fetch: typeof fetch;
   private readonly random: () => number;
-  private readonly inflight = new Set<Promise<void>>();
   /** Aborts sends still running when a stop's grace period ends. */
   private readonly abort = new AbortController();
-  private timer?: NodeJS.Timeout;
-  private state: "idle" | "running" | "stopping" = "idle";
-  /** A round is in progress; {@link kick} during it asks for another right after. */
-  private polling = false;
-  private pollAgain = false;
+  private readonly poller: OutboxPoller<LeasedDelivery>;
+  private stopping = false;
   private lastPruneAt = 0;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
-    this.concurrency = Math.max(1, options.concurrency ?? 16);
     this.fetch = options.fetch ?? globalThis.fetch;
     this.random = options.random ?? Math.random;
+    this.poller = new OutboxPoller({
+      name: "webhook dispatcher",
+      logger: options.logger,
+      lease: (now, limit) => options.store.lease(now, options.timeoutMs + LEASE_MARGIN_MS, limit),
+      handle: (item) => this.attempt(item),
+      describe: (item) => ({ deliveryId: item.delivery.id }),
+      afterRound: (now) => this.pruneIfDue(now),
+      pollIntervalMs: options.pollIntervalMs,
+      concurrency: Math.max(1, options.concurrency ?? 16),
+    });
   }
 
   /** Starts polling. */
   start(): void {
-    if (this.state !== "idle") return;
-    this.state = "running";
-    this.schedule(0);
+    this.poller.start();
   }
 
   /** Looks for due deliveries now instead of at the next poll (after an event was recorded). */
   kick(): void {
-    if (this.state !== "running") return;
-    if (this.polling) {
-      this.pollAgain = true;
-      return;
-    }
-    this.schedule(0);
+    this.poller.kick();
   }
 
   /**
@@ -87,60 +85,11 @@ export class WebhookDispatcher {
    * leases released, so another node (or this one after a restart) sends them.
    */
   async stop(graceMs: number): Promise<void> {
-    if (this.state === "stopping") return;
-    this.state = "stopping";
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([Promise.allSettled([...this.inflight]), graceOver]);
-    clearTimeout(timer);
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.poller.stop(graceMs);
     this.abort.abort();
-    await Promise.allSettled([...this.inflight]);
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), ms);
-  }
-
-  /** One round: lease what fits in the free slots, start sending, and plan the next round. */
-  private async poll(): Promise<void> {
-    this.timer = undefined;
-    if (this.state !== "running") return;
-    this.polling = true;
-    let full = false;
-    try {
-      const free = this.concurrency - this.inflight.size;
-      if (free > 0) {
-        const leased = await this.options.store.lease(Date.now(), this.options.timeoutMs + LEASE_MARGIN_MS, free);
-        for (const item of leased) this.send(item);
-        // A full batch suggests more are due: look again as soon as a slot frees up.
-        full = leased.length === free;
-      }
-      await this.pruneIfDue();
-    } catch (err) {
-      this.options.logger.warn({ err }, "webhook dispatcher: polling the outbox failed; retrying at the next poll");
-    } finally {
-      this.polling = false;
-      if (this.state === "running") this.schedule(this.pollAgain || (full && this.inflight.size < this.concurrency) ? 0 : this.options.pollIntervalMs);
-      this.pollAgain = false;
-    }
-  }
-
-  private send(item: LeasedDelivery): void {
-    const running: Promise<void> = this.attempt(item)
-      .catch((err: unknown) => {
-        this.options.logger.error({ err, deliveryId: item.delivery.id }, "webhook dispatcher: an attempt failed unexpectedly; the lease will run out and it is retried");
-      })
-      .finally(() => {
-        this.inflight.delete(running);
-        // A slot is free: more deliveries may be waiting.
-        this.kick();
-      });
-    this.inflight.add(running);
+    await this.poller.drained();
   }
 
   /** Sends one leased delivery and records what happened. */
@@ -229,8 +178,7 @@ export class WebhookDispatcher {
     }
   }
 
-  private async pruneIfDue(): Promise<void> {
-    const now = Date.now();
+  private async pruneIfDue(now: number): Promise<void> {
     if (now - this.lastPruneAt < PRUNE_INTERVAL_MS) return;
     this.lastPruneAt = now;
     const deleted = await this.options.store.prune(now - this.options.retentionMs);
