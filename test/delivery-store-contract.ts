@@ -140,6 +140,22 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
         expect(await store.listForMessage("msg_1")).toHaveLength(3);
       });
 
+      it("plans a batch in order with the same results as one plan at a time", async () => {
+        const results = await store.planBatch([
+          planInput({ seq: 1, userId: "usr_1" }),
+          planInput({ seq: 1, userId: "usr_2" }),
+          planInput({ seq: 1, userId: "usr_1" }),
+          planInput({ seq: 2, userId: "usr_1", messageId: "msg_2" }),
+          planInput({ seq: 1, userId: "usr_1", channel: "sms" }),
+        ]);
+        expect(results.map((r) => r.kind)).toEqual(["scheduled", "scheduled", "exists", "collapsed", "scheduled"]);
+        const [first, , repeat, folded] = results;
+        expect(repeat.delivery).toEqual(first.delivery);
+        expect(folded.kind === "collapsed" && folded.into.id).toBe(first.delivery.id);
+        expect((await store.getDelivery(first.delivery.id))?.messageCount).toBe(2);
+        expect(await store.planBatch([])).toEqual([]);
+      });
+
       it("creates one row when two stores plan the same message at once", async () => {
         const other = await harness!.reopen();
         const inputs = [planInput({ seq: 1 }), planInput({ seq: 1 }), planInput({ seq: 1 }), planInput({ seq: 1 })];

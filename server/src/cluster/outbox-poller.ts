@@ -102,8 +102,11 @@ export class OutboxPoller<T> {
   }
 
   private handle(item: T): void {
-    const running: Promise<void> = this.options
-      .handle(item)
+    // Each item starts in a macrotask of its own: with a synchronous store, a batch started
+    // in one go would run every item's reads, encryption and writes back to back, holding the
+    // event loop (and live traffic) until the whole batch had reached the network.
+    const running: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.options.handle(item))
       .catch((err: unknown) => {
         this.options.logger.error({ err, ...this.options.describe(item) }, `${this.options.name}: handling an item failed unexpectedly; its lease will run out and it is retried`);
       })

@@ -283,6 +283,12 @@ export interface DeliveryStore {
    * Each change appends an event to the affected rows' timelines.
    */
   plan(input: PlanInput): Promise<PlanResult>;
+  /**
+   * {@link plan} for several inputs, in order, with the same result per input. Drivers that can
+   * make them one write (SQLite: one transaction, one commit) do: a message to a big group plans
+   * many members at once.
+   */
+  planBatch(inputs: readonly PlanInput[]): Promise<PlanResult[]>;
 
   /**
    * Leases up to `limit` scheduled deliveries due at `now` whose lease is free or ran out, for

@@ -37,7 +37,7 @@ export interface PushChannel {
 /** What the worker needs, built by the composition root. */
 export interface DeliveryWorkerOptions {
   store: DeliveryStore;
-  chat: Pick<Store, "getConversation" | "getUser" | "getMessage">;
+  chat: Pick<Store, "getConversation" | "getMember" | "getUser" | "getMessage">;
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
   push: PushChannel;
   sms: SmsChannel;
@@ -61,6 +61,10 @@ export interface DeliveryWorkerOptions {
 
 /** A lease outlives the longest send by this much, so a slow answer is recorded before another node takes over. */
 const LEASE_MARGIN_MS = 15_000;
+/** How long a conversation's type and title are reused for notifications. */
+const CONVERSATION_CACHE_MS = 30_000;
+/** Conversations whose type and title are kept. */
+const CONVERSATION_CACHE_MAX = 1000;
 /** How often a node prunes finished deliveries. */
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -74,6 +78,7 @@ export class DeliveryWorker {
   private readonly random: () => number;
   private readonly poller: OutboxPoller<LeasedDelivery>;
   private lastPruneAt = 0;
+  private readonly conversations = new Map<string, { info: ConversationInfo; until: number }>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.random = options.random ?? Math.random;
@@ -124,15 +129,33 @@ export class DeliveryWorker {
     }
   }
 
+  /**
+   * A conversation's type and title, for the notification's wording. Cached briefly: loading a
+   * conversation loads all its members, and a big group's burst would otherwise load the same
+   * member list once per recipient (measured: 300 recipients spent 700 ms there). Membership and
+   * read position are read fresh, per delivery, with `getMember`.
+   */
+  private async conversationInfo(id: string): Promise<ConversationInfo | null> {
+    const now = Date.now();
+    const cached = this.conversations.get(id);
+    if (cached && cached.until > now) return cached.info;
+    const conversation = await this.options.chat.getConversation(id);
+    if (!conversation) return null;
+    const info: ConversationInfo = { type: conversation.type, ...(conversation.title ? { title: conversation.title } : {}) };
+    if (this.conversations.size >= CONVERSATION_CACHE_MAX) this.conversations.clear();
+    this.conversations.set(id, { info, until: now + CONVERSATION_CACHE_MS });
+    return info;
+  }
+
   /** What the notification is about, or why it is no longer wanted. */
   private async loadContext(delivery: Delivery): Promise<SendContext | { cancel: CancelReason; detail: string }> {
     const { chat, presence, store } = this.options;
-    const [conversation, message, recipient] = await Promise.all([
-      chat.getConversation(delivery.conversationId),
+    const [conversation, member, message, recipient] = await Promise.all([
+      this.conversationInfo(delivery.conversationId),
+      chat.getMember(delivery.conversationId, delivery.userId),
       chat.getMessage(delivery.conversationId, delivery.lastMessageId),
       chat.getUser(delivery.userId),
     ]);
-    const member = conversation?.members.find((m) => m.userId === delivery.userId);
     if (!conversation || !member || !recipient) return { cancel: "not_member", detail: "not sent: the recipient is no longer a member of the conversation" };
     if (member.lastReadSeq >= delivery.lastSeq) return { cancel: "read", detail: `not sent: the recipient read up to seq ${member.lastReadSeq}` };
     if (!message || message.deletedAt) return { cancel: "read", detail: "not sent: the message was deleted" };
@@ -294,9 +317,12 @@ export class DeliveryWorker {
   }
 }
 
+/** What a notification says about its conversation. */
+type ConversationInfo = Pick<Conversation, "type" | "title">;
+
 /** What a send is about. */
 interface SendContext {
-  conversation: Conversation;
+  conversation: ConversationInfo;
   message: Message;
   recipient: User;
   senderName: string;

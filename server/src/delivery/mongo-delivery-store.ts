@@ -215,6 +215,13 @@ export class MongoDeliveryStore implements DeliveryStore {
     return Promise.resolve();
   }
 
+  async planBatch(inputs: readonly PlanInput[]): Promise<PlanResult[]> {
+    // No multi-document transaction: each plan is safe on its own (its unique key claims it).
+    const results: PlanResult[] = [];
+    for (const input of inputs) results.push(await this.plan(input));
+    return results;
+  }
+
   plan(input: PlanInput): Promise<PlanResult> {
     return runMongo(async () => {
       const known = await this.findTriple(input);

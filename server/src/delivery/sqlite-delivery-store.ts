@@ -422,6 +422,14 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
     });
   }
 
+  planBatch(inputs: readonly PlanInput[]): Promise<PlanResult[]> {
+    return this.run(() => {
+      if (inputs.length === 0) return [];
+      // One transaction, so one commit (an fsync with SQLITE_SYNCHRONOUS=FULL) for the batch.
+      return this.db.transaction(() => inputs.map((input) => this.planLocked(input))).immediate();
+    });
+  }
+
   /** The decision of {@link plan}, under the write lock so it sees every other node's plans. */
   private planLocked(input: PlanInput): PlanResult {
     const q = this.q;
