@@ -1,3 +1,4 @@
+import { cancelledEvent, collapsedEvent, isoToMs, scheduledEvent } from "./delivery-timeline.js";
 import { randomUUID } from "node:crypto";
 import { MongoServerError, type Collection, type Db, type Document, type Filter, type WriteConcernSettings } from "mongodb";
 import { SwitchboardError } from "../core/errors.js";
@@ -238,7 +239,7 @@ export class MongoDeliveryStore implements DeliveryStore {
 
       // Claim the key first: of two nodes planning this message only one gets past here, so the
       // covering delivery is never credited twice.
-      const doc = newDelivery(input, "collapsed", collapsedEvent(at, target));
+      const doc = newDelivery(input, "collapsed", collapsedEvent(at, { id: target._id, status: target.status }));
       doc.collapsedInto = target._id;
       if (!(await this.claim(doc))) return this.existing(input);
       const into = await this.absorb(target, input, at);
@@ -251,7 +252,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       if (second && secondInto) {
         const moved = await this.deliveries.findOneAndUpdate(
           { _id: doc._id },
-          { $set: { collapsedInto: second._id, events: [collapsedEvent(at, second)] } },
+          { $set: { collapsedInto: second._id, events: [collapsedEvent(at, { id: second._id, status: second.status })] } },
           { returnDocument: "after" },
         );
         return { kind: "collapsed", delivery: toDelivery(moved ?? doc), into: toDelivery(secondInto) };
@@ -342,7 +343,7 @@ export class MongoDeliveryStore implements DeliveryStore {
     if (conversationId !== null) filter.conversationId = conversationId;
     if (seq !== null) filter.lastSeq = { $lte: seq };
     const candidates = await this.deliveries.find(filter, { projection: { _id: 1 } }).toArray();
-    const event: DeliveryEvent = { at: new Date(now).toISOString(), status: "cancelled", detail: cancelDetail(reason) };
+    const event = cancelledEvent(reason, now);
     const cancelled: DeliveryDoc[] = [];
     for (const { _id } of candidates) {
       // The filter again, per document: a message folded in meanwhile may have raised lastSeq.
@@ -656,37 +657,6 @@ function newDelivery(input: PlanInput, status: "scheduled" | "collapsed", event:
     createdAt: input.now,
     updatedAt: input.now,
   };
-}
-
-function scheduledEvent(input: PlanInput, at: string): DeliveryEvent {
-  return { at, status: "scheduled", detail: `Planned for message ${input.messageId} (seq ${input.seq}), due ${new Date(input.dueAt).toISOString()}.` };
-}
-
-function collapsedEvent(at: string, into: DeliveryDoc): DeliveryEvent {
-  const how = into.status === "scheduled" ? "which has not been sent yet" : "which was sent recently and the recipient has not read since";
-  return { at, status: "collapsed", detail: `Covered by delivery ${into._id}, ${how}.` };
-}
-
-function cancelDetail(reason: CancelReason): string {
-  switch (reason) {
-    case "read":
-      return "Cancelled: the recipient read the conversation.";
-    case "online":
-      return "Cancelled: the recipient connected.";
-    case "opted_out":
-      return "Cancelled: the phone number opted out.";
-    case "muted":
-      return "Cancelled: the recipient muted the conversation or turned the channel off.";
-    case "no_destination":
-      return "Cancelled: nothing to send to any more.";
-    case "not_member":
-      return "Cancelled: the recipient left the conversation.";
-  }
-}
-
-function isoToMs(iso: string): number {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? Date.now() : ms;
 }
 
 function byCreation(a: DeliveryDoc, b: DeliveryDoc): number {

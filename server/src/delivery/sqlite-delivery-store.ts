@@ -1,6 +1,6 @@
+import { cancelledEvent, collapsedEvent, isoToMs, scheduledEvent } from "./delivery-timeline.js";
 import { randomUUID } from "node:crypto";
 import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
-import { migrateComponent } from "../store/sqlite-schema-versions.js";
 import {
   DELIVERY_CHANNELS,
   type AttemptOutcome,
@@ -403,10 +403,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
 
   /** Applies pending migrations (recorded in `schema_versions` under `delivery`). */
   init(): Promise<void> {
-    return this.run(() => {
-      migrateComponent(this.db, COMPONENT, MIGRATIONS);
-      this.prepare(prepareStatements);
-    });
+    return this.migrateAndPrepare(COMPONENT, MIGRATIONS, prepareStatements);
   }
 
   close(): Promise<void> {
@@ -446,7 +443,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
         ? q.absorbIntoScheduled.get({ id: target.id, seq: input.seq, messageId: input.messageId, event, now: input.now })
         : q.absorbIntoSent.get({ id: target.id, event, now: input.now });
       if (!into) throw new Error(`delivery ${target.id} vanished inside a transaction`);
-      q.insertDelivery.run({ ...rowParams(input), status: "collapsed", collapsedInto: into.id, dueAt: null, event: JSON.stringify(collapsedEvent(at, into)) });
+      q.insertDelivery.run({ ...rowParams(input), status: "collapsed", collapsedInto: into.id, dueAt: null, event: JSON.stringify(collapsedEvent(at, { id: into.id, status: into.status as DeliveryStatus })) });
       return { kind: "collapsed", delivery: this.mustGet(input.id), into: toDelivery(into) };
     }
 
@@ -513,7 +510,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
   private cancel(conversationId: string | null, userId: string, seq: number, reason: CancelReason, channels: readonly DeliveryChannel[], now: number): Delivery[] {
     if (channels.length === 0) return [];
     const json = JSON.stringify(channels);
-    const event: DeliveryEvent = { at: new Date(now).toISOString(), status: "cancelled", detail: cancelDetail(reason) };
+    const event = cancelledEvent(reason, now);
     return this.db
       .transaction(() => {
         const rows = this.q.cancel.all({ conversationId, userId, seq, channels: json, reason, event: JSON.stringify(event), now });
@@ -759,44 +756,13 @@ function providerStatusMoves(current: DeliveryStatus, next: "sent" | "delivered"
   return current === "sent" && next !== "sent";
 }
 
-function scheduledEvent(input: PlanInput, at: string): DeliveryEvent {
-  return { at, status: "scheduled", detail: `Planned for message ${input.messageId} (seq ${input.seq}), due ${new Date(input.dueAt).toISOString()}.` };
-}
-
 function absorbEvent(input: PlanInput, at: string, status: DeliveryStatus, count: number): DeliveryEvent {
   return { at, status, detail: `Also covers message ${input.messageId} (seq ${input.seq}): ${count} messages in all.` };
-}
-
-function collapsedEvent(at: string, into: DeliveryRow): DeliveryEvent {
-  const how = into.status === "scheduled" ? "which has not been sent yet" : "which was sent recently and the recipient has not read since";
-  return { at, status: "collapsed", detail: `Covered by delivery ${into.id}, ${how}.` };
-}
-
-function cancelDetail(reason: CancelReason): string {
-  switch (reason) {
-    case "read":
-      return "Cancelled: the recipient read the conversation.";
-    case "online":
-      return "Cancelled: the recipient connected.";
-    case "opted_out":
-      return "Cancelled: the phone number opted out.";
-    case "muted":
-      return "Cancelled: the recipient muted the conversation or turned the channel off.";
-    case "no_destination":
-      return "Cancelled: nothing to send to any more.";
-    case "not_member":
-      return "Cancelled: the recipient left the conversation.";
-  }
 }
 
 /** An event's time in epoch ms; the clock when the caller's text does not parse. */
 function eventTime(event: DeliveryEvent): number {
   return isoToMs(event.at);
-}
-
-function isoToMs(iso: string): number {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? Date.now() : ms;
 }
 
 function compare(a: string, b: string): number {
