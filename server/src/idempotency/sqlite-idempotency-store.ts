@@ -1,5 +1,4 @@
 import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
-import { migrateComponent } from "../store/sqlite-schema-versions.js";
 import type { ClaimResult, IdempotencyClaim, IdempotencyScope, IdempotencyStore, StoredResponse } from "./idempotency-store.js";
 
 /** This component's row in `schema_versions` (the main store owns `PRAGMA user_version`). */
@@ -83,10 +82,7 @@ export class SqliteIdempotencyStore extends SqliteComponent<Statements> implemen
 
   /** Applies pending migrations (recorded in `schema_versions` under `idempotency`). */
   init(): Promise<void> {
-    return this.run(() => {
-      migrateComponent(this.db, COMPONENT, MIGRATIONS);
-      this.prepare(prepareStatements);
-    });
+    return this.migrateAndPrepare(COMPONENT, MIGRATIONS, prepareStatements);
   }
 
   claim(claim: IdempotencyClaim): Promise<ClaimResult> {

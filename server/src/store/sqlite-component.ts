@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { SwitchboardError } from "../core/errors.js";
+import { migrateComponent } from "./sqlite-schema-versions.js";
 
 /** An open better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
@@ -36,6 +37,18 @@ export abstract class SqliteComponent<S> {
   protected get q(): S {
     if (!this.statements) throw new Error(`${this.name}.init() must be awaited before the store is used`);
     return this.statements;
+  }
+
+  /**
+   * The `init()` of a component that keeps its own tables in the main store's file (webhooks,
+   * idempotency keys, support, offline delivery): applies its pending migrations, recorded in
+   * `schema_versions` under `component`, then prepares its statements.
+   */
+  protected migrateAndPrepare(component: string, migrations: readonly string[], build: (db: SqliteDatabase) => S): Promise<void> {
+    return this.run(() => {
+      migrateComponent(this.db, component, migrations);
+      this.prepare(build);
+    });
   }
 
   /** Runs synchronous database work as a promise, with errors mapped to SwitchboardError. */

@@ -1,6 +1,5 @@
 import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
 import type { SupportStatus } from "../../../client-sdk/src/protocol.js";
-import { migrateComponent } from "../store/sqlite-schema-versions.js";
 import type { SupportStore, SupportTicketPatch, SupportTicketQuery, SupportTicketRecord, WidgetKeyRecord } from "./support-store.js";
 
 /** This component's row in `schema_versions` (the main store owns `PRAGMA user_version`). */
@@ -117,10 +116,7 @@ export class SqliteSupportStore extends SqliteComponent<Statements> implements S
   }
 
   init(): Promise<void> {
-    return this.run(() => {
-      migrateComponent(this.db, COMPONENT, MIGRATIONS);
-      this.prepare(prepareStatements);
-    });
+    return this.migrateAndPrepare(COMPONENT, MIGRATIONS, prepareStatements);
   }
 
   createTicket(record: SupportTicketRecord): Promise<SupportTicketRecord> {

@@ -1,6 +1,5 @@
 import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
 import { randomUUID } from "node:crypto";
-import { migrateComponent } from "../store/sqlite-schema-versions.js";
 import {
   applyEndpointPatch,
   subscribes,
@@ -213,10 +212,7 @@ export class SqliteWebhookStore extends SqliteComponent<Statements> implements W
 
   /** Applies pending migrations (recorded in `schema_versions` under `webhooks`). */
   init(): Promise<void> {
-    return this.run(() => {
-      migrateComponent(this.db, COMPONENT, MIGRATIONS);
-      this.prepare(prepareStatements);
-    });
+    return this.migrateAndPrepare(COMPONENT, MIGRATIONS, prepareStatements);
   }
 
   close(): Promise<void> {
