@@ -13,7 +13,8 @@ import { buildPushPayload, MAX_PUSH_PAYLOAD_BYTES, type PushPayload } from "../s
 import type { PushOptions } from "../server/src/delivery/push/push-sender.js";
 import { PushSubscriptionService } from "../server/src/delivery/push/push-subscriptions.js";
 import { resolveVapidKeys, VAPID_SETTING_KEY } from "../server/src/delivery/push/vapid-keys.js";
-import { parseRetryAfter, pushTopic, WebPushSender } from "../server/src/delivery/push/web-push-sender.js";
+import { pushTopic, WebPushSender } from "../server/src/delivery/push/web-push-sender.js";
+import { parseRetryAfter } from "../server/src/webhooks/webhook-retry-policy.js";
 import { SqliteDeliveryStore } from "../server/src/delivery/sqlite-delivery-store.js";
 import type { DeliveryConfig } from "../server/src/config.js";
 import { openSqliteDatabase } from "../server/src/store/sqlite-store.js";

@@ -4,7 +4,7 @@ import { SwitchboardError } from "../core/errors.js";
 import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
-import { retryDelayMs } from "../webhooks/webhook-retry-policy.js";
+import { retryWaitMs } from "../webhooks/webhook-retry-policy.js";
 import type { AttemptOutcome, CancelReason, Delivery, DeliveryEvent, DeliveryPatch, DeliveryStore, LeasedDelivery } from "./delivery-store.js";
 import { buildPushPayload } from "./push/push-payload.js";
 import type { PushOptions, PushResult, PushSender } from "./push/push-sender.js";
@@ -279,13 +279,12 @@ export class DeliveryWorker {
   /** A transient failure: the next attempt on the schedule (waiting at least `Retry-After`), or `failed` when it is used up. */
   private async retryOrFail(leased: LeasedDelivery, attempt: number, retryAfterMs: number | undefined, info: Pick<DeliveryEvent, "statusCode" | "errorCode" | "detail">, patch?: DeliveryPatch): Promise<void> {
     const { retryScheduleMs } = this.options;
-    const delay = retryDelayMs(attempt, retryScheduleMs, this.random);
+    const wait = retryWaitMs(attempt, retryScheduleMs, this.random, retryAfterMs);
     const fields = { ...(info.statusCode ? { statusCode: info.statusCode } : {}), ...(info.errorCode ? { errorCode: info.errorCode } : {}) };
-    if (delay === undefined) {
+    if (wait === undefined) {
       await this.finish(leased, { status: "failed" }, { status: "failed", attempt, ...fields, detail: `${info.detail ?? "transient failure"}; gave up after ${attempt} attempts` }, patch);
       return;
     }
-    const wait = retryAfterMs === undefined ? delay : Math.max(delay, Math.min(retryAfterMs, Math.max(...retryScheduleMs)));
     await this.finish(
       leased,
       { status: "scheduled", dueAt: Date.now() + wait, countsAsAttempt: true },

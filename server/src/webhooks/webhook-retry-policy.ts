@@ -53,11 +53,20 @@ export function decideAfterAttempt(result: AttemptResult, attempt: number, sched
 }
 
 function retryLater(attempt: number, scheduleMs: readonly number[], now: number, random: () => number, retryAfterMs?: number): RetryDecision {
-  const delay = retryDelayMs(attempt, scheduleMs, random);
-  if (delay === undefined) return { outcome: { status: "failed" } };
-  // Retry-After is honoured, but never beyond the schedule's longest step.
-  const wait = retryAfterMs === undefined ? delay : Math.max(delay, Math.min(retryAfterMs, Math.max(...scheduleMs)));
+  const wait = retryWaitMs(attempt, scheduleMs, random, retryAfterMs);
+  if (wait === undefined) return { outcome: { status: "failed" } };
   return { outcome: { status: "pending", nextAttemptAt: now + wait } };
+}
+
+/**
+ * The wait before the retry that follows failed attempt number `attempt`: {@link retryDelayMs},
+ * or the answer's `Retry-After` when that is longer, but never beyond the schedule's longest
+ * step. Undefined when the schedule is used up. Shared by webhooks and offline notifications.
+ */
+export function retryWaitMs(attempt: number, scheduleMs: readonly number[], random: () => number, retryAfterMs?: number): number | undefined {
+  const delay = retryDelayMs(attempt, scheduleMs, random);
+  if (delay === undefined) return undefined;
+  return retryAfterMs === undefined ? delay : Math.max(delay, Math.min(retryAfterMs, Math.max(...scheduleMs)));
 }
 
 /**
@@ -80,7 +89,7 @@ export function retryDelayMs(attempt: number, scheduleMs: readonly number[], ran
 /**
  * `Retry-After` in milliseconds: delta-seconds or an HTTP date; undefined when absent or unusable.
  */
-export function parseRetryAfter(header: string | null, now: number): number | undefined {
+export function parseRetryAfter(header: string | null | undefined, now: number): number | undefined {
   if (!header) return undefined;
   const trimmed = header.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;

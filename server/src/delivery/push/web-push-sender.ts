@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type https from "node:https";
 import webpush from "web-push";
+import { parseRetryAfter } from "../../webhooks/webhook-retry-policy.js";
 import type { DestinationPolicy } from "../../webhooks/destination-policy.js";
 import type { PushSubscriptionRecord } from "../delivery-store.js";
 import type { PushOptions, PushResult, PushSender } from "./push-sender.js";
@@ -183,17 +184,4 @@ function describeBody(body: string | undefined): string {
 function header(headers: Record<string, string | string[] | undefined> | undefined, name: string): string | undefined {
   const value = headers?.[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * `Retry-After` (RFC 9110 section 10.2.3) in ms from `now`: delay-seconds or an HTTP-date.
- * Undefined when absent or unreadable; a date in the past means "now" (0).
- */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
 }
