@@ -187,17 +187,26 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
     }),
   );
 
+  /** Takes one request from the caller's `/v1` budget, with the RateLimit headers (also on a 429). */
+  const countRequest = async (c: Context<HttpEnv>, caller: string): Promise<void> => {
+    c.header("RateLimit-Limit", String(limits.http.points));
+    try {
+      c.header("RateLimit-Remaining", String(await limits.http.consume(caller)));
+    } catch (err) {
+      c.header("RateLimit-Remaining", "0");
+      throw err;
+    }
+  };
+
   // The one /v1 route without an API key (a public widget key instead): it answers before the key check.
   registerWidgetSessionRoute(app, deps.support);
   // Called by browsers with the user's own token, and by the SMS provider with its signature.
   if (deps.offline) {
     // The user-token routes count against the same per-caller budget as API keys, keyed by user.
-    const tokens = deps.offline.settings.tokens;
     for (const pattern of ["/v1/me/*", "/v1/push/subscriptions"]) {
       app.use(pattern, async (c, next) => {
-        const user = await requireUser(c, tokens);
-        c.header("RateLimit-Limit", String(limits.http.points));
-        c.header("RateLimit-Remaining", String(await limits.http.consume(`user:${user.userId}`)));
+        const user = await requireUser(c, deps.tokens);
+        await countRequest(c, `user:${user.userId}`);
         await next();
       });
     }
@@ -210,15 +219,7 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
   app.use("/v1/*", async (c, next) => {
     const principal = await apiKeys.verify(c.req.header("authorization"));
     c.set("principal", principal);
-    c.header("RateLimit-Limit", String(limits.http.points));
-    let remaining: number;
-    try {
-      remaining = await limits.http.consume(principal.keyId);
-    } catch (err) {
-      c.header("RateLimit-Remaining", "0");
-      throw err;
-    }
-    c.header("RateLimit-Remaining", String(remaining));
+    await countRequest(c, principal.keyId);
     await next();
   });
 

@@ -1,7 +1,7 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { hasScope } from "../auth/api-key-service.js";
-import type { ApiKeyPrincipal, ApiKeyScope } from "../auth/principal.js";
+import type { ApiKeyPrincipal, ApiKeyScope, UserPrincipal } from "../auth/principal.js";
 import { SwitchboardError } from "../core/errors.js";
 import {
   apiKeyCreateSchema,
@@ -46,6 +46,8 @@ export interface HttpEnv {
     requestId: string;
     /** The caller of a `/v1` route, set by the API key middleware before any route runs. */
     principal?: ApiKeyPrincipal;
+    /** The user of a route called with a user token, once verified (see `http-user-auth.ts`). */
+    user?: UserPrincipal;
   };
 }
 

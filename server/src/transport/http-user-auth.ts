@@ -22,9 +22,15 @@ export interface UserAuthEnv {
 
 /**
  * Verifies `Authorization: Bearer <user token>` with the same {@link TokenService} as the socket
- * handshake. Throws `unauthorized` saying what to send, or what was wrong with the token.
+ * handshake, once per request (the result is kept in `c.get("user")`). Throws `unauthorized`
+ * saying what to send, or what was wrong with the token.
  */
-export async function requireUser(c: Context, tokens: TokenService): Promise<UserPrincipal> {
+export async function requireUser(context: Context, tokens: TokenService): Promise<UserPrincipal> {
+  // Every env of these routes declares `user` (HttpEnv, UserAuthEnv); hono's Context is invariant in it.
+  const c = context as Context<{ Variables: { user?: UserPrincipal } }>;
+  // Verified once per request: the per-user rate limit in front of these routes already did.
+  const verified = c.get("user");
+  if (verified) return verified;
   const header = c.req.header("authorization");
   const match = header === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   if (!match) {
@@ -35,7 +41,9 @@ export async function requireUser(c: Context, tokens: TokenService): Promise<Use
         : "Malformed Authorization header: send `Authorization: Bearer <user token>` (the JWT the user connects with).",
     );
   }
-  return tokens.verify(match[1]);
+  const user = await tokens.verify(match[1]);
+  c.set("user", user);
+  return user;
 }
 
 /**
@@ -45,7 +53,7 @@ export async function requireUser(c: Context, tokens: TokenService): Promise<Use
  */
 export function userAuth(tokens: TokenService): MiddlewareHandler<UserAuthEnv> {
   return async (c, next) => {
-    c.set("user", await requireUser(c, tokens));
+    await requireUser(c, tokens);
     await next();
   };
 }
