@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { Message, PresenceInfo } from "../../../client-sdk/src/protocol.js";
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
+import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
 import { DELIVERY_CHANNELS, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
 
@@ -32,7 +32,7 @@ const PLAN_BATCH = 50;
 
 /** `dlv_` + the time in base 36 (fixed width) + random hex: ids sort by creation across nodes. */
 export function newDeliveryId(): string {
-  return `dlv_${Date.now().toString(36).padStart(9, "0")}${randomBytes(8).toString("hex")}`;
+  return sortableId("dlv_");
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { ChatEvent } from "../core/chat-events.js";
+import { sortableId } from "../core/sortable-id.js";
 import type { WebhookEvent, WebhookEventType } from "./webhook-store.js";
 
 /**
@@ -85,7 +86,7 @@ export function newEndpointId(): string {
  * the delivery log pages by, and never collide across nodes.
  */
 export function newDeliveryId(): string {
-  return `whd_${Date.now().toString(36).padStart(9, "0")}${randomBytes(8).toString("hex")}`;
+  return sortableId("whd_");
 }
 
 /** A fresh signing secret: `whsec_` + base64 of 32 random bytes (Standard Webhooks format). */
