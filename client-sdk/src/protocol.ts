@@ -62,14 +62,70 @@ export interface Conversation {
   members: Member[];
   lastSeq: number;
   createdAt: string;
+  /** Extension: the highest message revision of the conversation (see {@link Message.rev}); 0 before any change. */
+  lastRev?: number;
 }
 
-/** An attachment reference; Switchboard stores metadata only, never the bytes. */
+/**
+ * An attachment of a message: either a plain reference to a file hosted elsewhere (`url` as
+ * given by the sender), or a file uploaded to Switchboard (`uploadId`), whose `url` is a signed
+ * download link that expires at `urlExpiresAt` (history, joins and `GET /v1/uploads/:id` hand out
+ * fresh ones).
+ */
 export interface Attachment {
+  /** Plain: the URL the sender gave. Uploaded: a signed, expiring download URL of the original. */
   url: string;
+  /** Extension: the upload (`up_…`) behind this attachment; absent for plain URL attachments. */
+  uploadId?: string;
   name?: string;
+  /** Uploaded: the type detected from the bytes, never the one the client claimed. */
   mimeType?: string;
+  /** Bytes. */
   size?: number;
+  /** Extension: pixel size of an uploaded image. */
+  width?: number;
+  height?: number;
+  /** Extension: a small preview of an uploaded image (at most 320 px on its longer side). */
+  thumbnail?: AttachmentThumbnail;
+  /** Extension: ISO-8601 expiry of `url` and `thumbnail.url` (uploaded attachments only). */
+  urlExpiresAt?: string;
+}
+
+/** Extension: the thumbnail of an uploaded image. */
+export interface AttachmentThumbnail {
+  /** Signed, expiring download URL (see {@link Attachment.urlExpiresAt}). */
+  url: string;
+  width: number;
+  height: number;
+  mimeType: string;
+}
+
+/**
+ * What a sender puts in `attachments`: a plain URL reference, or `{ uploadId }` of a file they
+ * uploaded (`POST /v1/uploads`); the server fills in the rest from the upload.
+ */
+export type AttachmentInput = { url: string; name?: string; mimeType?: string; size?: number } | { uploadId: string };
+
+/** Extension: what a reply quotes of the message it answers (resolved when read, so edits and deletions show). */
+export interface ReplyRef {
+  messageId: string;
+  seq: number;
+  senderId: string;
+  /** The start of the quoted message's text (at most `LIMITS.replyExcerptLength` characters); "" when deleted. */
+  excerpt: string;
+  /** Present (and `true`) when the quoted message has been deleted since. */
+  deleted?: true;
+  /** How many attachments the quoted message has (a picture-only message has an empty excerpt). */
+  attachmentCount?: number;
+}
+
+/** Extension: the reactions of one emoji on a message. */
+export interface ReactionSummary {
+  emoji: string;
+  /** How many users reacted with it; exact. */
+  count: number;
+  /** Who reacted, oldest first; at most `LIMITS.reactionUsersListed` of them (`count` may be higher). */
+  userIds: string[];
 }
 
 export interface Message {
@@ -90,6 +146,27 @@ export interface Message {
   deletedAt?: string;
   /** Extension: present (and `true`) on a deleted message, whose `text` is "" and which has no attachments. */
   deleted?: true;
+  /**
+   * Extension: the conversation revision of this message's latest change (edit, delete, reaction,
+   * a new thread reply); absent or 0 when it never changed. A higher `rev` is a later version, and
+   * `message:changes` with `afterRev` returns what changed while a client was away.
+   */
+  rev?: number;
+  /** Extension: the message this one answers, quoted. */
+  replyTo?: ReplyRef;
+  /**
+   * Extension: the id of the thread's parent message when this message is a thread reply. Thread
+   * replies are ordinary messages of the conversation: they take the next `seq` like any other.
+   */
+  threadId?: string;
+  /** Extension: 1, 2, 3, … within the thread (gapless), on thread replies. */
+  threadSeq?: number;
+  /** Extension: on a thread's parent, how many replies the thread has. */
+  replyCount?: number;
+  /** Extension: on a thread's parent, ISO-8601 time of its latest reply. */
+  lastReplyAt?: string;
+  /** Extension: reactions, one entry per emoji, in the order they were first used. */
+  reactions?: ReactionSummary[];
 }
 
 export interface ConversationSummary {
@@ -125,14 +202,33 @@ export interface ConversationLeavePayload {
 export interface MessageSendPayload {
   conversationId: string;
   clientMessageId: string;
+  /** May be "" when the message has attachments. */
   text: string;
-  attachments?: Attachment[];
+  attachments?: AttachmentInput[];
+  /** Extension: the id of a message of the same conversation this one answers (quoted as `replyTo`). */
+  replyTo?: string;
+  /** Extension: post into the thread of this top-level message of the conversation. */
+  threadId?: string;
 }
 export interface MessageHistoryPayload {
   conversationId: string;
   beforeSeq?: number;
   afterSeq?: number;
   limit?: number;
+  /** Extension: only the replies of this thread (still paged by `seq`). */
+  threadId?: string;
+}
+/** Extension: what changed (edits, deletions, reactions, thread counts) since revision `afterRev`. */
+export interface MessageChangesPayload {
+  conversationId: string;
+  afterRev: number;
+  limit?: number;
+}
+/** Extension: add or remove the user's reaction on a message. */
+export interface ReactionPayload {
+  conversationId: string;
+  messageId: string;
+  emoji: string;
 }
 /** Extension: replaces the text (and, when given, the attachments) of the sender's own message. */
 export interface MessageEditPayload {
@@ -140,7 +236,7 @@ export interface MessageEditPayload {
   messageId: string;
   text: string;
   /** Replaces the attachments when present (`[]` removes them); absent keeps them. */
-  attachments?: Attachment[];
+  attachments?: AttachmentInput[];
 }
 /** Extension: deletes the sender's own message; it keeps its `id` and `seq`, its content is removed. */
 export interface MessageDeletePayload {
@@ -181,6 +277,13 @@ export interface HistoryResult {
   messages: Message[];
   hasMore: boolean;
 }
+/** Extension: the current versions of the messages changed after `afterRev`, in `rev` order. */
+export interface ChangesResult {
+  messages: Message[];
+  /** The highest revision covered by this answer; ask again from it while `hasMore`. */
+  lastRev: number;
+  hasMore: boolean;
+}
 /** The result of events that answer nothing but success. */
 export type EmptyResult = Record<never, never>;
 export interface PresenceResult {
@@ -204,6 +307,12 @@ export interface ClientToServerEvents {
   "message:edit": (p: MessageEditPayload, ack: AckCallback<MessageResult>) => void;
   /** Extension: the message as deleted; deleting it again answers the same. */
   "message:delete": (p: MessageDeletePayload, ack: AckCallback<MessageResult>) => void;
+  /** Extension: messages changed since a revision (catching up on edits, deletions, reactions after a reconnect). */
+  "message:changes": (p: MessageChangesPayload, ack: AckCallback<ChangesResult>) => void;
+  /** Extension: react; reacting twice with the same emoji counts once. Answers the message's current version. */
+  "reaction:add": (p: ReactionPayload, ack: AckCallback<MessageResult>) => void;
+  /** Extension: take the user's reaction back (removing one that is not there succeeds). */
+  "reaction:remove": (p: ReactionPayload, ack: AckCallback<MessageResult>) => void;
   "typing:start": (p: TypingPayload, ack?: AckCallback<EmptyResult>) => void;
   "typing:stop": (p: TypingPayload, ack?: AckCallback<EmptyResult>) => void;
   "presence:query": (p: PresenceQueryPayload, ack: AckCallback<PresenceResult>) => void;
@@ -279,6 +388,14 @@ export const LIMITS = {
   textMaxLength: 4000,
   /** Maximum attachments per message. */
   attachmentsMax: 10,
+  /** Extension: most distinct emoji one message may carry. */
+  reactionsDistinctMax: 20,
+  /** Extension: longest reaction, in UTF-16 code units (one emoji, or a `:shortcode:`). */
+  reactionMaxLength: 64,
+  /** Extension: user ids listed per emoji in `reactions` (the count stays exact). */
+  reactionUsersListed: 100,
+  /** Extension: longest quoted excerpt in `replyTo`. */
+  replyExcerptLength: 140,
   /** Maximum `clientMessageId` length. */
   clientMessageIdMaxLength: 128,
   /** Maximum length of user, conversation and message ids. */

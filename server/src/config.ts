@@ -85,7 +85,67 @@ export interface Config {
   support: SupportConfig;
   /** Reaching offline users: Web Push, then SMS (see `server/src/delivery/`). */
   delivery: DeliveryConfig;
+  /** Uploaded files and where their bytes live (see `server/src/uploads/`, `server/src/blobs/`). */
+  uploads: UploadConfig;
+  /** The optional pre-send moderation hook (see `server/src/moderation/`). */
+  preSendHook?: PreSendHookConfig;
 }
+
+/** The `Config.uploads` slice. */
+export interface UploadConfig {
+  /** Where uploaded bytes are kept (`BLOB_STORE`): `fs` under `DATA_DIR/blobs` (default) or `s3`. */
+  blobStore: "fs" | "s3";
+  /** S3-compatible storage, with `BLOB_STORE=s3`. */
+  s3: {
+    /** `S3_BUCKET`, required with `s3`. */
+    bucket?: string;
+    /** `S3_REGION`, default `us-east-1`. */
+    region: string;
+    /** `S3_ENDPOINT`: MinIO, R2 and the like (default: AWS). */
+    endpoint?: string;
+    /** `S3_ACCESS_KEY_ID` / `S3_SECRET_ACCESS_KEY`; unset: the AWS SDK's default credential chain. */
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    /** `S3_FORCE_PATH_STYLE`: `bucket` in the path instead of the host name (MinIO); default off. */
+    forcePathStyle: boolean;
+    /** `S3_PREFIX`: key prefix inside the bucket, default `switchboard/`. */
+    prefix: string;
+  };
+  /** Largest upload in bytes (`UPLOAD_MAX_BYTES`, default 10485760 = 10 MiB). */
+  maxBytes: number;
+  /** Types accepted, as detected from the bytes (`UPLOAD_ALLOWED_TYPES`; `image/*` style wildcards allowed). */
+  allowedTypes: string[];
+  /** Lifetime of signed download URLs (`UPLOAD_URL_TTL_SECONDS`, default 3600). */
+  urlTtlSeconds: number;
+  /** An upload no message holds is deleted after this long (`UPLOAD_UNATTACHED_TTL_SECONDS`, default 86400). */
+  unattachedTtlSeconds: number;
+  /** A deleted message's files are kept this long, then removed (`UPLOAD_DELETED_RETENTION_SECONDS`, default 86400). */
+  deletedRetentionSeconds: number;
+  /** Uploads one user (or API key) may make per minute (`RATE_LIMIT_UPLOADS`, default 30). */
+  uploadsPerMinute: number;
+  /** Outbound MMS: an image is recompressed to fit this many bytes (`MMS_MAX_BYTES`, default 750000). */
+  mmsMaxBytes: number;
+  /** Lifetime of the signed media URLs handed to the SMS provider (`MMS_MEDIA_URL_TTL_SECONDS`, default 14400). */
+  mmsMediaUrlTtlSeconds: number;
+  /** Largest inbound MMS media file fetched from the provider (`MMS_INBOUND_MAX_BYTES`, default 5242880). */
+  mmsInboundMaxBytes: number;
+}
+
+/** The `Config.preSendHook` slice; present when `PRESEND_HOOK_URL` is set. */
+export interface PreSendHookConfig {
+  /** `PRESEND_HOOK_URL`: called (POST, Standard Webhooks signature) before each user message is stored. */
+  url: string;
+  /** `PRESEND_HOOK_SECRET`: `whsec_` + base64, the signing secret; required with the URL. */
+  secret: string;
+  /** `PRESEND_HOOK_TIMEOUT_MS`, default 2000. */
+  timeoutMs: number;
+  /** `PRESEND_HOOK_FAILURE`: `open` (default: store the message as sent) or `closed` (refuse it with `unavailable`) when the hook fails or times out. */
+  failurePolicy: "open" | "closed";
+}
+
+/** Default `UPLOAD_ALLOWED_TYPES`: pictures, PDFs, plain text, common audio and video, zip archives. */
+export const DEFAULT_UPLOAD_ALLOWED_TYPES =
+  "image/jpeg,image/png,image/gif,image/webp,image/heic,image/avif,application/pdf,text/plain,audio/mpeg,audio/mp4,audio/ogg,audio/wav,video/mp4,video/quicktime,video/webm,application/zip";
 
 /** The `Config.delivery` slice: the offline fallback ladder, its outbox and both channels. */
 export interface DeliveryConfig {
@@ -290,6 +350,27 @@ const envSchema = z.object({
   TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be an account SID: AC followed by 32 hex digits")),
   TWILIO_AUTH_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   TWILIO_API_BASE_URL: optional(url),
+  BLOB_STORE: optional(z.enum(["fs", "s3"])),
+  S3_BUCKET: optional(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)")),
+  S3_REGION: optional(z.string().regex(/^[a-z0-9-]{1,32}$/, "must be a region name such as us-east-1")),
+  S3_ENDPOINT: optional(url),
+  S3_ACCESS_KEY_ID: optional(z.string().min(1)),
+  S3_SECRET_ACCESS_KEY: optional(z.string().min(1)),
+  S3_FORCE_PATH_STYLE: optional(bool),
+  S3_PREFIX: optional(z.string().regex(/^[A-Za-z0-9._\/-]{0,200}$/, "must be a key prefix of letters, digits and . _ / -")),
+  UPLOAD_MAX_BYTES: optional(int(1024, 1024 * 1024 * 1024)),
+  UPLOAD_ALLOWED_TYPES: optional(z.string().regex(/^\s*[a-z]+\/[a-z0-9.+*-]+\s*(,\s*[a-z]+\/[a-z0-9.+*-]+\s*)*$/, "must be comma-separated media types such as image/png,image/*,application/pdf")),
+  UPLOAD_URL_TTL_SECONDS: optional(int(10, 7 * 86400)),
+  UPLOAD_UNATTACHED_TTL_SECONDS: optional(int(1, 30 * 86400)),
+  UPLOAD_DELETED_RETENTION_SECONDS: optional(int(0, 365 * 86400)),
+  RATE_LIMIT_UPLOADS: optional(int(1, 1_000_000)),
+  MMS_MAX_BYTES: optional(int(50_000, 5_000_000)),
+  MMS_MEDIA_URL_TTL_SECONDS: optional(int(60, 7 * 86400)),
+  MMS_INBOUND_MAX_BYTES: optional(int(10_000, 100 * 1024 * 1024)),
+  PRESEND_HOOK_URL: optional(url),
+  PRESEND_HOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64 (at least 18 bytes)")),
+  PRESEND_HOOK_TIMEOUT_MS: optional(int(50, 30_000)),
+  PRESEND_HOOK_FAILURE: optional(z.enum(["open", "closed"])),
 });
 
 /** A configuration problem; `main` prints it and exits with status 78 (EX_CONFIG). */
@@ -323,6 +404,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (missing.length > 0) {
       throw new ConfigError(`Invalid configuration:\n${missing.map((name) => `  ${name}: required with SMS_PROVIDER=twilio`).join("\n")}`);
     }
+  }
+  if (e.BLOB_STORE === "s3" && !e.S3_BUCKET) throw new ConfigError("Invalid configuration:\n  S3_BUCKET: required with BLOB_STORE=s3");
+  if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+    throw new ConfigError("Invalid configuration:\n  S3_SECRET_ACCESS_KEY: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (the AWS SDK's default credentials are used)");
+  }
+  if (e.PRESEND_HOOK_URL && !e.PRESEND_HOOK_SECRET) {
+    throw new ConfigError("Invalid configuration:\n  PRESEND_HOOK_SECRET: required with PRESEND_HOOK_URL (whsec_ + base64; the hook verifies the signature with it)");
   }
   const port = e.PORT ?? 3000;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
@@ -418,5 +506,36 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         },
       },
     },
+    uploads: {
+      blobStore: e.BLOB_STORE ?? "fs",
+      s3: {
+        bucket: e.S3_BUCKET,
+        region: e.S3_REGION ?? "us-east-1",
+        endpoint: e.S3_ENDPOINT,
+        accessKeyId: e.S3_ACCESS_KEY_ID,
+        secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: e.S3_FORCE_PATH_STYLE ?? false,
+        prefix: e.S3_PREFIX ?? "switchboard/",
+      },
+      maxBytes: e.UPLOAD_MAX_BYTES ?? 10 * 1024 * 1024,
+      allowedTypes: (e.UPLOAD_ALLOWED_TYPES ?? DEFAULT_UPLOAD_ALLOWED_TYPES).split(",").map((t) => t.trim()),
+      urlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS ?? 3600,
+      unattachedTtlSeconds: e.UPLOAD_UNATTACHED_TTL_SECONDS ?? 86400,
+      deletedRetentionSeconds: e.UPLOAD_DELETED_RETENTION_SECONDS ?? 86400,
+      uploadsPerMinute: e.RATE_LIMIT_UPLOADS ?? 30,
+      mmsMaxBytes: e.MMS_MAX_BYTES ?? 750_000,
+      mmsMediaUrlTtlSeconds: e.MMS_MEDIA_URL_TTL_SECONDS ?? 14_400,
+      mmsInboundMaxBytes: e.MMS_INBOUND_MAX_BYTES ?? 5 * 1024 * 1024,
+    },
+    ...(e.PRESEND_HOOK_URL && e.PRESEND_HOOK_SECRET
+      ? {
+          preSendHook: {
+            url: e.PRESEND_HOOK_URL,
+            secret: e.PRESEND_HOOK_SECRET,
+            timeoutMs: e.PRESEND_HOOK_TIMEOUT_MS ?? 2000,
+            failurePolicy: e.PRESEND_HOOK_FAILURE ?? "open",
+          },
+        }
+      : {}),
   };
 }

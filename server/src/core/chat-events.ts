@@ -7,8 +7,13 @@ import type { Delivery } from "../delivery/delivery-store.js";
  */
 export type ChatEvent =
   | { type: "message.created"; message: Message }
-  /** A message was edited or deleted; `message` is its full current version. */
-  | { type: "message.updated"; message: Message; change: "edited" | "deleted" }
+  /**
+   * A message changed; `message` is its full current version. `thread`: a thread reply was added
+   * under it (its `replyCount` moved); `reacted`: see `reaction.changed`, announced instead.
+   */
+  | { type: "message.updated"; message: Message; change: "edited" | "deleted" | "thread" }
+  /** A user added or removed a reaction; `message` is the current version with its `reactions`. */
+  | { type: "reaction.changed"; message: Message; userId: string; emoji: string; action: "added" | "removed" }
   | { type: "receipt.read"; conversationId: string; userId: string; seq: number }
   | { type: "typing"; conversationId: string; userId: string; isTyping: boolean }
   /** `audience`: the users who share a conversation with `userId`. */

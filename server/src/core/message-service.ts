@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Attachment, Message, MessageType } from "../../../client-sdk/src/protocol.js";
+import type { Attachment, AttachmentInput, Message, MessageType } from "../../../client-sdk/src/protocol.js";
 import { LIMITS } from "../../../client-sdk/src/protocol.js";
 import type { MessagePage, Store } from "../store/store.js";
 import type { Actor } from "./actor.js";
@@ -14,8 +14,13 @@ export interface SendInput {
   senderId?: string;
   clientMessageId?: string;
   type?: MessageType;
+  /** May be "" when there are attachments. */
   text: string;
-  attachments?: Attachment[];
+  attachments?: AttachmentInput[];
+  /** A message of the same conversation this one answers. */
+  replyTo?: string;
+  /** The top-level message whose thread this message goes into. */
+  threadId?: string;
 }
 
 /** Input of {@link MessageService.edit}. */
@@ -24,7 +29,57 @@ export interface EditInput {
   messageId: string;
   text: string;
   /** Replaces the attachments when present (`[]` removes them); absent keeps them. */
-  attachments?: Attachment[];
+  attachments?: AttachmentInput[];
+}
+
+/**
+ * Turns what a sender attached into what is stored: plain URL references pass as given; an
+ * `{ uploadId }` must be an upload of the sender's (a backend may attach any) that no other
+ * message holds, and becomes its stored metadata. Implemented by the uploads component.
+ */
+export interface AttachmentResolver {
+  /** Throws `invalid_argument` / `not_found` / `forbidden` naming the bad attachment. */
+  resolve(actor: Actor, senderId: string, conversationId: string, inputs: AttachmentInput[]): Promise<Attachment[]>;
+  /** Called once a message holding uploads is stored: they are now the message's, and no longer expire. */
+  attached(message: Message): Promise<void>;
+  /** Called when a message is deleted or its attachments replaced: uploads it no longer holds are removed after the retention. */
+  released(message: Message, stillHeld: readonly Attachment[]): Promise<void>;
+}
+
+/** What a pre-send hook is asked about: the message as it would be stored. */
+export interface PreSendDraft {
+  conversationId: string;
+  senderId: string;
+  clientMessageId?: string;
+  text: string;
+  attachments: Attachment[];
+  replyTo?: string;
+  threadId?: string;
+}
+
+/** A pre-send hook's answer. */
+export type PreSendVerdict =
+  | { action: "allow" }
+  /** The sender gets `forbidden` with this reason; nothing is stored. */
+  | { action: "reject"; reason: string }
+  /** Store `text` instead of what was sent. */
+  | { action: "rewrite"; text: string };
+
+/**
+ * Asked before a user's message is stored (Stream's "before message send"). The HTTP driver
+ * (`moderation/`) applies its timeout and fail-open / fail-closed policy itself and so always
+ * answers a verdict, or throws `unavailable` (fail-closed).
+ */
+export interface PreSendHook {
+  check(draft: PreSendDraft): Promise<PreSendVerdict>;
+}
+
+/** Optional collaborators of {@link MessageService}. */
+export interface MessageServiceExtensions {
+  /** Uploads; without it `{ uploadId }` attachments are refused. */
+  attachments?: AttachmentResolver;
+  /** The pre-send moderation hook; without it every message is allowed. */
+  preSend?: PreSendHook;
 }
 
 /** Sending, editing, deleting, history and read positions. */
@@ -33,6 +88,7 @@ export class MessageService {
     private readonly store: Store,
     private readonly conversations: ConversationService,
     private readonly events: ChatEvents,
+    private readonly extensions: MessageServiceExtensions = {},
   ) {}
 
   /**
@@ -46,26 +102,82 @@ export class MessageService {
       throw new SwitchboardError("forbidden", "Only a backend with an API key can send system messages.");
     }
     await this.conversations.requireMember(input.conversationId, senderId);
+    // A retry answers the original before anything else runs: its attachments are already the
+    // message's and the hook already judged it (a second verdict could differ).
+    if (input.clientMessageId !== undefined) {
+      const original = await this.store.getMessageByClientId(senderId, input.clientMessageId);
+      if (original) return this.announceDuplicate(input, senderId, original);
+    }
+    const attachments = input.attachments?.length ? await this.resolveAttachments(actor, senderId, input.conversationId, input.attachments) : [];
+    const type = input.type ?? "text";
+    let text = input.text;
+    if (this.extensions.preSend && type !== "system") {
+      const verdict = await this.extensions.preSend.check({
+        conversationId: input.conversationId,
+        senderId,
+        ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}),
+        text,
+        attachments,
+        ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+        ...(input.threadId ? { threadId: input.threadId } : {}),
+      });
+      switch (verdict.action) {
+        case "allow":
+          break;
+        case "reject":
+          throw new SwitchboardError("forbidden", `The message was rejected: ${verdict.reason}`);
+        case "rewrite":
+          text = verdict.text;
+          break;
+        default: {
+          const exhaustive: never = verdict;
+          return exhaustive;
+        }
+      }
+    }
     const result = await this.store.appendMessage({
       id: `m_${randomUUID()}`,
       conversationId: input.conversationId,
       senderId,
       ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}),
-      type: input.type ?? "text",
-      text: input.text,
-      ...(input.attachments?.length ? { attachments: input.attachments } : {}),
+      type,
+      text,
+      ...(attachments.length ? { attachments } : {}),
+      ...(input.replyTo ? { replyToId: input.replyTo } : {}),
+      ...(input.threadId ? { threadId: input.threadId } : {}),
       createdAt: new Date().toISOString(),
     });
-    if (result.message.conversationId !== input.conversationId) {
+    if (result.kind === "duplicate") return this.announceDuplicate(input, senderId, result.message);
+    if (attachments.some((a) => a.uploadId)) await this.extensions.attachments?.attached(result.message);
+    this.events.publish({ type: "message.created", message: result.message });
+    // The thread's parent changed too (its reply count and last reply time).
+    if (result.parent) this.events.publish({ type: "message.updated", message: result.parent, change: "thread" });
+    return { message: result.message, created: true };
+  }
+
+  /**
+   * The answer to a retried send: the original, announced again (if the first attempt's broadcast
+   * was lost when the node died between commit and fan-out, the retry delivers it; clients
+   * de-duplicate by seq). A clientMessageId reused in another conversation is a `conflict`.
+   */
+  private announceDuplicate(input: SendInput, senderId: string, original: Message): { message: Message; created: boolean } {
+    if (original.conversationId !== input.conversationId) {
       throw new SwitchboardError(
         "conflict",
         `clientMessageId ${JSON.stringify(input.clientMessageId)} was already used by ${senderId} in another conversation; use a fresh id per message.`,
       );
     }
-    // Announced again on a duplicate too: if the first attempt's broadcast was lost (the node
-    // died between commit and fan-out), the retry delivers it; clients de-duplicate by seq.
-    this.events.publish({ type: "message.created", message: result.message });
-    return { message: result.message, created: result.kind === "created" };
+    this.events.publish({ type: "message.created", message: original });
+    return { message: original, created: false };
+  }
+
+  private async resolveAttachments(actor: Actor, senderId: string, conversationId: string, inputs: AttachmentInput[]): Promise<Attachment[]> {
+    const resolver = this.extensions.attachments;
+    if (resolver) return resolver.resolve(actor, senderId, conversationId, inputs);
+    return inputs.map((input) => {
+      if ("uploadId" in input) throw new SwitchboardError("invalid_argument", "attachments: uploads are not enabled on this server; attach a URL instead.");
+      return input;
+    });
   }
 
   /**
@@ -74,13 +186,39 @@ export class MessageService {
    * message. Throws `not_found`, `forbidden`, or `conflict` when the message was deleted.
    */
   async edit(actor: Actor, input: EditInput): Promise<Message> {
-    await this.requireOwnMessage(actor, input.conversationId, input.messageId, "edit");
+    const current = await this.requireOwnMessage(actor, input.conversationId, input.messageId, "edit");
+    const senderId = current.senderId;
+    // Uploads the message already holds stay valid in an edit; new ones must be the sender's.
+    const held = new Map((current.attachments ?? []).filter((a) => a.uploadId).map((a) => [a.uploadId!, a]));
+    const attachments =
+      input.attachments === undefined
+        ? undefined
+        : await this.resolveAttachments(
+            actor,
+            senderId,
+            input.conversationId,
+            input.attachments.filter((a) => !("uploadId" in a && held.has(a.uploadId))),
+          ).then((fresh) => {
+            const kept = input.attachments!.flatMap((a) => ("uploadId" in a && held.has(a.uploadId) ? [held.get(a.uploadId)!] : []));
+            // In the order the editor gave them.
+            const byUpload = new Map([...kept, ...fresh].filter((a) => a.uploadId).map((a) => [a.uploadId!, a]));
+            const plain = fresh.filter((a) => !a.uploadId);
+            let p = 0;
+            return input.attachments!.map((a) => ("uploadId" in a ? byUpload.get(a.uploadId)! : plain[p++]!));
+          });
+    if (input.text.trim() === "" && !(attachments ?? current.attachments ?? []).length) {
+      throw new SwitchboardError("invalid_argument", "text: must not be empty (unless the message has attachments)");
+    }
     const message = await this.store.updateMessage(input.conversationId, input.messageId, {
       text: input.text,
-      ...(input.attachments === undefined ? {} : { attachments: input.attachments }),
+      ...(attachments === undefined ? {} : { attachments }),
       editedAt: new Date().toISOString(),
     });
     if (!message) throw messageNotFound(input.conversationId, input.messageId);
+    if (attachments !== undefined && this.extensions.attachments) {
+      if (attachments.some((a) => a.uploadId && !held.has(a.uploadId))) await this.extensions.attachments.attached(message);
+      await this.extensions.attachments.released(current, attachments);
+    }
     this.events.publish({ type: "message.updated", message, change: "edited" });
     return message;
   }
@@ -93,6 +231,7 @@ export class MessageService {
   async delete(actor: Actor, conversationId: string, messageId: string): Promise<Message> {
     const current = await this.requireOwnMessage(actor, conversationId, messageId, "delete");
     const message = current.deleted ? current : await this.markDeleted(conversationId, messageId);
+    if (!current.deleted && current.attachments?.some((a) => a.uploadId)) await this.extensions.attachments?.released(current, []);
     // Announced again on a repeated delete, like a repeated send: it may follow a lost broadcast.
     this.events.publish({ type: "message.updated", message, change: "deleted" });
     return message;

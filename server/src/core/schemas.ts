@@ -24,6 +24,9 @@ export const textSchema = z
   .max(LIMITS.textMaxLength, `text is longer than ${LIMITS.textMaxLength} characters`)
   .refine((t) => t.trim().length > 0, "text must not be empty");
 
+/** Message text that may be empty: a message with attachments needs no text. */
+export const messageTextSchema = z.string().max(LIMITS.textMaxLength, `text is longer than ${LIMITS.textMaxLength} characters`);
+
 export const attachmentSchema = z.strictObject({
   // Only web URLs: a javascript: or data: link rendered by a client would be an XSS vector.
   url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048),
@@ -32,7 +35,33 @@ export const attachmentSchema = z.strictObject({
   size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
-export const attachmentsSchema = z.array(attachmentSchema).max(LIMITS.attachmentsMax);
+/** Upload ids: `up_` and 32 hex digits (see `POST /v1/uploads`). */
+export const uploadIdSchema = z.string().regex(/^up_[0-9a-f]{32}$/, "must be an upload id (up_ and 32 hex digits) from POST /v1/uploads");
+
+/** An uploaded file, by id; the server fills in name, type, size and links from the upload. */
+export const uploadAttachmentSchema = z.strictObject({ uploadId: uploadIdSchema });
+
+/** What senders put in `attachments`: plain URL references, or uploads by id. */
+export const attachmentInputSchema = z.union([uploadAttachmentSchema, attachmentSchema]);
+
+export const attachmentsSchema = z.array(attachmentInputSchema).max(LIMITS.attachmentsMax);
+
+/**
+ * One reaction: a single emoji (an RGI emoji sequence, skin tones and flags included) or a
+ * custom `:shortcode:` of lowercase letters, digits, `_`, `+` and `-`.
+ */
+export const emojiSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.reactionMaxLength)
+  .regex(/^(?:\p{RGI_Emoji}|:[a-z0-9_+\-]{1,32}:)$/v, "must be one emoji, or a :shortcode: of lowercase letters, digits, _ + -");
+
+/** A message with neither text nor attachments says nothing. */
+function requireContent(value: { text: string; attachments?: unknown[] | undefined }, ctx: z.core.$RefinementCtx): void {
+  if (value.text.trim().length === 0 && !(value.attachments && value.attachments.length > 0)) {
+    ctx.addIssue({ code: "custom", path: ["text"], message: "text must not be empty (unless the message has attachments)" });
+  }
+}
 export const clientMessageIdSchema = z.string().min(1).max(LIMITS.clientMessageIdMaxLength);
 export const titleSchema = z.string().trim().min(1).max(LIMITS.titleMaxLength);
 export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +14155550100");
@@ -51,25 +80,38 @@ export const conversationJoinSchema = z.strictObject({
   afterSeq: seqSchema.optional(),
 });
 export const conversationLeaveSchema = z.strictObject({ conversationId: idSchema });
-export const messageSendSchema = z.strictObject({
-  conversationId: idSchema,
-  clientMessageId: clientMessageIdSchema,
-  text: textSchema,
-  attachments: attachmentsSchema.optional(),
-});
+export const messageSendSchema = z
+  .strictObject({
+    conversationId: idSchema,
+    clientMessageId: clientMessageIdSchema,
+    text: messageTextSchema,
+    attachments: attachmentsSchema.optional(),
+    replyTo: idSchema.optional(),
+    threadId: idSchema.optional(),
+  })
+  .superRefine(requireContent);
 export const messageHistorySchema = z.strictObject({
   conversationId: idSchema,
   beforeSeq: seqSchema.optional(),
   afterSeq: seqSchema.optional(),
   limit: z.number().int().min(1).max(LIMITS.pageMax).optional(),
+  threadId: idSchema.optional(),
 });
-export const messageReadSchema = z.strictObject({ conversationId: idSchema, seq: seqSchema });
-export const messageEditSchema = z.strictObject({
+export const messageChangesSchema = z.strictObject({
   conversationId: idSchema,
-  messageId: idSchema,
-  text: textSchema,
-  attachments: attachmentsSchema.optional(),
+  afterRev: seqSchema,
+  limit: z.number().int().min(1).max(LIMITS.pageMax).optional(),
 });
+export const reactionSchema = z.strictObject({ conversationId: idSchema, messageId: idSchema, emoji: emojiSchema });
+export const messageReadSchema = z.strictObject({ conversationId: idSchema, seq: seqSchema });
+export const messageEditSchema = z
+  .strictObject({
+    conversationId: idSchema,
+    messageId: idSchema,
+    text: messageTextSchema,
+    attachments: attachmentsSchema.optional(),
+  })
+  .superRefine(requireContent);
 export const messageDeleteSchema = z.strictObject({ conversationId: idSchema, messageId: idSchema });
 export const typingSchema = z.strictObject({ conversationId: idSchema });
 export const presenceQuerySchema = z.strictObject({

@@ -74,6 +74,7 @@ export class DeliveryPlanner {
         void this.cancelForUser(event.userId).catch((err) => this.options.onError(err, "cancel-on-connect", { userId: event.userId }));
         return;
       case "message.updated":
+      case "reaction.changed":
       case "typing":
       case "conversation.updated":
       case "delivery.updated":

@@ -403,6 +403,13 @@ export class MongoStore implements Store {
     });
   }
 
+  getMessageByClientId(senderId: string, clientMessageId: string): Promise<Message | null> {
+    return runMongo(async () => {
+      const doc = await this.messages.findOne({ senderId, clientMessageId });
+      return doc ? toMessage(doc) : null;
+    });
+  }
+
   updateMessage(conversationId: string, messageId: string, patch: MessagePatch): Promise<Message | null> {
     return runMongo(async () => {
       const set: Partial<MessageDoc> = {};

@@ -534,6 +534,13 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     });
   }
 
+  getMessageByClientId(senderId: string, clientMessageId: string): Promise<Message | null> {
+    return this.run(() => {
+      const row = this.q.messageByClientId.get(senderId, clientMessageId);
+      return row ? toMessage(row) : null;
+    });
+  }
+
   updateMessage(conversationId: string, messageId: string, patch: MessagePatch): Promise<Message | null> {
     return this.run(() =>
       // IMMEDIATE: the deleted check and the write are one step, so an edit racing a delete

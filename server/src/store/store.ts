@@ -38,14 +38,22 @@ export interface NewMessage {
   type: MessageType;
   text: string;
   attachments?: Attachment[];
+  /** The message this one answers: it must exist in the same conversation (else `invalid_argument`). */
+  replyToId?: string;
+  /**
+   * The thread's parent: a top-level message of the same conversation (else `invalid_argument`).
+   * The new message gets the thread's next `threadSeq`, and the parent's `replyCount`,
+   * `lastReplyAt` and `rev` move in the same commit.
+   */
+  threadId?: string;
   /** ISO-8601. */
   createdAt: string;
 }
 
 /** Result of {@link Store.appendMessage}. */
 export type AppendResult =
-  /** A new message was committed with the next `seq`. */
-  | { kind: "created"; message: Message }
+  /** A new message was committed with the next `seq`; `parent`: the thread's parent after the change. */
+  | { kind: "created"; message: Message; parent?: Message }
   /** `(senderId, clientMessageId)` already existed: the original message, nothing written. */
   | { kind: "duplicate"; message: Message };
 
@@ -158,6 +166,8 @@ export interface Store {
   getMessages(conversationId: string, query: HistoryQuery): Promise<MessagePage>;
   /** The message with `messageId` in that conversation, or null. */
   getMessage(conversationId: string, messageId: string): Promise<Message | null>;
+  /** The message `senderId` sent with `clientMessageId` (in any conversation), or null. */
+  getMessageByClientId(senderId: string, clientMessageId: string): Promise<Message | null>;
   /**
    * Applies `patch` to a message (its `id`, `seq`, sender and `createdAt` never change) and returns
    * the result; null when the conversation has no such message. Throws `conflict` when the message

@@ -107,6 +107,7 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
         io.to(conversationRoom(event.message.conversationId)).emit("message:new", event.message);
         return;
       case "message.updated":
+      case "reaction.changed":
         io.to(conversationRoom(event.message.conversationId)).emit("message:updated", event.message);
         return;
       case "receipt.read":

@@ -27,6 +27,19 @@ export function toWebhookEvent(event: ChatEvent, now: string): WebhookEvent | nu
         ? make("message.deleted", `message.deleted:${message.id}`, message.deletedAt ?? now, message)
         : make("message.updated", `message.updated:${message.id}:${message.editedAt ?? now}`, message.editedAt ?? now, message);
     }
+    case "reaction.changed": {
+      const { message } = event;
+      const type = event.action === "added" ? "reaction.added" : "reaction.removed";
+      // rev orders the changes of one message: adding, removing and adding again are three events.
+      return make(type, `${type}:${message.id}:${event.userId}:${event.emoji}:${message.rev ?? 0}`, now, {
+        conversationId: message.conversationId,
+        messageId: message.id,
+        seq: message.seq,
+        userId: event.userId,
+        emoji: event.emoji,
+        reactions: message.reactions ?? [],
+      });
+    }
     case "receipt.read":
       return make("message.read", `message.read:${event.conversationId}:${event.userId}:${event.seq}`, now, {
         conversationId: event.conversationId,

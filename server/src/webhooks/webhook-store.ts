@@ -11,6 +11,8 @@ export const WEBHOOK_EVENT_TYPES = [
   "message.updated",
   "message.deleted",
   "message.read",
+  "reaction.added",
+  "reaction.removed",
   "conversation.created",
   "member.added",
   "member.removed",
