@@ -260,7 +260,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       settings: { settings: offline.settings, tokens },
     },
-    uploads: { uploads, links, tokens, apiKeys, limit: limits.uploads, maxBytes: config.uploads.maxBytes },
+    uploads: { uploads, links, tokens, apiKeys, limit: limits.uploads },
   });
   const httpServer = createAdaptorServer({ fetch: api.fetch }) as HttpServer;
 

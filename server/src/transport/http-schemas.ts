@@ -147,9 +147,10 @@ export const readPositionSchema = z.object({ lastReadSeq: z.number().int() }).me
 
 export const messageEditBodySchema = z
   .strictObject({
-    text: messageTextSchema.meta({ description: "May be empty when the message has (or keeps) attachments." }),
+    text: messageTextSchema.meta({ description: "May be empty when `attachments` is given and not empty." }),
     attachments: attachmentsSchema.optional().meta({ description: "Replaces the attachments (`[]` removes them); absent: they are kept." }),
   })
+  .superRefine(requireContent)
   .meta({ id: "MessageEdit" });
 
 export const tokenCreateSchema = z

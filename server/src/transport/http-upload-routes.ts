@@ -33,8 +33,6 @@ export interface UploadHttpDeps {
   apiKeys: ApiKeyService;
   /** Uploads per owner per minute (`RATE_LIMIT_UPLOADS`), shared by the nodes in cluster mode. */
   limit: RateLimit;
-  /** `UPLOAD_MAX_BYTES`, quoted in the documentation. */
-  maxBytes: number;
 }
 
 /** Takes one request from a caller's `/v1` budget (the API's `countRequest`). */
@@ -108,31 +106,30 @@ const security = (scope: ApiKeyScope): Record<string, string[]>[] => [{ [USER_TO
 
 const TAGS = ["Uploads"];
 
-export const createUploadRoute = (maxBytes: number) =>
-  createRoute({
-    method: "post",
-    path: UPLOADS_PATH,
-    tags: TAGS,
-    summary: "Upload a file",
-    description:
-      "The request body is the file's bytes, as they are (no multipart), so a browser can send a `File` with `fetch` or `XMLHttpRequest` " +
-      "and show upload progress. Callable with the **user token** (the upload is that user's) or an API key with `write` " +
-      "(the backend's, or a user's with `userId`). The `Content-Type` is accepted whatever it says and not trusted: the type is detected from " +
-      `the bytes and must be one of UPLOAD_ALLOWED_TYPES. At most UPLOAD_MAX_BYTES (here ${maxBytes}) bytes; RATE_LIMIT_UPLOADS uploads per ` +
-      "minute per owner. Pictures are re-encoded without their metadata (EXIF, GPS position) and get a thumbnail. An upload that no message " +
-      "holds within UPLOAD_UNATTACHED_TTL_SECONDS is deleted. `Idempotency-Key` is not supported here: a retried upload is a new upload, and " +
-      "the unused one expires.",
-    security: security("write"),
-    request: {
-      query: uploadQuerySchema,
-      body: { required: true, description: "The file's bytes.", content: { "application/octet-stream": { schema: binarySchema } } },
-    },
-    responses: {
-      201: json(uploadSchema, "The upload, stored."),
-      ...UPLOAD_ERRORS,
-      413: json(errorSchema, "`payload_too_large`: the file is larger than UPLOAD_MAX_BYTES."),
-    },
-  });
+export const createUploadRoute = createRoute({
+  method: "post",
+  path: UPLOADS_PATH,
+  tags: TAGS,
+  summary: "Upload a file",
+  description:
+    "The request body is the file's bytes, as they are (no multipart), so a browser can send a `File` with `fetch` or `XMLHttpRequest` " +
+    "and show upload progress. Callable with the **user token** (the upload is that user's) or an API key with `write` " +
+    "(the backend's, or a user's with `userId`). The `Content-Type` is accepted whatever it says and not trusted: the type is detected from " +
+    "the bytes and must be one of UPLOAD_ALLOWED_TYPES. At most UPLOAD_MAX_BYTES (default 10 MiB); RATE_LIMIT_UPLOADS (default 30) uploads per " +
+    "minute per owner. Pictures are re-encoded without their metadata (EXIF, GPS position) and get a thumbnail. An upload that no message " +
+    "holds within UPLOAD_UNATTACHED_TTL_SECONDS is deleted. `Idempotency-Key` is not supported here: a retried upload is a new upload, and " +
+    "the unused one expires.",
+  security: security("write"),
+  request: {
+    query: uploadQuerySchema,
+    body: { required: true, description: "The file's bytes.", content: { "application/octet-stream": { schema: binarySchema } } },
+  },
+  responses: {
+    201: json(uploadSchema, "The upload, stored."),
+    ...UPLOAD_ERRORS,
+    413: json(errorSchema, "`payload_too_large`: the file is larger than UPLOAD_MAX_BYTES."),
+  },
+});
 
 export const getUploadRoute = createRoute({
   method: "get",
@@ -169,6 +166,9 @@ export const uploadContentRoute = createRoute({
   },
 });
 
+/** Every upload route, in documentation order; {@link registerUploadRoutes} registers exactly these. */
+export const UPLOAD_ROUTES = [createUploadRoute, getUploadRoute, uploadContentRoute] as const;
+
 /**
  * Registers the upload routes. They must come before the `/v1` API key middleware, which they
  * answer in place of; `countRequest` keeps them within the caller's `/v1` request budget.
@@ -176,7 +176,7 @@ export const uploadContentRoute = createRoute({
 export function registerUploadRoutes(app: OpenAPIHono<HttpEnv>, deps: UploadHttpDeps, countRequest: CountRequest): void {
   const { uploads, links, limit } = deps;
 
-  app.openapi({ ...createUploadRoute(deps.maxBytes), middleware: [callerAuth(deps, "write", countRequest)] as const }, async (c) => {
+  app.openapi({ ...createUploadRoute, middleware: [callerAuth(deps, "write", countRequest)] as const }, async (c) => {
     const { name, userId } = c.req.valid("query");
     const user = c.get("user");
     const principal = c.get("principal");
@@ -194,14 +194,22 @@ export function registerUploadRoutes(app: OpenAPIHono<HttpEnv>, deps: UploadHttp
     if (!body) throw new SwitchboardError("invalid_argument", "The request has no body: send the file's bytes as the body (not multipart).");
     const length = c.req.header("content-length");
     const claimedType = c.req.header("content-type");
-    const upload = await uploads.create({
-      owner,
-      ...(name === undefined ? {} : { name }),
-      source: chunksOf(body),
-      ...(length !== undefined && /^\d+$/.test(length) ? { declaredSize: Number(length) } : {}),
-      ...(claimedType ? { claimedType } : {}),
-    });
-    return c.json(upload, 201);
+    const reading = { finished: false };
+    try {
+      const upload = await uploads.create({
+        owner,
+        ...(name === undefined ? {} : { name }),
+        source: chunksOf(body, reading),
+        ...(length !== undefined && /^\d+$/.test(length) ? { declaredSize: Number(length) } : {}),
+        ...(claimedType ? { claimedType } : {}),
+      });
+      return c.json(upload, 201);
+    } catch (err) {
+      // Refused before the whole body arrived (too large): the rest is drained only briefly, so
+      // the client must not send its next request on this connection.
+      if (!reading.finished) c.header("Connection", "close");
+      throw err;
+    }
   });
 
   app.openapi({ ...getUploadRoute, middleware: [callerAuth(deps, "read", countRequest)] as const }, async (c) => {
@@ -282,15 +290,18 @@ function callerAuth(deps: UploadHttpDeps, scope: ApiKeyScope, countRequest: Coun
 
 /**
  * The request body's chunks, read without cancelling the stream when the reader stops early
- * (a file over the limit): the server then drains the rest and the client gets the 413 answer
- * instead of a reset connection.
+ * (a file over the limit): the server then drains the rest for a moment and the client gets the
+ * 413 answer instead of a reset connection. `reading.finished` tells whether the body was read to its end.
  */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* chunksOf(body: ReadableStream<Uint8Array>, reading: { finished: boolean }): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        reading.finished = true;
+        return;
+      }
       yield value;
     }
   } finally {

@@ -11,7 +11,7 @@ export const THUMBNAIL_MAX_SIDE = 320;
 const MMS_MAX_SIDE = 1600;
 /** JPEG qualities tried at each size, best first, before the picture is made smaller. */
 const MMS_QUALITIES = [82, 68, 54, 40];
-/** Each step down multiplies both sides by this. */
+/** Each step down multiplies both sides by this, or less when the last try was far over the budget. */
 const MMS_SCALE_STEP = 0.7;
 /** Below this longest side a picture says nothing; `mmsJpeg` gives up. */
 const MMS_MIN_SIDE = 80;
@@ -97,19 +97,23 @@ export async function mmsJpeg(input: string, maxBytes: number, maxPixels: number
     const metadata = await sharp(input, options).autoOrient().metadata();
     let side = Math.min(MMS_MAX_SIDE, Math.max(metadata.autoOrient?.width ?? metadata.width ?? 0, metadata.autoOrient?.height ?? metadata.height ?? 0));
     for (;;) {
+      let smallest = Number.POSITIVE_INFINITY;
       for (const quality of MMS_QUALITIES) {
         const { data, info } = await sharp(input, options)
           .autoOrient()
           .resize({ width: side, height: side, fit: "inside", withoutEnlargement: true })
           .flatten({ background: "#ffffff" })
-          .jpeg({ quality, mozjpeg: true })
+          .jpeg({ quality })
           .toBuffer({ resolveWithObject: true });
         if (data.length <= maxBytes) return { bytes: data, width: info.width, height: info.height };
+        smallest = data.length;
       }
       if (side <= MMS_MIN_SIDE) {
         throw new SwitchboardError("invalid_argument", `The image cannot be made into a JPEG of at most ${maxBytes} bytes.`);
       }
-      side = Math.max(MMS_MIN_SIDE, Math.floor(side * MMS_SCALE_STEP));
+      // Bytes grow with the area: aim straight at the budget (with a margin), by at least one step.
+      const aimed = Math.sqrt(maxBytes / smallest) * 0.95;
+      side = Math.max(MMS_MIN_SIDE, Math.floor(side * Math.min(MMS_SCALE_STEP, aimed)));
     }
   });
 }
@@ -117,7 +121,7 @@ export async function mmsJpeg(input: string, maxBytes: number, maxPixels: number
 function encode(pipeline: Sharp, format: (typeof OUTPUTS)[string]["format"]): Sharp {
   switch (format) {
     case "jpeg":
-      return pipeline.jpeg({ quality: 90, mozjpeg: true });
+      return pipeline.jpeg({ quality: 90 });
     case "png":
       return pipeline.png();
     case "webp":
