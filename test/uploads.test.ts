@@ -86,6 +86,16 @@ function uploadRecordCount(dataDir: string): number {
   }
 }
 
+/** Whether the server's SQLite file holds the upload's record. */
+function uploadRecordExists(dataDir: string, uploadId: string): boolean {
+  const db = new Database(path.join(dataDir, "switchboard.db"), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare("SELECT 1 FROM uploads WHERE id = ?").get(uploadId) !== undefined;
+  } finally {
+    db.close();
+  }
+}
+
 /** The blob files of one upload in the fs blob store. */
 const blobFilesOf = (dataDir: string, uploadId: string) => filesUnder(path.join(dataDir, "blobs", "objects", "uploads", uploadId));
 
@@ -213,6 +223,19 @@ describe("uploads", () => {
     expect([thumb.format, thumb.width, thumb.height]).toEqual(["webp", 320, 240]);
   });
 
+  it("keeps every frame of an animated GIF, gives one frame's size, and makes a still thumbnail", async () => {
+    const { members } = await h.room("alice");
+    const frames = await Promise.all(
+      ["#ff0000", "#00ff00", "#0000ff"].map((colour) => sharp({ create: { width: 40, height: 30, channels: 4, background: colour } }).png().toBuffer()),
+    );
+    const gif = await sharp(frames, { join: { animated: true } }).gif({ delay: [100, 100, 100], loop: 0 }).toBuffer();
+    expect((await sharp(gif, { animated: true }).metadata()).pages).toBe(3);
+    const file = (await upload(server.url, members[0].token, gif, { name: "blink.gif" })).body as Upload;
+    expect(file).toMatchObject({ mimeType: "image/gif", width: 40, height: 30, thumbnail: { width: 40, height: 30, mimeType: "image/webp" } });
+    const stored = await sharp((await download(server.url, file.url)).bytes, { animated: true }).metadata();
+    expect([stored.format, stored.pages, stored.pageHeight, stored.delay]).toEqual(["gif", 3, 30, [100, 100, 100]]);
+  });
+
   it("stores a JPEG carrying a GPS position without any EXIF, with its orientation applied to the pixels", async () => {
     const { members } = await h.room("alice");
     const jpeg = await jpegWithGps(400, 200);
@@ -265,6 +288,36 @@ describe("uploads", () => {
     expect([unknown.status, unknown.body.error.code]).toEqual([404, "not_found"]);
   });
 
+  it("keeps an uploaded attachment through an edit, stored as its unsigned path, and answers it with fresh links", async () => {
+    const { conversation, members } = await h.room("alice", "bob");
+    const [alice, bob] = members;
+    const file = (await upload(server.url, alice.token, PDF, { name: "draft.pdf" })).body as Upload;
+    const sent = await h.send(alice.socket, conversation.id, { text: "draft", attachments: [{ uploadId: file.uploadId }] });
+    if (!sent.ok) throw new Error(sent.error.message);
+    const { message: edited } = await call<MessageResult>(alice.socket, "message:edit", {
+      conversationId: conversation.id,
+      messageId: sent.message.id,
+      text: "final",
+      // Given again, so the edit writes the attachments back: in the form they were read, with signed links.
+      attachments: [{ uploadId: file.uploadId }],
+    });
+    expect(edited.attachments![0]).toMatchObject({ uploadId: file.uploadId, url: expect.stringContaining("sig="), urlExpiresAt: expect.any(String) });
+    await waitFor(() => bob.updated.some((m) => m.id === sent.message.id), "bob to receive the edit");
+    expect((await download(server.url, bob.updated[0].attachments![0].url)).status).toBe(200);
+
+    // What the database holds is the unsigned path: a stored message never carries a link that expires.
+    const db = new Database(path.join(server.dataDir, "switchboard.db"), { readonly: true });
+    try {
+      const row = db.prepare("SELECT attachments FROM messages WHERE id = ?").get(sent.message.id) as { attachments: string };
+      expect(JSON.parse(row.attachments)).toEqual([{ uploadId: file.uploadId, url: `/v1/uploads/${file.uploadId}/content`, name: "draft.pdf", mimeType: "application/pdf", size: PDF.length }]);
+    } finally {
+      db.close();
+    }
+    // Still the message's: another message cannot take it.
+    const again = await h.send(alice.socket, conversation.id, { attachments: [{ uploadId: file.uploadId }] });
+    expect(again.ok ? "ok" : again.error.code).toBe("conflict");
+  });
+
   it("refuses a tampered download link with forbidden, and serves a byte range of a good one", async () => {
     const { members } = await h.room("alice");
     const bytes = Buffer.from("A plain text file, long enough to ask for a range of it.\n");
@@ -292,6 +345,8 @@ describe("uploads", () => {
     expect(ranged.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     const beyond = await download(server.url, file.url, { range: `bytes=${bytes.length}-` });
     expect(beyond.status).toBe(416);
+    const head = await fetch(onServer(server.url, file.url), { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length"), head.headers.get("accept-ranges")]).toEqual([200, String(bytes.length), "bytes"]);
   });
 
   it("serves an HTML file named .png as inert plain text: never as HTML or a picture, nosniff, as a download", async () => {
@@ -442,7 +497,7 @@ describe("uploads", () => {
     await call(alice.socket, "message:delete", { conversationId: conversation.id, messageId: sent.message.id });
     await waitFor(() => bob.updated.some((m) => m.id === sent.message.id && m.deleted), "bob to see the deletion");
     expect(bob.updated.find((m) => m.id === sent.message.id)!.attachments).toBeUndefined();
-    await waitFor(() => blobFilesOf(server.dataDir, file.uploadId).length === 0, "the sweeper to delete the blobs");
+    await waitFor(() => blobFilesOf(server.dataDir, file.uploadId).length === 0 && !uploadRecordExists(server.dataDir, file.uploadId), "the sweeper to delete blobs and record");
     const gone = await api(server.url, "GET", `/v1/uploads/${file.uploadId}`);
     expect(gone.status).toBe(404);
     expect((await download(server.url, file.url)).status).toBe(404);
@@ -520,7 +575,7 @@ describe("uploads with short lifetimes", () => {
     const { members } = await h.room("alice");
     const file = (await upload(server.url, members[0].token, PDF, { name: "forgotten.pdf" })).body as Upload;
     expect(blobFilesOf(server.dataDir, file.uploadId)).toEqual(["original"]);
-    await waitFor(() => blobFilesOf(server.dataDir, file.uploadId).length === 0, "the sweeper to delete the blob");
+    await waitFor(() => blobFilesOf(server.dataDir, file.uploadId).length === 0 && !uploadRecordExists(server.dataDir, file.uploadId), "the sweeper to delete blob and record");
     const gone = await api(server.url, "GET", `/v1/uploads/${file.uploadId}`);
     expect([gone.status, gone.body.error.code]).toEqual([404, "not_found"]);
     const late = await h.send(members[0].socket, (await api(server.url, "POST", "/v1/conversations", { type: "group", memberIds: [members[0].userId] })).body.id, {

@@ -43,7 +43,6 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX uploads_unattached_expiry ON uploads (expires_at) WHERE expires_at IS NOT NULL;
   CREATE INDEX uploads_released ON uploads (delete_after) WHERE delete_after IS NOT NULL;
-  CREATE INDEX uploads_message ON uploads (message_id) WHERE message_id IS NOT NULL;
   CREATE TABLE upload_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
   `,
 ];
