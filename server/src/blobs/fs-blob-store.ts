@@ -145,7 +145,12 @@ export class FsBlobStore implements BlobStore {
       await fd.sync();
       await fd.close();
       await fs.promises.mkdir(path.dirname(target), { recursive: true });
-      await fs.promises.rename(temp, target);
+      await fs.promises.rename(temp, target).catch(async (err: unknown) => {
+        // A delete of a sibling key removed the just-made (empty) directory: make it again, once.
+        if (!isMissing(err)) throw err;
+        await fs.promises.mkdir(path.dirname(target), { recursive: true });
+        await fs.promises.rename(temp, target);
+      });
     } catch (err) {
       await fd.close().catch(() => undefined);
       await fs.promises.rm(temp, { force: true });
