@@ -57,6 +57,7 @@ import { registerDeliveryRoutes, registerMyDeliveryRoutes, type DeliveryHttpDeps
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
 import { registerPushRoutes } from "./http-push-routes.js";
 import { registerSmsRoutes } from "./http-sms-routes.js";
+import { registerUploadRoutes, UPLOADS_PATH, type UploadHttpDeps } from "./http-upload-routes.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { OriginPolicy } from "./origin-policy.js";
 
@@ -96,6 +97,8 @@ export interface HttpApiDeps {
   support?: SupportHttpDeps;
   /** The demo app's bundles and demo sign-in; absent: not served. */
   demo?: DemoHttpDeps;
+  /** Uploads (`/v1/uploads`) and their signed downloads; absent: not served. */
+  uploads?: UploadHttpDeps;
   /** The offline fallback: push subscriptions, SMS webhooks and sandbox, preferences, delivery timelines; absent: not served. */
   offline?: {
     push: Parameters<typeof registerPushRoutes>[1];
@@ -177,18 +180,18 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
       origin: (origin, c) => (deps.originAllowed(origin || undefined, c.req.header("host")) && origin ? origin : null),
       allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
       allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
-      exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id", "Idempotent-Replayed"],
+      exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id", "Idempotent-Replayed", "Content-Disposition", "Content-Range"],
       maxAge: 600,
     }),
   );
-  app.use(
-    bodyLimit({
-      maxSize: config.limits.httpBodyBytes,
-      onError: () => {
-        throw new SwitchboardError("payload_too_large", `Request body is larger than ${config.limits.httpBodyBytes} bytes (MAX_HTTP_BODY_BYTES).`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: config.limits.httpBodyBytes,
+    onError: () => {
+      throw new SwitchboardError("payload_too_large", `Request body is larger than ${config.limits.httpBodyBytes} bytes (MAX_HTTP_BODY_BYTES).`);
+    },
+  });
+  // An upload's body is a file, streamed to disk under its own limit (UPLOAD_MAX_BYTES), never buffered here.
+  app.use((c, next) => (deps.uploads && c.req.method === "POST" && c.req.path === UPLOADS_PATH ? next() : limitBody(c, next)));
 
   /** Takes one request from the caller's `/v1` budget, with the RateLimit headers (also on a 429). */
   const countRequest = async (c: Context<HttpEnv>, caller: string): Promise<void> => {
@@ -217,6 +220,9 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
     registerMyDeliveryRoutes(app, deps.offline.settings);
     registerSmsRoutes(app, deps.offline.sms);
   }
+
+  // Called with a user token or an API key (the download link: with neither), so before the API key check.
+  if (deps.uploads) registerUploadRoutes(app, deps.uploads, countRequest);
 
   // Authentication and the per-key rate limit, before any /v1 route (its scope check included).
   app.use("/v1/*", async (c, next) => {
