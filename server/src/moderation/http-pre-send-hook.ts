@@ -59,7 +59,7 @@ const ANSWER_MAX_BYTES = 64 * 1024;
  * `fetch` resolves the name again when it connects anyway (see {@link DestinationPolicy}).
  */
 const DESTINATION_CACHE_MS = 10_000;
-/** While the hook keeps failing, one warning per this long, with the count of failures since the last. */
+/** While the hook keeps failing for the same reason, one warning per this long, with the count of failures since the last. */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
 
 /** The answer of the hook, validated: anything else is a failed call. */
@@ -96,8 +96,8 @@ export class HttpPreSendHook implements PreSendHook {
   private readonly now: () => number;
   /** The host name's verdict and until when it is reused; a check in flight is shared. */
   private destination?: { verdict: Promise<DestinationVerdict>; until: number };
-  /** Failures since the last warning was written, and when that was. */
-  private failures = { unlogged: 0, streak: 0, lastLoggedAt: Number.NEGATIVE_INFINITY };
+  /** The current failure streak, failures since the last warning, and when and why that was written. */
+  private failures = { streak: 0, unlogged: 0, lastLoggedAt: Number.NEGATIVE_INFINITY, lastReason: "" };
   /** The URL as logs show it: origin and path only, since the query may carry a token of the customer's. */
   readonly logUrl: string;
 
@@ -197,18 +197,22 @@ export class HttpPreSendHook implements PreSendHook {
     return verdict;
   }
 
-  /** Logs a failure: the first at once, then one warning per interval while they go on. */
+  /**
+   * Logs a failure at warn: at once when its reason differs from the last one written, else once
+   * per interval with the count since, so an outage at thousands of sends a second stays readable.
+   */
   private failed(failure: CallFailure, draft: PreSendDraft): void {
     const now = this.now();
+    const reason = describeFailure(failure);
     this.failures.streak++;
     this.failures.unlogged++;
-    if (now - this.failures.lastLoggedAt < FAILURE_LOG_INTERVAL_MS) return;
+    if (reason === this.failures.lastReason && now - this.failures.lastLoggedAt < FAILURE_LOG_INTERVAL_MS) return;
     const policy = this.options.failurePolicy;
     const effect = policy === "open" ? "messages are stored unchecked" : "sends fail with unavailable";
     this.options.logger.warn(
       {
         url: this.logUrl,
-        reason: describeFailure(failure),
+        reason,
         failurePolicy: policy,
         failuresSinceLastWarning: this.failures.unlogged,
         conversationId: draft.conversationId,
@@ -216,15 +220,14 @@ export class HttpPreSendHook implements PreSendHook {
       },
       `pre-send hook failed (PRESEND_HOOK_FAILURE=${policy}: ${effect})`,
     );
-    this.failures.unlogged = 0;
-    this.failures.lastLoggedAt = now;
+    this.failures = { ...this.failures, unlogged: 0, lastLoggedAt: now, lastReason: reason };
   }
 
   /** After a failure streak, says once that the hook answers again. */
   private recovered(): void {
     if (this.failures.streak === 0) return;
     this.options.logger.info({ url: this.logUrl, failures: this.failures.streak }, "pre-send hook answering again");
-    this.failures = { unlogged: 0, streak: 0, lastLoggedAt: Number.NEGATIVE_INFINITY };
+    this.failures = { streak: 0, unlogged: 0, lastLoggedAt: Number.NEGATIVE_INFINITY, lastReason: "" };
   }
 }
 
