@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +9,7 @@ import { ChatClient } from "../client-sdk/src/index.js";
 import type { Conversation, Message, MessageResult } from "../client-sdk/src/protocol.js";
 import { createApp } from "../server/src/app.js";
 import { ConfigError, loadConfig } from "../server/src/config.js";
-import { HttpPreSendHook } from "../server/src/moderation/http-pre-send-hook.js";
+import { createPreSendHookAgent, HttpPreSendHook } from "../server/src/moderation/http-pre-send-hook.js";
 import { DestinationPolicy } from "../server/src/webhooks/destination-policy.js";
 import { api, call, connectUser, mintToken, request, ROOT, startServer, tempDir, testEnv, waitFor, type ClientSocket, type TestServer } from "./support/harness.js";
 import { captureLogger } from "./support/http-harness.js";
@@ -365,7 +367,69 @@ describe("pre-send moderation hook", () => {
   });
 });
 
-describe("pre-send hook destination checks", () => {
+describe("HttpPreSendHook on its own", () => {
+  it("asks again on a fresh connection when the hook drops a pooled one unanswered, so a keep-alive race fails no send", async () => {
+    const perConnection = new WeakMap<object, number>();
+    let answered = 0;
+    const server = http.createServer((req, res) => {
+      const n = perConnection.get(req.socket) ?? 0;
+      perConnection.set(req.socket, n + 1);
+      req.resume();
+      req.on("end", () => {
+        // The second request on a connection meets a hook that closed it in the meantime.
+        if (n === 1) return req.socket.destroy();
+        answered++;
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ action: "rewrite", text: `answer ${answered}` }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const agent = createPreSendHookAgent(url);
+    const outcomes: string[] = [];
+    const hook = new HttpPreSendHook({
+      url,
+      agent,
+      secret: SECRET,
+      timeoutMs: 2000,
+      failurePolicy: "closed",
+      destinations: new DestinationPolicy({ allowPrivate: true }),
+      logger: captureLogger().logger,
+      onCall: (outcome) => outcomes.push(outcome),
+    });
+    try {
+      const draft = { conversationId: "c1", senderId: "alice", text: "hi", attachments: [] };
+      expect(await hook.check(draft)).toEqual({ action: "rewrite", text: "answer 1" });
+      expect(await hook.check(draft)).toEqual({ action: "rewrite", text: "answer 2" });
+      expect(outcomes).toEqual(["rewrite", "rewrite"]);
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+
+  it("times out a hook that sends its headers and then trickles the answer", async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"action":');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const agent = createPreSendHookAgent(url);
+    const { logger, logs } = captureLogger();
+    const hook = new HttpPreSendHook({ url, agent, secret: SECRET, timeoutMs: TIMEOUT_MS, failurePolicy: "closed", destinations: new DestinationPolicy({ allowPrivate: true }), logger });
+    try {
+      await expect(hook.check({ conversationId: "c1", senderId: "alice", text: "hi", attachments: [] })).rejects.toMatchObject({ code: "unavailable" });
+      expect(logs.find((l) => l.level === 40)?.reason).toBe(`no answer within ${TIMEOUT_MS} ms (PRESEND_HOOK_TIMEOUT_MS)`);
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it("checks the destination before calls, reusing a verdict for 10 s, and never calls a host that resolves to a private address", async () => {
     let lookups = 0;
     let address = "10.0.0.5";
@@ -379,8 +443,11 @@ describe("pre-send hook destination checks", () => {
     let now = Date.parse("2030-01-01T00:00:00Z");
     const { logger, logs } = captureLogger();
     const outcomes: string[] = [];
+    const url = "http://moderation.internal.example/pre-send";
+    const agent = createPreSendHookAgent(url);
     const hook = new HttpPreSendHook({
-      url: "http://moderation.internal.example/pre-send",
+      url,
+      agent,
       secret: SECRET,
       timeoutMs: TIMEOUT_MS,
       failurePolicy: "closed",
@@ -401,5 +468,6 @@ describe("pre-send hook destination checks", () => {
     await expect(hook.check(draft)).rejects.toMatchObject({ code: "unavailable" });
     expect(lookups).toBe(2);
     expect(outcomes).toEqual(["failed", "failed", "failed"]);
+    agent.destroy();
   });
 });

@@ -56,7 +56,7 @@ import type { SmsGateway } from "./delivery/sms/sms-gateway.js";
 import { SmsService } from "./delivery/sms/sms-service.js";
 import { TwilioSmsGateway } from "./delivery/sms/twilio-sms-gateway.js";
 import { SqliteDeliveryStore } from "./delivery/sqlite-delivery-store.js";
-import { HttpPreSendHook } from "./moderation/http-pre-send-hook.js";
+import { createPreSendHookAgent, HttpPreSendHook } from "./moderation/http-pre-send-hook.js";
 import { DestinationPolicy } from "./webhooks/destination-policy.js";
 import { MongoWebhookStore } from "./webhooks/mongo-webhook-store.js";
 import { SqliteWebhookStore } from "./webhooks/sqlite-webhook-store.js";
@@ -125,9 +125,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const apiKeys = new ApiKeyService(store, { rotationGraceMs: config.apiKeyRotationGraceHours * 3_600_000 });
   const users = new UserService(store);
   const conversations = new ConversationService(store, events);
+  // The hook's keep-alive pool: once warm, a call costs one round trip and no handshake.
+  const preSendAgent = config.preSendHook ? createPreSendHookAgent(config.preSendHook.url) : undefined;
   const preSend = config.preSendHook
     ? new HttpPreSendHook({
         ...config.preSendHook,
+        agent: preSendAgent!,
         destinations: preSendDestinations,
         logger: logger.child({ component: "pre-send-hook" }),
         onCall: (outcome, seconds) => metrics.preSendHookCall(outcome, seconds),
@@ -330,6 +333,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await new Promise<void>((resolve) => io.close(() => resolve()));
       httpServer.closeAllConnections();
       await redis?.close();
+      // Sends are drained: no call is in flight, only idle pooled connections are left.
+      preSendAgent?.destroy();
       // Events of the drained requests are recorded first; then sends in flight get a grace period.
       await offline.worker.stop(Math.min(config.shutdownTimeoutMs, config.delivery.push.timeoutMs));
       await webhooks.close();

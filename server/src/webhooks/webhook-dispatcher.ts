@@ -2,7 +2,6 @@ import { OutboxPoller } from "../cluster/outbox-poller.js";
 import type { Logger } from "../logger.js";
 import type { DestinationPolicy } from "./destination-policy.js";
 import { decideAfterAttempt, parseRetryAfter, type AttemptResult } from "./webhook-retry-policy.js";
-import { describeFetchFailure } from "./fetch-failure.js";
 import { signingSecrets, standardWebhookHeaders } from "./webhook-signature.js";
 import type { LeasedDelivery, WebhookAttempt, WebhookEndpoint, WebhookEvent, WebhookStore } from "./webhook-store.js";
 
@@ -172,7 +171,7 @@ export class WebhookDispatcher {
     } catch (err) {
       if (this.abort.signal.aborted) return "aborted";
       if (timeout.aborted) return { kind: "timeout", timeoutMs: this.options.timeoutMs };
-      return { kind: "network_error", message: describeFetchFailure(err) };
+      return { kind: "network_error", message: networkErrorMessage(err) };
     }
   }
 
@@ -203,3 +202,9 @@ function attemptLogFields(result: AttemptResult): Pick<WebhookAttempt, "statusCo
   }
 }
 
+/** undici hides the useful part (ECONNREFUSED, ENOTFOUND, a TLS error) in `cause`. */
+function networkErrorMessage(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ""}`;
+  return cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
