@@ -191,6 +191,18 @@ export function startBare(name: string, env: Record<string, string>, nodeArgs: s
   );
 }
 
+/** Starts the benchmark's pre-send hook (`bench/hook-server.ts`), answering allow to calls signed with `secret`. */
+export function startHookServer(name: string, secret: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+  return spawnListening(
+    name,
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", "bench/hook-server.ts"],
+    { ...process.env, PORT: "0", HOOK_SECRET: secret },
+    (line) => (line.includes('"hook listening"') ? (JSON.parse(line) as { port: number }).port : undefined),
+    30_000,
+  );
+}
+
 /** A load worker (`bench/load-worker.ts`) and its request/reply channel. */
 export interface LoadWorker {
   pid: number;

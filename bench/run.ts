@@ -4,7 +4,7 @@
  * processes, runs the scenarios (each bounded in time), prints a table and writes
  * `bench/results/latest.json`. See docs/benchmarks.md.
  *
- * Options: `--quick` (a smoke run of a few seconds per scenario), `--only=idle,cross,fanout,acks`,
+ * Options: `--quick` (a smoke run of a few seconds per scenario), `--only=idle,cross,fanout,acks,presend`,
  * `--workers=N` (load processes, default 4), `--cpu-prof` (V8 CPU profiles of every server
  * process into bench/results/cpu-prof/), `--budget-seconds=N` (default 570), and scale knobs
  * such as `--cross-rate=1000` (see KNOBS).
@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { formatTable, row, type Row } from "./report.js";
-import { killAllChildren, ROOT, startRedis, startWorker, withDeadline, type LoadWorker } from "./processes.js";
+import { killAllChildren, ROOT, startHookServer, startRedis, startWorker, withDeadline, type LoadWorker } from "./processes.js";
 import {
   ackedSends,
   CrossNodeDeliveryBroken,
@@ -30,8 +30,8 @@ import {
   type IdleResult,
 } from "./scenarios.js";
 
-type ScenarioName = "idle" | "cross" | "fanout" | "acks";
-const SCENARIOS: ScenarioName[] = ["idle", "cross", "fanout", "acks"];
+type ScenarioName = "idle" | "cross" | "fanout" | "acks" | "presend";
+const SCENARIOS: ScenarioName[] = ["idle", "cross", "fanout", "acks", "presend"];
 
 interface Options {
   quick: boolean;
@@ -56,6 +56,8 @@ const KNOBS = [
   "fanout-burst-rate",
   "ack-senders",
   "ack-seconds",
+  "presend-senders",
+  "presend-seconds",
 ] as const;
 type Knob = (typeof KNOBS)[number];
 
@@ -124,6 +126,7 @@ function parameters(o: Options) {
     } satisfies DeliveryParams,
     acks: { senders: k("ack-senders", 50, 20), durationSeconds: k("ack-seconds", 12, 3) } satisfies AckParams,
     acksFull: { senders: k("ack-senders", 50, 20), durationSeconds: q ? 2 : 6 } satisfies AckParams,
+    presend: { senders: k("presend-senders", 50, 20), durationSeconds: k("presend-seconds", 8, 2) } satisfies AckParams,
   };
 }
 
@@ -144,7 +147,12 @@ interface Results {
   cross: { "switchboard-classic"?: Outcome<DeliveryResult>; "switchboard-sharded"?: Outcome<DeliveryResult>; bare?: Outcome<DeliveryResult> };
   fanout: { "switchboard-classic"?: Outcome<DeliveryResult>; "switchboard-sharded"?: Outcome<DeliveryResult>; bare?: Outcome<DeliveryResult> };
   acks: { switchboard?: Outcome<AckResult>; "switchboard-full"?: Outcome<AckResult>; bare?: Outcome<AckResult> };
+  /** The same Switchboard with and without `PRESEND_HOOK_URL`. */
+  presend: { hook?: Outcome<AckResult>; none?: Outcome<AckResult> };
 }
+
+/** The signing secret of the benchmark's pre-send hook. */
+const BENCH_HOOK_SECRET = `whsec_${Buffer.from("switchboard benchmark pre-send hook").toString("base64")}`;
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -194,7 +202,7 @@ async function main(): Promise<void> {
     log,
   };
 
-  const results: Results = { idle: {}, cross: {}, fanout: {}, acks: {} };
+  const results: Results = { idle: {}, cross: {}, fanout: {}, acks: {}, presend: {} };
   const budgetMs = options.budgetSeconds * 1000;
 
   /**
@@ -270,6 +278,25 @@ async function main(): Promise<void> {
     results.acks["switchboard-full"] = await step(`4b acked sends, ${pf.durationSeconds} s: Switchboard with SQLITE_SYNCHRONOUS=FULL (the default)`, 10 + pf.durationSeconds + 3, () =>
       withDeployment(ctx, "switchboard", { nodes: 1, synchronous: "FULL" }, (dep) => ackedSends(ctx, dep, "acks-full", pf)),
     );
+  }
+
+  if (options.only.has("presend")) {
+    const p = params.presend;
+    const est = 10 + p.durationSeconds + 3;
+    const title = `5 pre-send hook: ${p.senders} closed-loop senders, one node, ${p.durationSeconds} s`;
+    results.presend.none = await step(`${title}: Switchboard without a hook`, est, () =>
+      withDeployment(ctx, "switchboard", { nodes: 1 }, (dep) => ackedSends(ctx, dep, "presend-none", p)),
+    );
+    results.presend.hook = await step(`${title}: Switchboard with PRESEND_HOOK_URL (a local hook answering allow)`, est + 3, async () => {
+      const hook = await startHookServer("pre-send-hook", BENCH_HOOK_SECRET, ctx.serverNodeArgs);
+      try {
+        ctx.log(`    pre-send hook pid ${hook.pid} port ${hook.port}`);
+        const env = { PRESEND_HOOK_URL: `${hook.url}/pre-send`, PRESEND_HOOK_SECRET: BENCH_HOOK_SECRET, WEBHOOK_ALLOW_PRIVATE: "1" };
+        return await withDeployment(ctx, "switchboard", { nodes: 1, env }, (dep) => ackedSends(ctx, dep, "presend-hook", p, hook));
+      } finally {
+        await hook.stop();
+      }
+    });
   }
 
   const rows = buildRows(results, params, notes);
@@ -453,6 +480,39 @@ function buildRows(r: Results, params: ReturnType<typeof parameters>, notes: str
       if (sb.eventLoopLag) notes.push(`${s}: Switchboard event-loop delay during the run: p99 ${sb.eventLoopLag.p99Ms.toFixed(1)} ms, max ${sb.eventLoopLag.maxMs.toFixed(1)} ms`);
     }
     if (r.acks["switchboard-full"] && !failed(r.acks["switchboard-full"])) notes.push("4b compares with the same bare run as 4 (the baseline stores nothing, so fsync settings do not apply to it).");
+  }
+
+  // 5. the pre-send hook's cost: Switchboard with the hook in the "Switchboard" column, without it in the "bare" one
+  if (r.presend.hook || r.presend.none) {
+    const s = `5 pre-send hook K=${params.presend.senders} ${params.presend.durationSeconds}s`;
+    failure(`${s} (with the hook)`, r.presend.hook);
+    failure(`${s} (without)`, r.presend.none);
+    const h = ok(r.presend.hook);
+    const w = ok(r.presend.none);
+    const perAck = (a: AckResult | undefined) => (a && a.acked ? Math.round((a.cpuMs.servers / a.acked) * 1000 * 100) / 100 : undefined);
+    if (!h || !w) rows.push(row(s, "result", h ? "ok" : show(r.presend.hook), w ? "ok" : show(r.presend.none)));
+    if (h || w) {
+      rows.push(row(s, "acked sends/s", h?.acksPerSecond, w?.acksPerSecond));
+      rows.push(row(s, "ack p50 (ms)", h?.ack.p50, w?.ack.p50));
+      rows.push(row(s, "ack p99 (ms)", h?.ack.p99, w?.ack.p99));
+      rows.push(row(s, "CPU busy % (bench procs / machine)", h ? `${h.cpuMs.benchPercent} / ${h.cpuMs.machinePercent}` : null, w ? `${w.cpuMs.benchPercent} / ${w.cpuMs.machinePercent}` : null));
+      rows.push(row(s, "server CPU ms / 1k acked sends", perAck(h), perAck(w)));
+      rows.push(row(s, "CPU ms / 1k acked sends (server+Redis)", h?.cpuMsPer1kAcks, w?.cpuMsPer1kAcks));
+    }
+    if (h?.hook) {
+      rows.push(row(s, "hook call mean, as timed by the server (ms)", h.hook.meanCallMs, null));
+      rows.push(row(s, "hook process CPU ms / 1k calls", h.hook.hookCpuMsPer1kCalls, null));
+      const other = Object.entries(h.hook.calls).filter(([o, v]) => o !== "allow" && v > 0);
+      if (other.length) notes.push(`${s}: hook calls that did not answer allow: ${other.map(([o, v]) => `${o} ${v}`).join(", ")}`);
+      const extra = perAck(h) !== undefined && perAck(w) !== undefined ? Math.round((perAck(h)! - perAck(w)!) * 1000) / 1000 : undefined;
+      notes.push(
+        `${s}: the "Switchboard" column is Switchboard with PRESEND_HOOK_URL pointing at a local hook process (bench/hook-server.ts: verifies the signature with standardwebhooks, answers allow); the "bare" column is the same Switchboard without a hook, in the same run. ${h.hook.calls.allow ?? 0} calls in the window${extra !== undefined ? `; the hook added ${extra} µs of server CPU per acked send (ms per 1k)` : ""}.`,
+      );
+    }
+    for (const [label, a] of [["with the hook", h], ["without", w]] as const) {
+      if (a?.failed) notes.push(`${s} (${label}): ${a.failed} sends failed: ${a.errors.join("; ")}`);
+      if (a?.eventLoopLag) notes.push(`${s} (${label}): event-loop delay during the run: p99 ${a.eventLoopLag.p99Ms.toFixed(1)} ms, max ${a.eventLoopLag.maxMs.toFixed(1)} ms`);
+    }
   }
 
   // The adapter question: classic or sharded, with numbers.

@@ -81,6 +81,8 @@ export interface DeployOptions {
   nodes: number;
   adapter?: "classic" | "sharded";
   synchronous?: "NORMAL" | "FULL";
+  /** More variables for every Switchboard node (the pre-send hook's, for instance). */
+  env?: Record<string, string>;
 }
 
 /** Starts `nodes` servers of `system` on the run's Redis. Switchboard nodes share one SQLite file (cluster mode). */
@@ -119,6 +121,7 @@ export async function deploy(ctx: BenchContext, system: SystemUnderTest, opts: D
               CLUSTER_ADAPTER: opts.adapter ?? "classic",
               NODE_ID: `bench-sb-${i}`,
               SQLITE_SYNCHRONOUS: opts.synchronous ?? "NORMAL",
+              ...opts.env,
             },
             ctx.serverNodeArgs,
           ),
@@ -743,13 +746,40 @@ export interface AckResult {
   /** CPU per 1000 acknowledged sends (each is also delivered once, to the sender's own connection). */
   cpuMsPer1kAcks: number;
   eventLoopLag: { p99Ms: number; maxMs: number } | null;
+  /** With a pre-send hook: its process's CPU and the calls Switchboard made, over the measured window. */
+  hook?: PreSendHookUse;
+}
+
+/** What the pre-send hook cost over a measured window of {@link ackedSends}. */
+export interface PreSendHookUse {
+  /** Calls by outcome, from `switchboard_presend_hook_total` (the window's increase). */
+  calls: Record<string, number>;
+  /** Mean call duration as Switchboard timed it (`switchboard_presend_hook_duration_seconds`), in ms. */
+  meanCallMs: number | null;
+  /** CPU of the hook process. */
+  hookCpuMs: number;
+  /** Hook process CPU per 1000 calls. */
+  hookCpuMsPer1kCalls: number | null;
+}
+
+/** The pre-send hook's counters in one `/metrics` text: calls per outcome, and the duration sum and count. */
+function preSendHookCounters(text: string | undefined): { calls: Record<string, number>; seconds: number; count: number } {
+  const calls: Record<string, number> = {};
+  let seconds = 0;
+  let count = 0;
+  for (const m of (text ?? "").matchAll(/^switchboard_presend_hook_total\{[^}]*outcome="(\w+)"[^}]*\}\s+(\S+)/gm)) calls[m[1]] = Number(m[2]);
+  for (const m of (text ?? "").matchAll(/^switchboard_presend_hook_duration_seconds_(sum|count)\{[^}]*\}\s+(\S+)/gm)) {
+    if (m[1] === "sum") seconds += Number(m[2]);
+    else count += Number(m[2]);
+  }
+  return { calls, seconds, count };
 }
 
 /**
  * K senders, each in a conversation of its own (joined, so every message is also delivered
  * once, back to it), each sending the next message as soon as the previous one is acked.
  */
-export async function ackedSends(ctx: BenchContext, dep: Deployment, tag: string, p: AckParams): Promise<AckResult> {
+export async function ackedSends(ctx: BenchContext, dep: Deployment, tag: string, p: AckParams, hook?: ServerProcess): Promise<AckResult> {
   const [server] = dep.servers;
   const W = ctx.workers.length;
   const conversations = Array.from({ length: p.senders }, (_, k) => ({ id: `${tag}-c${k}`, memberIds: [`${tag}-u${k}`] }));
@@ -767,12 +797,28 @@ export async function ackedSends(ctx: BenchContext, dep: Deployment, tag: string
     );
   await loop(Math.min(2, p.durationSeconds / 3)); // warm-up
   await eventLoopLag(server);
+  const hookBefore = hook ? preSendHookCounters(await scrape(server)) : undefined;
+  const hookCpu0 = hook ? cpuOf([hook.pid]) : 0;
   const endCpu = cpuWindow(ctx, [server.pid]);
   const started = performance.now();
   const results = await loop(p.durationSeconds);
   const seconds = (performance.now() - started) / 1000;
   const cpu = endCpu();
+  const hookCpuMs = hook ? Math.round(cpuOf([hook.pid]) - hookCpu0) : 0;
   const lag = dep.system === "switchboard" ? ((await eventLoopLag(server)) ?? null) : null;
+  let hookUse: PreSendHookUse | undefined;
+  if (hookBefore) {
+    // Scraped after the lag gauges: the hook's counters only grow, so the order does not matter.
+    const after = preSendHookCounters(await scrape(server));
+    const calls = Object.fromEntries(Object.entries(after.calls).map(([o, v]) => [o, v - (hookBefore.calls[o] ?? 0)]));
+    const count = after.count - hookBefore.count;
+    hookUse = {
+      calls,
+      meanCallMs: count > 0 ? Math.round(((after.seconds - hookBefore.seconds) / count) * 1_000_000) / 1000 : null,
+      hookCpuMs,
+      hookCpuMsPer1kCalls: count > 0 ? Math.round((hookCpuMs / count) * 100_000) / 100 : null,
+    };
+  }
   const ack = new LatencyHistogram();
   let acked = 0;
   let failed = 0;
@@ -793,6 +839,7 @@ export async function ackedSends(ctx: BenchContext, dep: Deployment, tag: string
     cpuMs: cpu,
     cpuMsPer1kAcks: acked ? Math.round((cpu.total / acked) * 1000 * 100) / 100 : 0,
     eventLoopLag: lag,
+    ...(hookUse ? { hook: hookUse } : {}),
   };
 }
 

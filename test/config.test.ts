@@ -30,6 +30,32 @@ describe("configuration", () => {
     expect(() => loadConfig({ JWT_JWKS_URL: "https://idp.example/jwks", JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----x" })).toThrow(/not both/);
   });
 
+  it("turns the pre-send hook on only with a URL and a secret, with a 2000 ms timeout and fail-open by default, and names bad values", () => {
+    const secret = `whsec_${Buffer.from("a pre-send hook secret of 32 bytes").toString("base64")}`;
+    expect(loadConfig({}).preSendHook).toBeUndefined();
+    expect(loadConfig({ PRESEND_HOOK_URL: "https://mod.example.com/pre-send", PRESEND_HOOK_SECRET: secret }).preSendHook).toEqual({
+      url: "https://mod.example.com/pre-send",
+      secret,
+      timeoutMs: 2000,
+      failurePolicy: "open",
+    });
+    expect(
+      loadConfig({ PRESEND_HOOK_URL: "https://mod.example.com/", PRESEND_HOOK_SECRET: secret, PRESEND_HOOK_TIMEOUT_MS: "500", PRESEND_HOOK_FAILURE: "closed" }).preSendHook,
+    ).toMatchObject({ timeoutMs: 500, failurePolicy: "closed" });
+    expect(() => loadConfig({ PRESEND_HOOK_URL: "https://mod.example.com/" })).toThrow(/PRESEND_HOOK_SECRET: required with PRESEND_HOOK_URL/);
+    for (const [env, message] of [
+      [{ PRESEND_HOOK_URL: "ftp://mod.example.com/" }, /PRESEND_HOOK_URL: must be an http\(s\) URL/],
+      [{ PRESEND_HOOK_URL: "https://user:pw@mod.example.com/" }, /PRESEND_HOOK_URL: must not contain credentials/],
+      [{ PRESEND_HOOK_SECRET: "not-a-secret" }, /PRESEND_HOOK_SECRET: must be a Standard Webhooks secret/],
+      [{ PRESEND_HOOK_TIMEOUT_MS: "20000" }, /PRESEND_HOOK_TIMEOUT_MS/],
+      [{ PRESEND_HOOK_TIMEOUT_MS: "10" }, /PRESEND_HOOK_TIMEOUT_MS/],
+      [{ PRESEND_HOOK_FAILURE: "maybe" }, /PRESEND_HOOK_FAILURE/],
+    ] as const) {
+      const base: Record<string, string> = { PRESEND_HOOK_URL: "https://mod.example.com/", PRESEND_HOOK_SECRET: secret };
+      expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+    }
+  });
+
   it("stops the process with status 78 and a message naming the variable", () => {
     const data = tempDir();
     try {

@@ -12,7 +12,7 @@ import { Server } from "socket.io";
 import { LIMITS } from "../../client-sdk/src/protocol.js";
 import { ApiKeyService } from "./auth/api-key-service.js";
 import { TokenService } from "./auth/token-service.js";
-import type { Config } from "./config.js";
+import { ConfigError, type Config } from "./config.js";
 import { connectRedis, type RedisConnections } from "./cluster/redis-connections.js";
 import { explainUnknownSessions } from "./cluster/sticky-session-check.js";
 import { ChatEvents } from "./core/chat-events.js";
@@ -57,6 +57,7 @@ import type { SmsGateway } from "./delivery/sms/sms-gateway.js";
 import { SmsService } from "./delivery/sms/sms-service.js";
 import { TwilioSmsGateway } from "./delivery/sms/twilio-sms-gateway.js";
 import { SqliteDeliveryStore } from "./delivery/sqlite-delivery-store.js";
+import { createPreSendHookAgent, HttpPreSendHook } from "./moderation/http-pre-send-hook.js";
 import { DestinationPolicy } from "./webhooks/destination-policy.js";
 import { MongoWebhookStore } from "./webhooks/mongo-webhook-store.js";
 import { SqliteWebhookStore } from "./webhooks/sqlite-webhook-store.js";
@@ -117,6 +118,9 @@ const DEMO_SOURCE_DIR = fileURLToPath(new URL("../../demo-app/src/", import.meta
  */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<SwitchboardApp> {
   const logger = options.logger ?? createLogger(config);
+  // Before anything is opened: a hook URL the SSRF guard refuses stops the start.
+  const preSendDestinations = new DestinationPolicy({ allowPrivate: config.webhooks.allowPrivate });
+  if (config.preSendHook) await checkPreSendDestination(config.preSendHook.url, preSendDestinations, logger);
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
@@ -131,6 +135,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       store: () => store.ping().then(() => true),
       ...(redis ? { redis: () => redis.isUp() } : {}),
     },
+    preSendHook: Boolean(config.preSendHook),
   });
 
   const events = new ChatEvents((err, event) => logger.error({ err, event: event.type }, "event listener failed"));
@@ -157,7 +162,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     intervalMs: config.uploads.sweepIntervalMs,
     logger: logger.child({ component: "upload-sweeper" }),
   });
-  const messages = new MessageService(store, conversations, events, { attachments: uploads });
+  // The hook's keep-alive pool: once warm, a call costs one round trip and no handshake.
+  const preSendAgent = config.preSendHook ? createPreSendHookAgent(config.preSendHook.url) : undefined;
+  const preSend = config.preSendHook
+    ? new HttpPreSendHook({
+        ...config.preSendHook,
+        agent: preSendAgent!,
+        destinations: preSendDestinations,
+        logger: logger.child({ component: "pre-send-hook" }),
+        onCall: (outcome, seconds) => metrics.preSendHookCall(outcome, seconds),
+      })
+    : undefined;
+  if (config.preSendHook) logger.info({ url: preSend!.logUrl, timeoutMs: config.preSendHook.timeoutMs, failurePolicy: config.preSendHook.failurePolicy }, "pre-send hook on: every user message is checked before it is stored");
+  const messages = new MessageService(store, conversations, events, { attachments: uploads, ...(preSend ? { preSend } : {}) });
   const presence = new PresenceService(
     redis ? new RedisPresenceRegistry(redis.commands, { nodeId: config.nodeId }) : new InMemoryPresenceRegistry(),
     store,
@@ -361,6 +378,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await new Promise<void>((resolve) => io.close(() => resolve()));
       httpServer.closeAllConnections();
       await redis?.close();
+      // Sends are drained: no call is in flight, only idle pooled connections are left.
+      preSendAgent?.destroy();
       // Events of the drained requests are recorded first; then sends in flight get a grace period.
       await offline.worker.stop(Math.min(config.shutdownTimeoutMs, config.delivery.push.timeoutMs));
       await webhooks.close();
@@ -371,6 +390,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger.info("shut down");
     },
   };
+}
+
+/**
+ * The start-time SSRF check of `PRESEND_HOOK_URL`: a private or reserved destination without
+ * `WEBHOOK_ALLOW_PRIVATE` is a configuration error. A name that does not resolve yet is only
+ * warned about: DNS may come up after this node, and every call checks again.
+ */
+async function checkPreSendDestination(url: string, destinations: DestinationPolicy, logger: Logger): Promise<void> {
+  const verdict = await destinations.check(url);
+  switch (verdict.verdict) {
+    case "allowed":
+      return;
+    case "refused":
+      throw new ConfigError(
+        `Invalid configuration:\n  PRESEND_HOOK_URL: ${verdict.reason}; the pre-send hook must be a public address, or set WEBHOOK_ALLOW_PRIVATE=1 to allow private ones (private deployments, tests)`,
+      );
+    case "unresolved":
+      logger.warn({ reason: verdict.reason }, "PRESEND_HOOK_URL does not resolve now; sends follow PRESEND_HOOK_FAILURE until it does");
+      return;
+    default: {
+      const exhaustive: never = verdict;
+      return exhaustive;
+    }
+  }
 }
 
 /**

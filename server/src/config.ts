@@ -137,11 +137,11 @@ export interface UploadConfig {
 
 /** The `Config.preSendHook` slice; present when `PRESEND_HOOK_URL` is set. */
 export interface PreSendHookConfig {
-  /** `PRESEND_HOOK_URL`: called (POST, Standard Webhooks signature) before each user message is stored. */
+  /** `PRESEND_HOOK_URL`: called (POST, Standard Webhooks signature) before each message other than a backend's `system` message is stored; http(s), no credentials. */
   url: string;
   /** `PRESEND_HOOK_SECRET`: `whsec_` + base64, the signing secret; required with the URL. */
   secret: string;
-  /** `PRESEND_HOOK_TIMEOUT_MS`, default 2000. */
+  /** `PRESEND_HOOK_TIMEOUT_MS`: one call's time limit, answer included; default 2000, 50-10000. */
   timeoutMs: number;
   /** `PRESEND_HOOK_FAILURE`: `open` (default: store the message as sent) or `closed` (refuse it with `unavailable`) when the hook fails or times out. */
   failurePolicy: "open" | "closed";
@@ -373,9 +373,14 @@ const envSchema = z.object({
   MMS_MAX_BYTES: optional(int(50_000, 5_000_000)),
   MMS_MEDIA_URL_TTL_SECONDS: optional(int(60, 7 * 86400)),
   MMS_INBOUND_MAX_BYTES: optional(int(10_000, 100 * 1024 * 1024)),
-  PRESEND_HOOK_URL: optional(url),
+  PRESEND_HOOK_URL: optional(
+    z
+      .url({ protocol: /^https?$/, message: "must be an http(s) URL such as https://moderation.example.com/pre-send" })
+      .refine((v) => !new URL(v).username && !new URL(v).password, "must not contain credentials; the hook verifies the signature instead"),
+  ),
   PRESEND_HOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret: whsec_ followed by base64 (at least 18 bytes)")),
-  PRESEND_HOOK_TIMEOUT_MS: optional(int(50, 30_000)),
+  // At most 10 s, the SDK's ack timeout: a longer wait would only make clients give up and resend.
+  PRESEND_HOOK_TIMEOUT_MS: optional(int(50, 10_000)),
   PRESEND_HOOK_FAILURE: optional(z.enum(["open", "closed"])),
 });
 

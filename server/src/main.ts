@@ -7,8 +7,11 @@ import { ConfigError, loadConfig } from "./config.js";
  */
 async function main(): Promise<void> {
   let config;
+  let app;
   try {
     config = loadConfig();
+    // createApp finds what the environment alone cannot show (a hook URL that resolves to a private address).
+    app = await createApp(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nSee the configuration table in README.md.\n`);
@@ -16,7 +19,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await createApp(config);
   const { logger } = app;
   // A library promise nobody awaited (the Redis adapter publishes without a catch) must not take
   // every connection of this node down with it; it is logged so it can be fixed at the source.

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ERROR_CODES, type ClientToServerEvents, type ErrorCode } from "../../../client-sdk/src/protocol.js";
+import type { PreSendOutcome } from "../moderation/http-pre-send-hook.js";
 
 /** How a stored message arrived. */
 export type MessageTransport = "socket" | "http";
@@ -31,6 +32,8 @@ export interface MetricsOptions {
   eventLoopMonitoringPrecisionMs?: number;
   /** How long a scrape waits for the store check before reporting it down (default 2000 ms). */
   checkTimeoutMs?: number;
+  /** Whether the pre-send hook is configured: its series exist (at zero) only then. Default false. */
+  preSendHook?: boolean;
 }
 
 /**
@@ -70,6 +73,9 @@ const HTTP_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "
 /** Acks are answered in well under a millisecond to a few hundred: 0.5 ms … 1 s. */
 const ACK_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
+/** A pre-send hook call is one loopback or LAN round trip, up to its timeout (at most 30 s): 1 ms … 30 s. */
+const PRESEND_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 /** HTTP requests include store writes and the OpenAPI document: 1 ms … 5 s. */
 const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -91,6 +97,8 @@ export class Metrics {
   private readonly httpRequests: Counter<"method" | "route" | "status">;
   private readonly httpDuration: Histogram<"method" | "route">;
   private readonly offlineAttempts: Counter<"channel" | "outcome">;
+  private readonly preSendCalls?: Counter<"outcome">;
+  private readonly preSendDuration?: Histogram<"outcome">;
 
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
@@ -142,6 +150,23 @@ export class Metrics {
       registers,
     });
 
+    if (options.preSendHook) {
+      this.preSendCalls = new Counter({
+        name: "switchboard_presend_hook_total",
+        help: "Calls of the pre-send moderation hook, by outcome (allow, reject, rewrite, failed: timeout, network error, non-2xx or malformed answer).",
+        labelNames: ["outcome"],
+        registers,
+      });
+      this.preSendDuration = new Histogram({
+        name: "switchboard_presend_hook_duration_seconds",
+        help: "Duration of pre-send hook calls, by outcome; failed calls include those that ran into PRESEND_HOOK_TIMEOUT_MS.",
+        labelNames: ["outcome"],
+        buckets: PRESEND_DURATION_BUCKETS,
+        registers,
+      });
+      for (const outcome of ["allow", "reject", "rewrite", "failed"] satisfies PreSendOutcome[]) this.preSendCalls.inc({ outcome }, 0);
+    }
+
     const timeoutMs = options.checkTimeoutMs ?? 2000;
     const storeCheck = options.checks.store;
     new Gauge({
@@ -181,6 +206,12 @@ export class Metrics {
   /** The delivery worker finished an attempt at an offline notification (or decided not to send it). */
   offlineAttempt(channel: "push" | "sms", outcome: string): void {
     this.offlineAttempts.inc({ channel, outcome });
+  }
+
+  /** The pre-send hook answered (or failed to) after `seconds`. */
+  preSendHookCall(outcome: PreSendOutcome, seconds: number): void {
+    this.preSendCalls?.inc({ outcome });
+    this.preSendDuration?.observe({ outcome }, seconds);
   }
 
   /** A message was stored (not an idempotent replay). */

@@ -2,7 +2,7 @@ import { OutboxPoller } from "../cluster/outbox-poller.js";
 import type { Logger } from "../logger.js";
 import type { DestinationPolicy } from "./destination-policy.js";
 import { decideAfterAttempt, parseRetryAfter, type AttemptResult } from "./webhook-retry-policy.js";
-import { signatureHeader, signingSecrets } from "./webhook-signature.js";
+import { signingSecrets, standardWebhookHeaders } from "./webhook-signature.js";
 import type { LeasedDelivery, WebhookAttempt, WebhookEndpoint, WebhookEvent, WebhookStore } from "./webhook-store.js";
 
 /** Options of {@link WebhookDispatcher}; the durations come from `Config.webhooks`. */
@@ -149,7 +149,6 @@ export class WebhookDispatcher {
 
     const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
     const now = Date.now();
-    const timestamp = Math.floor(now / 1000);
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     try {
       const res = await this.fetch(endpoint.url, {
@@ -157,9 +156,7 @@ export class WebhookDispatcher {
         headers: {
           "content-type": "application/json",
           "user-agent": USER_AGENT,
-          "webhook-id": event.id,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": signatureHeader(signingSecrets(endpoint, now), event.id, timestamp, body),
+          ...standardWebhookHeaders(signingSecrets(endpoint, now), event.id, body, now),
         },
         body,
         // A redirect could lead anywhere, private addresses included: never followed.

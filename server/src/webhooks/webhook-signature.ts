@@ -18,6 +18,28 @@ export function signatureHeader(secrets: readonly string[], id: string, timestam
     .join(" ");
 }
 
+/** The three Standard Webhooks headers of one signed request. */
+export interface StandardWebhookHeaders {
+  "webhook-id": string;
+  "webhook-timestamp": string;
+  "webhook-signature": string;
+}
+
+/**
+ * Signs `body` for a request sent at `nowMs`: the `webhook-id`, `webhook-timestamp` (Unix
+ * seconds) and `webhook-signature` headers, as the outbound webhooks and the pre-send hook send
+ * them. `id` must be unique per message; a resend of the same message keeps it (receivers
+ * de-duplicate by it).
+ */
+export function standardWebhookHeaders(secrets: readonly string[], id: string, body: string, nowMs: number): StandardWebhookHeaders {
+  const timestamp = Math.floor(nowMs / 1000);
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signatureHeader(secrets, id, timestamp, body),
+  };
+}
+
 /**
  * The secrets a request is signed with at `now`: the current one, plus the one before the last
  * rotation while its grace period lasts, so receivers can switch secrets without losing a request.
