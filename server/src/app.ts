@@ -53,6 +53,7 @@ import { resolveVapidKeys } from "./delivery/push/vapid-keys.js";
 import { WebPushSender } from "./delivery/push/web-push-sender.js";
 import { SandboxSmsGateway } from "./delivery/sms/sandbox-sms-gateway.js";
 import type { SmsGateway } from "./delivery/sms/sms-gateway.js";
+import { InboundMediaFetcher } from "./delivery/sms/inbound-media-fetcher.js";
 import { SmsService } from "./delivery/sms/sms-service.js";
 import { TwilioSmsGateway } from "./delivery/sms/twilio-sms-gateway.js";
 import { SqliteDeliveryStore } from "./delivery/sqlite-delivery-store.js";
@@ -87,6 +88,11 @@ export interface AppOptions {
   logger?: Logger;
   /** HTTPS agent for requests to push services (tests use one that trusts their local push service's certificate). */
   pushAgent?: HttpsAgent;
+  /**
+   * The SSRF guard of inbound MMS media downloads (tests allow their local Twilio stand-in only).
+   * Default: the webhooks' rule, private addresses refused unless `WEBHOOK_ALLOW_PRIVATE`.
+   */
+  inboundMediaDestinations?: Pick<DestinationPolicy, "check">;
 }
 
 /** Where the demo app's static files are. */
@@ -154,6 +160,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     redis,
     metrics,
     ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
+    ...(options.inboundMediaDestinations ? { inboundMediaDestinations: options.inboundMediaDestinations } : {}),
   });
   const inflight = new InflightTracker();
   const originAllowed = createOriginPolicy(config);
@@ -383,6 +390,7 @@ interface OfflineDeps {
   redis: RedisConnections | undefined;
   metrics: Metrics;
   pushAgent?: HttpsAgent;
+  inboundMediaDestinations?: Pick<DestinationPolicy, "check">;
 }
 
 /**
@@ -411,11 +419,21 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     maxSubscriptionsPerUser: c.push.maxSubscriptionsPerUser,
   });
 
+  // Inbound MMS: the provider's media URLs are fetched like a webhook destination is reached.
+  const twilio = c.sms.provider === "twilio" ? c.sms.twilio : undefined;
+  const mediaFetcher = new InboundMediaFetcher({
+    destinations: deps.inboundMediaDestinations ?? new DestinationPolicy({ allowPrivate: config.webhooks.allowPrivate }),
+    maxBytes: config.uploads.mmsInboundMaxBytes,
+    timeoutMs: c.sms.timeoutMs,
+    ...(twilio?.accountSid && twilio.authToken ? { credentials: { origin: twilio.apiBaseUrl, username: twilio.accountSid, password: twilio.authToken } } : {}),
+  });
   const sms = new SmsService({
     store,
     users: deps.users,
     conversations: deps.conversations,
     messages: deps.messages,
+    chat: deps.store,
+    mediaFetcher,
     fromNumbers: c.sms.fromNumbers,
     keywordReplies: c.sms.keywordReplies,
     helpText: c.sms.helpText,
@@ -454,6 +472,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
       gateway,
       chooseNumber: (phone, userId, conversationId, now) => sms.chooseNumber(phone, userId, conversationId, now),
       composeBody: (input) => sms.composeBody(input),
+      outboundMedia: (message) => sms.outboundMedia(message),
       perNumberLimit,
       statusCallbackUrl: `${config.publicUrl}/v1/sms/status`,
       recordProviderOptOut: (phone, note, now) => store.appendConsent({ phone, action: "opt_out", source: "provider", note, at: new Date(now).toISOString() }),

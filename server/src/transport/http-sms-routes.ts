@@ -112,7 +112,8 @@ export function registerSmsRoutes(app: OpenAPIHono<HttpEnv>, deps: SmsHttpDeps):
     if (webhook?.kind !== "inbound") {
       throw new SwitchboardError("invalid_argument", `${SMS_INBOUND_PATH} takes Twilio's incoming-message webhook (MessageSid, From, To, Body).`);
     }
-    const { reply } = await deps.sms.handleInbound(webhook);
+    const { media, ...text } = webhook;
+    const { reply } = await deps.sms.handleInbound({ ...text, media: media.map((m) => ({ kind: "url", ...m })) });
     return c.body(twiml(reply), 200, { "Content-Type": "text/xml; charset=utf-8" });
   });
 
