@@ -222,6 +222,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         apiKeys,
         ...(offline.sandbox ? { sandbox: offline.sandbox } : {}),
         store: deliveryStore,
+        sandboxMediaMaxBytes: config.uploads.mmsInboundMaxBytes,
       },
       settings: { settings: offline.settings, tokens },
     },

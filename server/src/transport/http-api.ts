@@ -53,7 +53,7 @@ import { idempotency } from "./http-idempotency.js";
 import { registerDeliveryRoutes, registerMyDeliveryRoutes, type DeliveryHttpDeps } from "./http-delivery-routes.js";
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
 import { registerPushRoutes } from "./http-push-routes.js";
-import { registerSmsRoutes } from "./http-sms-routes.js";
+import { registerSmsRoutes, SANDBOX_INBOUND_PATH } from "./http-sms-routes.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { OriginPolicy } from "./origin-policy.js";
 
@@ -100,6 +100,9 @@ export interface HttpApiDeps {
     settings: DeliveryHttpDeps;
   };
 }
+
+/** Paths whose routes apply a body limit of their own rather than `MAX_HTTP_BODY_BYTES`. */
+const OWN_BODY_LIMIT_PATHS: ReadonlySet<string> = new Set([SANDBOX_INBOUND_PATH]);
 
 /** Lifetime of a minted user token when the request does not say. */
 const DEFAULT_TOKEN_TTL_SECONDS = 3600;
@@ -178,14 +181,14 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
       maxAge: 600,
     }),
   );
-  app.use(
-    bodyLimit({
-      maxSize: config.limits.httpBodyBytes,
-      onError: () => {
-        throw new SwitchboardError("payload_too_large", `Request body is larger than ${config.limits.httpBodyBytes} bytes (MAX_HTTP_BODY_BYTES).`);
-      },
-    }),
-  );
+  const apiBodyLimit = bodyLimit({
+    maxSize: config.limits.httpBodyBytes,
+    onError: () => {
+      throw new SwitchboardError("payload_too_large", `Request body is larger than ${config.limits.httpBodyBytes} bytes (MAX_HTTP_BODY_BYTES).`);
+    },
+  });
+  // Routes that take files check a limit of their own instead.
+  app.use((c, next) => (OWN_BODY_LIMIT_PATHS.has(c.req.path) ? next() : apiBodyLimit(c, next)));
 
   /** Takes one request from the caller's `/v1` budget, with the RateLimit headers (also on a 429). */
   const countRequest = async (c: Context<HttpEnv>, caller: string): Promise<void> => {
