@@ -55,6 +55,7 @@ import { SandboxSmsGateway } from "./delivery/sms/sandbox-sms-gateway.js";
 import type { SmsGateway } from "./delivery/sms/sms-gateway.js";
 import { InboundMediaFetcher } from "./delivery/sms/inbound-media-fetcher.js";
 import { SmsService } from "./delivery/sms/sms-service.js";
+import { UploadMmsMedia, type UploadFiles } from "./delivery/sms/upload-mms-media.js";
 import { TwilioSmsGateway } from "./delivery/sms/twilio-sms-gateway.js";
 import { SqliteDeliveryStore } from "./delivery/sqlite-delivery-store.js";
 import { DestinationPolicy } from "./webhooks/destination-policy.js";
@@ -223,6 +224,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         ...(offline.sandbox ? { sandbox: offline.sandbox } : {}),
         store: deliveryStore,
         sandboxMediaMaxBytes: config.uploads.mmsInboundMaxBytes,
+        ...(offline.mmsMedia ? { mediaLinks: (uploadId: string) => offline.mmsMedia!.linkUrl(uploadId) } : {}),
       },
       settings: { settings: offline.settings, tokens },
     },
@@ -392,6 +394,8 @@ interface OfflineDeps {
   metrics: Metrics;
   pushAgent?: HttpsAgent;
   inboundMediaDestinations?: Pick<DestinationPolicy, "check">;
+  /** The upload service, for MMS both ways; absent: texts carry no pictures either way. */
+  uploads?: UploadFiles;
 }
 
 /**
@@ -428,12 +432,14 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     timeoutMs: c.sms.timeoutMs,
     ...(twilio?.accountSid && twilio.authToken ? { credentials: { origin: twilio.apiBaseUrl, username: twilio.accountSid, password: twilio.authToken } } : {}),
   });
+  const mmsMedia = deps.uploads ? new UploadMmsMedia(deps.uploads, { maxBytes: config.uploads.mmsMaxBytes, urlTtlSeconds: config.uploads.mmsMediaUrlTtlSeconds }) : undefined;
   const sms = new SmsService({
     store,
     users: deps.users,
     conversations: deps.conversations,
     messages: deps.messages,
     chat: deps.store,
+    ...(mmsMedia ? { media: mmsMedia } : {}),
     mediaFetcher,
     fromNumbers: c.sms.fromNumbers,
     keywordReplies: c.sms.keywordReplies,
@@ -509,6 +515,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     vapidPublicKey: vapid.publicKey,
     sms,
     sandbox,
+    mmsMedia,
   };
 }
 
