@@ -243,7 +243,7 @@ export interface SmsThread {
 
 /** A text the sandbox SMS driver "sent" or "received", kept for the sandbox page. */
 export interface SandboxSms {
-  /** `SM` + 32 hex, like a Twilio message sid. */
+  /** `SM` (`MM` for an MMS) + 32 hex, like a Twilio message sid. */
   sid: string;
   direction: "outbound" | "inbound";
   from: string;

@@ -212,7 +212,7 @@ export function registerSmsRoutes(app: OpenAPIHono<HttpEnv>, deps: SmsHttpDeps):
       if (total > mediaMax) {
         throw new SwitchboardError("payload_too_large", `media: ${total} bytes in all, more than MMS_INBOUND_MAX_BYTES (${mediaMax}); send smaller pictures.`);
       }
-      const sid = newSandboxSid();
+      const sid = newSandboxSid(files.length ? "MM" : "SM");
       const at = new Date().toISOString();
       const record = (sms: SandboxSms) => deps.store.recordSandboxSms(sms);
       const { reply, message } = await deps.sms.handleInbound({ providerMessageId: sid, from, to, body, media: files });

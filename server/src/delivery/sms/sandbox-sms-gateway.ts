@@ -57,7 +57,7 @@ export class SandboxSmsGateway implements SmsGateway {
   async send(request: SmsSendRequest): Promise<SmsSendResult> {
     const magic = MAGIC_NUMBERS[request.to];
     if (magic) return magic;
-    const sid = newSandboxSid();
+    const sid = newSandboxSid(request.mediaUrls?.length ? "MM" : "SM");
     await this.options.store.recordSandboxSms({
       sid,
       direction: "outbound",
@@ -127,7 +127,7 @@ export class SandboxSmsGateway implements SmsGateway {
   }
 }
 
-/** `SM` + 32 hex digits, shaped like a Twilio message sid. */
-export function newSandboxSid(): string {
-  return `SM${randomBytes(16).toString("hex")}`;
+/** `SM` (`MM` for an MMS) + 32 hex digits, shaped like a Twilio message sid. */
+export function newSandboxSid(prefix: "SM" | "MM" = "SM"): string {
+  return `${prefix}${randomBytes(16).toString("hex")}`;
 }
