@@ -85,13 +85,21 @@ async function sentDelivery(world: World, conversationId: string, sid: string): 
 }
 
 /** A bare Hono app with the SMS routes and the API's error mapping, called through `app.request`. */
-function smsApp(world: World, apiKeys: ApiKeyService, options: { provider: "twilio" | "sandbox"; authToken?: string }) {
+function smsApp(world: World, apiKeys: ApiKeyService, options: { provider: "twilio" | "sandbox"; authToken?: string; sandboxMediaMaxBytes?: number }) {
   const app = new OpenAPIHono<HttpEnv>();
   app.onError((err, c) => {
     const error = toSwitchboardError(err);
     return c.json({ error: error.toWire() }, HTTP_STATUS[error.code]);
   });
-  registerSmsRoutes(app, { sms: world.sms, provider: options.provider, ...(options.authToken ? { authToken: options.authToken } : {}), publicUrl: `${PUBLIC_URL}/`, apiKeys, store: world.deliveries });
+  registerSmsRoutes(app, {
+    sms: world.sms,
+    provider: options.provider,
+    ...(options.authToken ? { authToken: options.authToken } : {}),
+    publicUrl: `${PUBLIC_URL}/`,
+    apiKeys,
+    store: world.deliveries,
+    ...(options.sandboxMediaMaxBytes ? { sandboxMediaMaxBytes: options.sandboxMediaMaxBytes } : {}),
+  });
   return app;
 }
 
@@ -593,5 +601,34 @@ describe("registerSmsRoutes", () => {
       ["inbound", "running late"],
     ]);
     expect((await app.request("/v1/sandbox/sms", { headers: { authorization: `Bearer ${reader}` } })).status).toBe(403);
+  });
+
+  it("checks a sandbox MMS's pictures: base64, at most MMS_INBOUND_MAX_BYTES in all, and text or pictures required", async () => {
+    const app = smsApp(world, apiKeys, { provider: "sandbox", sandboxMediaMaxBytes: 1000 });
+    const admin = (await apiKeys.create({ name: "admin", scopes: ["admin"] })).key;
+    const send = (body: unknown) =>
+      app.request("/v1/sandbox/sms/inbound", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${admin}` }, body: JSON.stringify(body) });
+    const picture = (bytes: number) => ({ contentType: "image/jpeg", data: Buffer.alloc(bytes, 7).toString("base64") });
+    const error = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+    await world.sms.chooseNumber(PHONE, "bob", "c1", Date.now());
+
+    const tooMuch = await send({ from: PHONE, to: N1, media: [picture(600), picture(600)] });
+    expect(tooMuch.status).toBe(413);
+    expect((await error(tooMuch)).message).toContain("MMS_INBOUND_MAX_BYTES (1000)");
+    // A body past the route's own limit is refused before it is parsed.
+    const huge = await send({ from: PHONE, to: N1, media: [picture(5000)] });
+    expect(huge.status).toBe(413);
+    const notBase64 = await send({ from: PHONE, to: N1, media: [{ data: "<img>" }] });
+    expect(notBase64.status).toBe(400);
+    expect((await error(notBase64)).message).toMatch(/media/);
+    const empty = await send({ from: PHONE, to: N1, body: "  " });
+    expect(empty.status).toBe(400);
+    expect((await error(empty)).message).toContain("a picture (media), or both");
+    expect(await world.history("c1")).toEqual([]);
+
+    // Without uploads (this bare bridge has none) the picture is skipped and the words still post.
+    const posted = await send({ from: PHONE, to: N1, body: "words and a picture", media: [picture(100)] });
+    expect(posted.status).toBe(200);
+    expect((await world.history("c1")).map((m) => [m.text, m.attachments?.length ?? 0])).toEqual([["words and a picture", 0]]);
   });
 });
