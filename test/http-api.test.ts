@@ -45,6 +45,9 @@ const EXPECTED_OPERATIONS = [
   "GET /v1/conversations/{id}/messages",
   "PATCH /v1/conversations/{id}/messages/{messageId}",
   "DELETE /v1/conversations/{id}/messages/{messageId}",
+  "POST /v1/conversations/{id}/messages/{messageId}/reactions",
+  "DELETE /v1/conversations/{id}/messages/{messageId}/reactions",
+  "GET /v1/conversations/{id}/changes",
   "POST /v1/tokens",
   "POST /v1/api-keys",
   "GET /v1/api-keys",
@@ -556,7 +559,7 @@ describe("HTTP API", () => {
       expect(send.properties.text.maxLength).toBe(4000);
       expect(send.additionalProperties).toBe(false);
       const params = doc.paths["/v1/conversations/{id}/messages"].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`);
-      expect(params.sort()).toEqual(["path:id", "query:afterSeq", "query:beforeSeq", "query:limit"]);
+      expect(params.sort()).toEqual(["path:id", "query:afterSeq", "query:beforeSeq", "query:limit", "query:threadId"]);
     });
 
     it("serves /docs as a self-contained HTML reference under a CSP without scripts or inline allowances", async () => {

@@ -53,7 +53,7 @@ describe("message edits and deletes", () => {
       messageId: original.id,
       text: "hello",
     });
-    expect(edited).toEqual({ ...original, text: "hello", editedAt: expect.any(String) });
+    expect(edited).toEqual({ ...original, text: "hello", editedAt: expect.any(String), rev: expect.any(Number) });
     expect(Date.parse(edited.editedAt!)).toBeGreaterThanOrEqual(Date.parse(original.createdAt));
 
     await waitFor(() => bob.updates.length === 1 && alice.updates.length === 1, "both members to receive message:updated");
@@ -87,7 +87,7 @@ describe("message edits and deletes", () => {
 
     const { message: deleted } = await call<MessageResult>(alice.socket, "message:delete", { conversationId: conversation.id, messageId: doomed.id });
     const { attachments: _gone, ...kept } = doomed;
-    expect(deleted).toEqual({ ...kept, text: "", deleted: true, deletedAt: expect.any(String) });
+    expect(deleted).toEqual({ ...kept, text: "", deleted: true, deletedAt: expect.any(String), rev: expect.any(Number) });
     await waitFor(() => bob.updates.some((m) => m.id === doomed.id), "bob to receive the deletion");
     expect(bob.updates.at(-1)).toEqual(deleted);
 
@@ -145,7 +145,7 @@ describe("message edits and deletes", () => {
 
     const patched = await api(server.url, "PATCH", route, { text: "[edited by a moderator]" });
     expect(patched.status).toBe(200);
-    expect(patched.body).toEqual({ ...message, text: "[edited by a moderator]", editedAt: expect.any(String) });
+    expect(patched.body).toEqual({ ...message, text: "[edited by a moderator]", editedAt: expect.any(String), rev: expect.any(Number) });
     await waitFor(() => bob.updates.length === 1, "bob to receive the edit");
     expect(bob.updates[0]).toEqual(patched.body);
 
@@ -195,7 +195,7 @@ describe("message edits and deletes", () => {
     const sent = await alice.send("draft");
     await waitFor(() => bob.messages.length === 1, "bob to receive the message");
     const edited = await alice.edit(sent.id, "final");
-    expect(edited).toMatchObject({ id: sent.id, seq: sent.seq, text: "final", editedAt: expect.any(String) });
+    expect(edited).toMatchObject({ id: sent.id, seq: sent.seq, text: "final", editedAt: expect.any(String), rev: expect.any(Number) });
     expect(alice.messages).toEqual([edited]);
     await waitFor(() => bobUpdates.length === 1, "bob's handle to report the edit");
     expect(bobUpdates[0]).toEqual(edited);

@@ -20,11 +20,14 @@ import {
   type ConversationJoinPayload,
   type EmptyResult,
   type Message,
+  type MessageChangesPayload,
   type MessageHistoryPayload,
   type MessageSendPayload,
+  type ReactionPayload,
   type ServerToClientEvents,
   type StateChangeEvent,
   type WireError,
+  replyRefOf,
 } from "../client-sdk/src/index.js";
 
 type FakeIo = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -41,6 +44,10 @@ interface FakeServer {
   joins: ConversationJoinPayload[];
   sends: MessageSendPayload[];
   histories: MessageHistoryPayload[];
+  changes: MessageChangesPayload[];
+  reactions: { event: "reaction:add" | "reaction:remove"; payload: ReactionPayload }[];
+  /** Largest `message:changes` page the fake answers (to exercise paging). */
+  changesPageSize: number;
   refreshes: string[];
   reads: number[];
   /** `typing:start` / `typing:stop` events, in order. */
@@ -49,9 +56,13 @@ interface FakeServer {
   /** Decides how each send is answered; normal by default. */
   onSend: (payload: MessageSendPayload, attempt: number) => SendBehaviour;
   /** Stores a message without announcing it (as if its live event were lost). */
-  append(conversationId: string, text: string, senderId?: string): Message;
+  append(conversationId: string, text: string, senderId?: string, extra?: Partial<Message>): Message;
   /** Sends `message:new` to the conversation's room. */
   announce(message: Message): void;
+  /** Changes a stored message with the conversation's next revision, without announcing it; returns the new version. */
+  change(conversationId: string, seq: number, patch: Partial<Message>): Message;
+  /** Sends `message:updated` to the conversation's room. */
+  announceUpdate(message: Message): void;
   stored(conversationId: string): Message[];
   sockets(): FakeSocket[];
   close(): Promise<void>;
@@ -72,6 +83,7 @@ async function startFakeServer(): Promise<FakeServer> {
   const httpServer = createServer();
   const io: FakeIo = new Server(httpServer);
   const conversations = new Map<string, Message[]>();
+  const revs = new Map<string, number>();
   const sendAttempts = new Map<string, number>();
   const log = (conversationId: string): Message[] => {
     let list = conversations.get(conversationId);
@@ -84,6 +96,7 @@ async function startFakeServer(): Promise<FakeServer> {
     members: [{ userId: "alice", role: "member", lastReadSeq: 0, joinedAt: new Date(0).toISOString() }],
     lastSeq: log(id).length,
     createdAt: new Date(0).toISOString(),
+    lastRev: revs.get(id) ?? 0,
   });
 
   const fake: FakeServer = {
@@ -93,12 +106,15 @@ async function startFakeServer(): Promise<FakeServer> {
     joins: [],
     sends: [],
     histories: [],
+    changes: [],
+    reactions: [],
+    changesPageSize: 100,
     refreshes: [],
     reads: [],
     typing: [],
     leaves: [],
     onSend: () => ({ kind: "normal" }),
-    append(conversationId, text, senderId = "bob") {
+    append(conversationId, text, senderId = "bob", extra = {}) {
       const list = log(conversationId);
       const message: Message = {
         id: `m-${conversationId}-${list.length + 1}`,
@@ -108,12 +124,24 @@ async function startFakeServer(): Promise<FakeServer> {
         type: "text",
         text,
         createdAt: new Date().toISOString(),
+        ...extra,
       };
       list.push(message);
       return message;
     },
     announce(message) {
       io.to(message.conversationId).emit("message:new", message);
+    },
+    change(conversationId, seq, patch) {
+      const list = log(conversationId);
+      const rev = (revs.get(conversationId) ?? 0) + 1;
+      revs.set(conversationId, rev);
+      const next: Message = { ...list[seq - 1]!, ...patch, rev };
+      list[seq - 1] = next;
+      return next;
+    },
+    announceUpdate(message) {
+      io.to(message.conversationId).emit("message:updated", message);
     },
     stored: (conversationId) => [...log(conversationId)],
     sockets: () => [...io.of("/").sockets.values()],
@@ -153,6 +181,7 @@ async function startFakeServer(): Promise<FakeServer> {
       fake.histories.push(payload);
       const limit = payload.limit ?? 50;
       let page = log(payload.conversationId);
+      if (payload.threadId !== undefined) page = page.filter((m) => m.threadId === payload.threadId);
       if (payload.afterSeq !== undefined) page = page.filter((m) => m.seq > payload.afterSeq!);
       if (payload.beforeSeq !== undefined) page = page.filter((m) => m.seq < payload.beforeSeq!);
       const hasMore = page.length > limit;
@@ -172,13 +201,38 @@ async function startFakeServer(): Promise<FakeServer> {
       // Idempotent on clientMessageId, like the real server.
       let message = list.find((m) => m.clientMessageId === payload.clientMessageId);
       if (!message) {
-        message = fake.append(payload.conversationId, payload.text, "alice");
-        message.clientMessageId = payload.clientMessageId;
+        const quoted = payload.replyTo === undefined ? undefined : list.find((m) => m.id === payload.replyTo);
+        message = fake.append(payload.conversationId, payload.text, "alice", {
+          clientMessageId: payload.clientMessageId,
+          ...(quoted ? { replyTo: replyRefOf(quoted) } : {}),
+          ...(payload.threadId ? { threadId: payload.threadId } : {}),
+        });
         fake.announce(message);
       }
       if (behaviour.kind === "no_ack") return;
       ack({ ok: true, message });
     });
+    socket.on("message:changes", (payload, ack) => {
+      fake.changes.push(payload);
+      const changed = log(payload.conversationId)
+        .filter((m) => (m.rev ?? 0) > payload.afterRev)
+        .sort((a, b) => a.rev! - b.rev!);
+      const page = changed.slice(0, Math.min(payload.limit ?? 100, fake.changesPageSize));
+      const hasMore = changed.length > page.length;
+      ack({ ok: true, messages: page, lastRev: hasMore ? page.at(-1)!.rev! : Math.max(payload.afterRev, revs.get(payload.conversationId) ?? 0), hasMore });
+    });
+    for (const event of ["reaction:add", "reaction:remove"] as const) {
+      socket.on(event, (payload, ack) => {
+        fake.reactions.push({ event, payload });
+        const held = log(payload.conversationId).find((m) => m.id === payload.messageId);
+        if (!held) return ack({ ok: false, error: { code: "not_found", message: "no such message" } });
+        const others = (held.reactions ?? []).filter((r) => r.emoji !== payload.emoji);
+        const reactions = event === "reaction:add" ? [...others, { emoji: payload.emoji, count: 1, userIds: ["alice"] }] : others;
+        const message = fake.change(payload.conversationId, held.seq, { reactions });
+        fake.announceUpdate(message);
+        ack({ ok: true, message });
+      });
+    }
     socket.on("message:read", (payload, ack) => {
       fake.reads.push(payload.seq);
       ack(EMPTY_ACK);
@@ -640,6 +694,184 @@ describe("ConversationHandle outbox", () => {
     await expect(client.conversation("c1").send("x".repeat(4001))).rejects.toMatchObject({ code: "payload_too_large" });
     await expect(client.conversation("c1").send("   ")).rejects.toMatchObject({ code: "invalid_argument" });
     expect(client.conversation("c1").pending).toEqual([]);
+  });
+});
+
+describe("ConversationHandle versions, replies, threads and reactions", () => {
+  it("asks message:changes from the first join's lastRev after a re-join, pages while hasMore, and emits each newer version once", async () => {
+    const server = await startFakeServer();
+    for (const text of ["one", "two", "three"]) server.append("c1", text);
+    server.change("c1", 3, { text: "three (edited before the join)", editedAt: new Date().toISOString() });
+    server.changesPageSize = 1;
+    const { client } = createClient(server);
+    const room = client.conversation("c1");
+    const updates: Message[] = [];
+    const clientUpdates: Message[] = [];
+    room.on("message:updated", (m) => updates.push(m));
+    client.on("message:updated", (m) => clientUpdates.push(m));
+    client.connect();
+    await room.join();
+    expect(server.changes).toEqual([]);
+
+    const reconnected = gate();
+    client.on("state", (s) => s.newState === "connected" && reconnected.open());
+    for (const socket of server.sockets()) socket.disconnect(true);
+    const edited = server.change("c1", 1, { text: "one (edited while away)", editedAt: new Date().toISOString() });
+    const reacted = server.change("c1", 2, { reactions: [{ emoji: "👍", count: 1, userIds: ["bob"] }] });
+    await reconnected.wait();
+    await waitFor(() => updates.length === 2 && server.changes.length === 2, "both changes applied");
+    expect(server.changes).toEqual([
+      { conversationId: "c1", afterRev: 1, limit: 100 },
+      { conversationId: "c1", afterRev: 2, limit: 100 },
+    ]);
+    expect(updates).toEqual([edited, reacted]);
+    expect(clientUpdates).toEqual([edited, reacted]);
+    expect(room.messages.map((m) => m.text)).toEqual(["one (edited while away)", "two", "three (edited before the join)"]);
+
+    // The same versions arriving live again are not news.
+    server.announceUpdate(edited);
+    server.announceUpdate(reacted);
+    const later = server.change("c1", 2, { text: "two, later" });
+    server.announceUpdate(later);
+    await waitFor(() => updates.length === 3, "the later change");
+    expect(updates.at(-1)).toEqual(later);
+    expect(clientUpdates).toHaveLength(3);
+  });
+
+  it("orders versions by rev: an older version arriving late is dropped, and a deletion stays final", async () => {
+    const server = await startFakeServer();
+    const original = server.append("c1", "draft");
+    const { client } = createClient(server);
+    const room = client.conversation("c1");
+    const updates: Message[] = [];
+    room.on("message:updated", (m) => updates.push(m));
+    client.connect();
+    await room.join();
+    const v1 = { ...original, text: "v1", editedAt: "2030-01-01T00:00:01.000Z", rev: 1 };
+    const v2 = { ...v1, reactions: [{ emoji: "🎉", count: 1, userIds: ["carol"] }], rev: 2 };
+    const deleted = { ...original, text: "", deleted: true as const, deletedAt: "2030-01-01T00:00:03.000Z", rev: 3 };
+    const revived = { ...original, text: "zombie", editedAt: "2030-01-01T00:00:04.000Z", rev: 4 };
+    for (const version of [v2, v1, deleted, revived, v2]) server.announceUpdate(version);
+    server.announce(server.append("c1", "marker"));
+    await waitFor(() => room.messages.length === 2, "the marker after the updates");
+    expect(updates).toEqual([v2, deleted]);
+    expect(room.messages[0]).toEqual(deleted);
+  });
+
+  it("sends replyTo, threadId and attachments through the outbox while offline, and retries with the same clientMessageId", async () => {
+    const server = await startFakeServer();
+    const parent = server.append("c1", "parent");
+    server.onSend = (_payload, attempt) => (attempt === 1 ? { kind: "no_ack" } : { kind: "normal" });
+    let hold: { wait: () => Promise<void>; open: () => void } | undefined;
+    const { client } = createClient(server, { ackTimeoutMs: 200, getToken: async () => (await hold?.wait(), "good") });
+    const room = client.conversation("c1");
+    client.connect();
+    await room.join();
+
+    hold = gate();
+    for (const socket of server.sockets()) socket.disconnect(true);
+    await waitFor(() => client.state === "connecting", "connecting");
+    const image = { url: "https://cdn.example.com/cat.png" };
+    const reply = room.send("", { replyTo: parent.id, threadId: parent.id, attachments: [image] });
+    expect(room.pending).toMatchObject([{ text: "", replyTo: parent.id, threadId: parent.id, attachments: [image], status: "queued" }]);
+    hold.open();
+    const stored = await reply;
+    expect(server.sends).toHaveLength(2);
+    expect(server.sends[1]).toEqual(server.sends[0]);
+    expect(server.sends[0]).toMatchObject({ text: "", replyTo: parent.id, threadId: parent.id, attachments: [image] });
+    expect(stored).toMatchObject({ seq: 2, threadId: parent.id, replyTo: { messageId: parent.id, excerpt: "parent" } });
+    await expect(room.send("   ")).rejects.toMatchObject({ code: "invalid_argument" });
+  });
+
+  it("reacts and takes reactions back without queueing, replacing the held message once, and refuses while offline", async () => {
+    const server = await startFakeServer();
+    const message = server.append("c1", "react to me");
+    const { client } = createClient(server);
+    const room = client.conversation("c1");
+    const updates: Message[] = [];
+    room.on("message:updated", (m) => updates.push(m));
+    client.connect();
+    await room.join();
+
+    const reacted = await room.react(message.id, "👍");
+    expect(reacted.reactions).toEqual([{ emoji: "👍", count: 1, userIds: ["alice"] }]);
+    expect(room.messages[0]).toEqual(reacted);
+    const cleared = await room.unreact(message.id, "👍");
+    expect(cleared.reactions).toEqual([]);
+    // The live echoes of both changes carry versions the handle already has.
+    server.announce(server.append("c1", "marker"));
+    await waitFor(() => room.messages.length === 2, "the marker");
+    expect(updates).toEqual([reacted, cleared]);
+    expect(server.reactions.map((r) => [r.event, r.payload])).toEqual([
+      ["reaction:add", { conversationId: "c1", messageId: message.id, emoji: "👍" }],
+      ["reaction:remove", { conversationId: "c1", messageId: message.id, emoji: "👍" }],
+    ]);
+
+    client.disconnect();
+    await expect(room.react(message.id, "🎉")).rejects.toMatchObject({ code: "unavailable" });
+    expect(server.reactions).toHaveLength(2);
+  });
+
+  it("updates the quote of every held reply when the quoted message is edited or deleted, emitting message:updated once per reply", async () => {
+    const server = await startFakeServer();
+    const parent = server.append("c1", "the plan", "bob");
+    const first = server.append("c1", "agreed", "carol", { replyTo: replyRefOf(parent) });
+    const second = server.append("c1", "me too", "dave", { replyTo: replyRefOf(parent) });
+    const { client } = createClient(server);
+    const room = client.conversation("c1");
+    const updates: Message[] = [];
+    room.on("message:updated", (m) => updates.push(m));
+    client.connect();
+    await room.join();
+
+    const edited = server.change("c1", 1, { text: "the new plan", editedAt: new Date().toISOString() });
+    server.announceUpdate(edited);
+    await waitFor(() => updates.length === 3, "the edit and both quotes");
+    expect(updates.map((m) => [m.id, m.replyTo?.excerpt])).toEqual([
+      [parent.id, undefined],
+      [first.id, "the new plan"],
+      [second.id, "the new plan"],
+    ]);
+    const deleted = server.change("c1", 1, { text: "", deleted: true, deletedAt: new Date().toISOString() });
+    server.announceUpdate(deleted);
+    server.announceUpdate(deleted);
+    await waitFor(() => updates.length === 6, "the deletion and both quotes");
+    expect(room.messages.map((m) => m.replyTo)).toEqual([
+      undefined,
+      { messageId: parent.id, seq: 1, senderId: "bob", excerpt: "", deleted: true },
+      { messageId: parent.id, seq: 1, senderId: "bob", excerpt: "", deleted: true },
+    ]);
+    // A reply delivered later, quoted before the deletion, shows it too.
+    server.announce(server.append("c1", "late", "erin", { replyTo: replyRefOf(parent) }));
+    await waitFor(() => room.messages.length === 4, "the late reply");
+    expect(room.messages[3]?.replyTo).toMatchObject({ deleted: true, excerpt: "" });
+    expect(updates).toHaveLength(6);
+  });
+
+  it("pages one thread with threadHistory() without merging it into the stream, and takes newer versions of held messages", async () => {
+    const server = await startFakeServer();
+    const parent = server.append("c1", "thread starter");
+    for (let i = 1; i <= 5; i++) {
+      server.append("c1", `reply ${i}`, "bob", { threadId: parent.id, threadSeq: i });
+      server.append("c1", `main ${i}`);
+    }
+    const { client } = createClient(server);
+    const room = client.conversation("c1");
+    const updates: Message[] = [];
+    room.on("message:updated", (m) => updates.push(m));
+    client.connect();
+    await room.join();
+    expect(room.messages).toHaveLength(11);
+
+    const newer = server.change("c1", 2, { reactions: [{ emoji: "👀", count: 1, userIds: ["carol"] }] });
+    const page = await room.threadHistory(parent.id, { limit: 3 });
+    expect(page.messages.map((m) => m.threadSeq)).toEqual([3, 4, 5]);
+    expect(page.hasMore).toBe(true);
+    const older = await room.threadHistory(parent.id, { beforeSeq: page.messages[0]!.seq, limit: 3 });
+    expect(older.messages.map((m) => m.threadSeq)).toEqual([1, 2]);
+    expect(server.histories.at(-1)).toEqual({ conversationId: "c1", threadId: parent.id, beforeSeq: 6, limit: 3 });
+    expect(updates).toEqual([newer]);
+    expect(room.messages).toHaveLength(11);
   });
 });
 

@@ -15,6 +15,22 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const WORKER = fileURLToPath(new URL("./support/sqlite-append-worker.ts", import.meta.url));
 const OPTIONS = { synchronous: "FULL", busyTimeoutMs: 5000 } as const;
 
+/** Takes a database back from schema 3 to schema 2, as an earlier release wrote it. */
+const MIGRATION_3_UNDO = `
+  DROP TABLE reactions;
+  DROP INDEX messages_by_rev;
+  DROP INDEX messages_by_thread;
+  DROP INDEX messages_thread_seq;
+  ALTER TABLE messages DROP COLUMN reactions;
+  ALTER TABLE messages DROP COLUMN last_reply_at;
+  ALTER TABLE messages DROP COLUMN reply_count;
+  ALTER TABLE messages DROP COLUMN thread_seq;
+  ALTER TABLE messages DROP COLUMN thread_id;
+  ALTER TABLE messages DROP COLUMN reply_to_id;
+  ALTER TABLE messages DROP COLUMN rev;
+  ALTER TABLE conversations DROP COLUMN last_rev;
+`;
+
 async function openStore(file: string, options: { synchronous: "FULL" | "NORMAL"; busyTimeoutMs: number } = OPTIONS) {
   const store = new SqliteStore(openSqliteDatabase(file, options));
   await store.init();
@@ -87,7 +103,7 @@ describe("SqliteStore", () => {
       expect(await store.getUser("alice")).not.toBeNull();
       const db = new Database(file, { readonly: true });
       opened.push(db);
-      expect(db.pragma("user_version", { simple: true })).toBe(2);
+      expect(db.pragma("user_version", { simple: true })).toBe(3);
     });
 
     it("upgrades a version 1 database in place: old messages and keys keep working and can be edited and rotated", async () => {
@@ -97,8 +113,9 @@ describe("SqliteStore", () => {
       const { message } = await first.appendMessage({ id: "m1", conversationId: "c1", senderId: "alice", type: "text", text: "old", createdAt: new Date(1).toISOString() });
       await first.createApiKey({ id: "k1", name: "old key", prefix: "sb_old", hash: "hash-old", scopes: ["read"], createdAt: new Date(2).toISOString() });
       await first.close();
-      // Back to the version 1 schema, as a database written by the previous release.
+      // Back to the version 1 schema, as a database written by an earlier release.
       const raw = new Database(file);
+      raw.exec(MIGRATION_3_UNDO);
       raw.exec(`
         DROP INDEX api_keys_previous_hash;
         ALTER TABLE api_keys DROP COLUMN previous_key_expires_at;
@@ -116,13 +133,35 @@ describe("SqliteStore", () => {
         ...message,
         text: "new",
         editedAt: new Date(3).toISOString(),
+        rev: 1,
       });
       expect(await upgraded.rotateApiKey("k1", { hash: "hash-new", prefix: "sb_new", previousKeyExpiresAt: new Date(4).toISOString() })).toMatchObject({
         previousHash: "hash-old",
       });
       const check = new Database(file, { readonly: true });
       opened.push(check);
-      expect(check.pragma("user_version", { simple: true })).toBe(2);
+      expect(check.pragma("user_version", { simple: true })).toBe(3);
+    });
+
+    it("upgrades a version 2 database in place: old messages can be quoted, threaded and reacted to, and revisions start at 0", async () => {
+      const file = path.join(tmp.path(), "store.db");
+      const first = await openStore(file);
+      await first.createConversation({ id: "c1", type: "group", members: [{ userId: "alice", role: "member" }], createdAt: new Date(0).toISOString() });
+      const { message } = await first.appendMessage({ id: "m1", conversationId: "c1", senderId: "alice", type: "text", text: "old", createdAt: new Date(1).toISOString() });
+      await first.close();
+      const raw = new Database(file);
+      raw.exec(MIGRATION_3_UNDO);
+      raw.pragma("user_version = 2");
+      raw.close();
+
+      const upgraded = await openStore(file);
+      opened.push(upgraded);
+      expect(await upgraded.getMessage("c1", "m1")).toStrictEqual(message);
+      expect((await upgraded.getConversation("c1"))?.lastRev).toBe(0);
+      const reply = await upgraded.appendMessage({ id: "m2", conversationId: "c1", senderId: "alice", type: "text", text: "re", replyToId: "m1", threadId: "m1", createdAt: new Date(2).toISOString() });
+      expect(reply).toMatchObject({ kind: "created", message: { seq: 2, threadSeq: 1, replyTo: { messageId: "m1", excerpt: "old" } }, parent: { replyCount: 1, rev: 1 } });
+      const reacted = await upgraded.addReaction({ conversationId: "c1", messageId: "m1", userId: "alice", emoji: "👍", at: new Date(3).toISOString() });
+      expect(reacted?.message).toMatchObject({ rev: 2, reactions: [{ emoji: "👍", count: 1, userIds: ["alice"] }] });
     });
 
     it("refuses a database whose schema is newer than this code, as unavailable", async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ErrorCode, Message } from "../client-sdk/src/protocol.js";
+import { LIMITS, type ErrorCode, type Message } from "../client-sdk/src/protocol.js";
 import { SwitchboardError } from "../server/src/core/errors.js";
 import type { ApiKeyRecord, NewMessage, Store } from "../server/src/store/store.js";
 
@@ -118,6 +118,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
           ],
           lastSeq: 0,
           createdAt: at(5),
+          lastRev: 0,
         });
         expect(await store.getConversation("c1")).toStrictEqual(created);
       });
@@ -276,7 +277,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         const { message } = await store.appendMessage(newMessage("c1", "alice", { clientMessageId: "cm-1", attachments: [image] }));
         await store.appendMessage(newMessage("c1", "bob"));
         const edited = await store.updateMessage("c1", message.id, { text: "fixed typo", editedAt: at(50) });
-        expect(edited).toStrictEqual({ ...message, text: "fixed typo", editedAt: at(50) });
+        expect(edited).toStrictEqual({ ...message, text: "fixed typo", editedAt: at(50), rev: 1 });
         expect(await store.getMessage("c1", message.id)).toStrictEqual(edited);
         expect((await store.getMessages("c1", { limit: 10 })).messages[0]).toStrictEqual(edited);
         expect((await store.getConversation("c1"))?.lastSeq).toBe(2);
@@ -303,7 +304,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         const [, middle] = (await store.getMessages("c1", { limit: 10 })).messages;
         const deleted = await store.updateMessage("c1", middle.id, { text: "", attachments: null, deletedAt: at(70) });
         const { attachments: _removed, ...rest } = middle;
-        expect(deleted).toStrictEqual({ ...rest, text: "", deletedAt: at(70), deleted: true });
+        expect(deleted).toStrictEqual({ ...rest, text: "", deletedAt: at(70), deleted: true, rev: 1 });
         const page = await store.getMessages("c1", { limit: 10 });
         expect(page.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
         expect(page.messages[1]).toStrictEqual(deleted);
@@ -328,6 +329,302 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         const deleted = await store.updateMessage("c1", message.id, { text: "", attachments: null, deletedAt: at(90) });
         const [summary] = await store.listConversations("u1", { limit: 10 });
         expect(summary.lastMessage).toStrictEqual(deleted);
+      });
+    });
+
+    describe("replies", () => {
+      const image = { url: "https://cdn.example.com/a.png", mimeType: "image/png" };
+
+      it("quotes the parent of a reply when read, and shows the parent's later edit and deletion everywhere", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const parent = (await store.appendMessage(newMessage("c1", "alice", { text: "lunch at noon?", attachments: [image, image] }))).message;
+        const created = await store.appendMessage(newMessage("c1", "bob", { text: "yes", replyToId: parent.id, clientMessageId: "re-1" }));
+        const quote = { messageId: parent.id, seq: 1, senderId: "alice", excerpt: "lunch at noon?", attachmentCount: 2 };
+        expect(created.message.replyTo).toStrictEqual(quote);
+        expect(created.message).not.toHaveProperty("rev");
+        expect(await store.getMessage("c1", created.message.id)).toStrictEqual(created.message);
+
+        await store.updateMessage("c1", parent.id, { text: "lunch at one?", attachments: null, editedAt: at(50) });
+        const afterEdit = { messageId: parent.id, seq: 1, senderId: "alice", excerpt: "lunch at one?" };
+        expect((await store.getMessage("c1", created.message.id))?.replyTo).toStrictEqual(afterEdit);
+
+        await store.updateMessage("c1", parent.id, { text: "", attachments: null, deletedAt: at(51) });
+        const gone = { messageId: parent.id, seq: 1, senderId: "alice", excerpt: "", deleted: true };
+        expect((await store.getMessage("c1", created.message.id))?.replyTo).toStrictEqual(gone);
+        expect((await store.getMessages("c1", { limit: 10 })).messages[1]?.replyTo).toStrictEqual(gone);
+        expect((await store.getMessages("c1", { afterSeq: 0, limit: 10 })).messages[1]?.replyTo).toStrictEqual(gone);
+        expect((await store.listConversations("alice", { limit: 10 }))[0]?.lastMessage?.replyTo).toStrictEqual(gone);
+        expect((await store.getMessageByClientId("bob", "re-1"))?.replyTo).toStrictEqual(gone);
+        const retry = await store.appendMessage(newMessage("c1", "bob", { text: "yes", replyToId: parent.id, clientMessageId: "re-1" }));
+        expect(retry).toMatchObject({ kind: "duplicate", message: { replyTo: gone } });
+      });
+
+      it("cuts the quoted excerpt at LIMITS.replyExcerptLength without splitting an emoji", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const long = `${"a".repeat(LIMITS.replyExcerptLength - 1)}😀 and more`;
+        const parent = (await store.appendMessage(newMessage("c1", "alice", { text: long }))).message;
+        const exact = (await store.appendMessage(newMessage("c1", "alice", { text: "b".repeat(LIMITS.replyExcerptLength + 5) }))).message;
+        const a = await store.appendMessage(newMessage("c1", "bob", { replyToId: parent.id }));
+        const b = await store.appendMessage(newMessage("c1", "bob", { replyToId: exact.id }));
+        expect(a.message.replyTo?.excerpt).toBe("a".repeat(LIMITS.replyExcerptLength - 1));
+        expect(b.message.replyTo?.excerpt).toBe("b".repeat(LIMITS.replyExcerptLength));
+      });
+
+      it("refuses a reply to a message of another conversation or to none as invalid_argument, and to a deleted one as conflict, storing nothing", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        await conversation("c2", ["alice", "bob"]);
+        const elsewhere = (await store.appendMessage(newMessage("c2", "alice"))).message;
+        const doomed = (await store.appendMessage(newMessage("c1", "alice"))).message;
+        await store.updateMessage("c1", doomed.id, { text: "", deletedAt: at(60) });
+        await expectCode(store.appendMessage(newMessage("c1", "bob", { replyToId: elsewhere.id })), "invalid_argument");
+        await expectCode(store.appendMessage(newMessage("c1", "bob", { replyToId: "no-such-message" })), "invalid_argument");
+        await expectCode(store.appendMessage(newMessage("c1", "bob", { replyToId: doomed.id })), "conflict");
+        expect((await store.getConversation("c1"))?.lastSeq).toBe(1);
+        expect((await store.appendMessage(newMessage("c1", "bob"))).message.seq).toBe(2);
+      });
+    });
+
+    describe("threads", () => {
+      it("numbers thread replies 1, 2, 3 in their thread while they take the conversation's next seq, and moves the parent's counters and rev with each", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const parent = (await store.appendMessage(newMessage("c1", "alice"))).message;
+        const first = await store.appendMessage(newMessage("c1", "bob", { threadId: parent.id, createdAt: at(2001) }));
+        const main = await store.appendMessage(newMessage("c1", "alice"));
+        const second = await store.appendMessage(newMessage("c1", "alice", { threadId: parent.id, replyToId: first.message.id, createdAt: at(2002) }));
+        expect([first, main, second].map((r) => [r.message.seq, r.message.threadId, r.message.threadSeq])).toEqual([
+          [2, parent.id, 1],
+          [3, undefined, undefined],
+          [4, parent.id, 2],
+        ]);
+        expect(second.message.replyTo).toMatchObject({ messageId: first.message.id, seq: 2 });
+        expect(main).not.toHaveProperty("parent");
+        expect(first.kind === "created" && first.parent).toStrictEqual({ ...parent, replyCount: 1, lastReplyAt: at(2001), rev: 1 });
+        const latest = second.kind === "created" ? second.parent : undefined;
+        expect(latest).toStrictEqual({ ...parent, replyCount: 2, lastReplyAt: at(2002), rev: 2 });
+        expect(await store.getMessage("c1", parent.id)).toStrictEqual(latest);
+        expect((await store.getMessages("c1", { limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+        const c1 = await store.getConversation("c1");
+        expect([c1?.lastSeq, c1?.lastRev]).toEqual([4, 2]);
+        // Thread replies count as unread like any other message.
+        expect((await store.listConversations("bob", { limit: 10 }))[0]?.unreadCount).toBe(2);
+      });
+
+      it("pages one thread's replies by seq in both directions, leaving the rest of the conversation out", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const parent = (await store.appendMessage(newMessage("c1", "alice"))).message;
+        const other = (await store.appendMessage(newMessage("c1", "alice"))).message;
+        for (let i = 0; i < 6; i++) {
+          await store.appendMessage(newMessage("c1", "bob", { threadId: parent.id }));
+          await store.appendMessage(newMessage("c1", "bob", { threadId: other.id }));
+          await store.appendMessage(newMessage("c1", "alice"));
+        }
+        const seqs = (page: { messages: Message[] }) => page.messages.map((m) => m.seq);
+        const thread = { threadId: parent.id };
+        // Replies of `parent` have seq 3, 6, 9, 12, 15, 18.
+        expect(seqs(await store.getMessages("c1", { ...thread, limit: 10 }))).toEqual([3, 6, 9, 12, 15, 18]);
+        const newest = await store.getMessages("c1", { ...thread, limit: 4 });
+        expect([seqs(newest), newest.hasMore]).toEqual([[9, 12, 15, 18], true]);
+        const older = await store.getMessages("c1", { ...thread, beforeSeq: 9, limit: 4 });
+        expect([seqs(older), older.hasMore]).toEqual([[3, 6], false]);
+        const forward = await store.getMessages("c1", { ...thread, afterSeq: 6, limit: 2 });
+        expect([seqs(forward), forward.hasMore]).toEqual([[9, 12], true]);
+        const between = await store.getMessages("c1", { ...thread, afterSeq: 3, beforeSeq: 15, limit: 10 });
+        expect([seqs(between), between.hasMore]).toEqual([[6, 9, 12], false]);
+        expect((await store.getMessages("c1", { ...thread, limit: 10 })).messages.map((m) => m.threadSeq)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect((await store.getMessages("c1", { threadId: "no-such-thread", limit: 10 })).messages).toEqual([]);
+      });
+
+      it("refuses a thread under a thread reply or under a message of another conversation, and keeps a deleted parent's thread open", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        await conversation("c2", ["alice", "bob"]);
+        const parent = (await store.appendMessage(newMessage("c1", "alice"))).message;
+        const elsewhere = (await store.appendMessage(newMessage("c2", "alice"))).message;
+        const reply = (await store.appendMessage(newMessage("c1", "bob", { threadId: parent.id }))).message;
+        await expectCode(store.appendMessage(newMessage("c1", "bob", { threadId: reply.id })), "invalid_argument");
+        await expectCode(store.appendMessage(newMessage("c1", "bob", { threadId: elsewhere.id })), "invalid_argument");
+        await expectCode(store.appendMessage(newMessage("c1", "bob", { threadId: "no-such-message" })), "invalid_argument");
+        expect((await store.getConversation("c1"))?.lastSeq).toBe(2);
+
+        const deleted = await store.updateMessage("c1", parent.id, { text: "", deletedAt: at(70) });
+        expect(deleted).toMatchObject({ deleted: true, replyCount: 1 });
+        const later = await store.appendMessage(newMessage("c1", "bob", { threadId: parent.id, createdAt: at(2100) }));
+        expect(later.message).toMatchObject({ seq: 3, threadSeq: 2 });
+        expect(later.kind === "created" && later.parent).toMatchObject({ deleted: true, text: "", replyCount: 2, lastReplyAt: at(2100) });
+      });
+
+      it("gives 60 concurrent replies into one thread threadSeq 1..60 without gap, and the parent a replyCount of 60", async () => {
+        await conversation("c1", ["u0", "u1", "u2"]);
+        const parent = (await store.appendMessage(newMessage("c1", "u0"))).message;
+        const results = await Promise.all(
+          range(1, 60).map((i) => store.appendMessage(newMessage("c1", `u${i % 3}`, { threadId: parent.id, clientMessageId: `t-${i}` }))),
+        );
+        expect(results.map((r) => r.message.threadSeq).sort((a, b) => a! - b!)).toEqual(range(1, 60));
+        // threadSeq follows seq: commit order is the same in the thread and in the conversation.
+        const bySeq = [...results].sort((a, b) => a.message.seq - b.message.seq);
+        expect(bySeq.map((r) => r.message.threadSeq)).toEqual(range(1, 60));
+        expect((await store.getMessage("c1", parent.id))?.replyCount).toBe(60);
+      });
+
+      it("keeps threadSeq gapless when two store instances reply into one thread at once", async (ctx) => {
+        if (!harness?.reopen) return ctx.skip();
+        const second = await harness.reopen();
+        await conversation("c1", ["alice", "bob"]);
+        const parent = (await store.appendMessage(newMessage("c1", "alice"))).message;
+        const results = await Promise.all(
+          range(1, 30).flatMap((i) => [
+            store.appendMessage(newMessage("c1", "alice", { threadId: parent.id, clientMessageId: `a-${i}` })),
+            second.appendMessage(newMessage("c1", "bob", { threadId: parent.id, clientMessageId: `b-${i}` })),
+          ]),
+        );
+        expect(results.map((r) => r.message.threadSeq).sort((a, b) => a! - b!)).toEqual(range(1, 60));
+        expect((await allMessages(second, "c1")).map((m) => m.seq)).toEqual(range(1, 61));
+        expect((await second.getMessage("c1", parent.id))?.replyCount).toBe(60);
+      });
+    });
+
+    describe("reactions", () => {
+      const react = (messageId: string, userId: string, emoji: string, seconds = 3000) =>
+        store.addReaction({ conversationId: "c1", messageId, userId, emoji, at: at(seconds) });
+      const unreact = (messageId: string, userId: string, emoji: string, seconds = 3000) =>
+        store.removeReaction({ conversationId: "c1", messageId, userId, emoji, at: at(seconds) });
+
+      it("summarises reactions per emoji in order of first use, with exact counts and users oldest first; reacting twice counts once and changes nothing", async () => {
+        await conversation("c1", ["alice", "bob", "carol"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice"));
+        expect((await react(message.id, "bob", "👍", 3001))?.changed).toBe(true);
+        await react(message.id, "carol", "🎉", 3002);
+        const third = await react(message.id, "alice", "👍", 3003);
+        const expected = [
+          { emoji: "👍", count: 2, userIds: ["bob", "alice"] },
+          { emoji: "🎉", count: 1, userIds: ["carol"] },
+        ];
+        expect(third).toStrictEqual({ changed: true, message: { ...message, reactions: expected, rev: 3 } });
+        const twice = await react(message.id, "bob", "👍", 3004);
+        expect(twice).toStrictEqual({ changed: false, message: third?.message });
+        expect(await store.getMessage("c1", message.id)).toStrictEqual(third?.message);
+        expect((await store.getMessages("c1", { limit: 10 })).messages[0]).toStrictEqual(third?.message);
+        expect((await store.getConversation("c1"))?.lastRev).toBe(3);
+      });
+
+      it("takes a reaction back, drops an emoji nobody uses any more, and treats removing one that is not there as no change", async () => {
+        await conversation("c1", ["alice", "bob", "carol"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice"));
+        await react(message.id, "bob", "👍", 3001);
+        await react(message.id, "carol", "👍", 3002);
+        await react(message.id, "carol", ":party_parrot:", 3003);
+        const removed = await unreact(message.id, "bob", "👍");
+        expect(removed?.changed).toBe(true);
+        expect(removed?.message.reactions).toStrictEqual([
+          { emoji: "👍", count: 1, userIds: ["carol"] },
+          { emoji: ":party_parrot:", count: 1, userIds: ["carol"] },
+        ]);
+        expect(await unreact(message.id, "bob", "👍")).toStrictEqual({ changed: false, message: removed?.message });
+        await unreact(message.id, "carol", "👍");
+        const last = await unreact(message.id, "carol", ":party_parrot:");
+        expect(last?.message).not.toHaveProperty("reactions");
+        expect(last?.message.rev).toBe(6);
+      });
+
+      it("refuses a new emoji beyond LIMITS.reactionsDistinctMax distinct ones as invalid_argument, but always takes one already there", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice"));
+        const emoji = range(1, LIMITS.reactionsDistinctMax).map((i) => `:e${i}:`);
+        for (const [i, e] of emoji.entries()) await react(message.id, "alice", e, 3000 + i);
+        await expectCode(react(message.id, "bob", ":one_too_many:"), "invalid_argument");
+        const again = await react(message.id, "bob", emoji[0]!);
+        expect(again?.message.reactions?.[0]).toStrictEqual({ emoji: emoji[0], count: 2, userIds: ["alice", "bob"] });
+        expect(again?.message.reactions).toHaveLength(LIMITS.reactionsDistinctMax);
+      });
+
+      it("lists at most LIMITS.reactionUsersListed users per emoji while the count stays exact, and lists the next one when a listed user leaves", async () => {
+        await conversation("c1", ["alice"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice"));
+        const users = range(1, LIMITS.reactionUsersListed + 2).map((i) => `u${String(i).padStart(3, "0")}`);
+        for (const [i, u] of users.entries()) await react(message.id, u, "❤️", 3000 + i);
+        const [full] = (await store.getMessage("c1", message.id))?.reactions ?? [];
+        expect(full?.count).toBe(users.length);
+        expect(full?.userIds).toStrictEqual(users.slice(0, LIMITS.reactionUsersListed));
+        const after = await unreact(message.id, users[0]!, "❤️");
+        expect(after?.message.reactions?.[0]?.count).toBe(users.length - 1);
+        expect(after?.message.reactions?.[0]?.userIds).toStrictEqual(users.slice(1, LIMITS.reactionUsersListed + 1));
+      });
+
+      it("refuses reactions on a deleted message as a conflict, clears its reactions when it is deleted, and answers null for a message elsewhere", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        await conversation("c2", ["alice", "bob"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice"));
+        await react(message.id, "bob", "👍");
+        const deleted = await store.updateMessage("c1", message.id, { text: "", deletedAt: at(80) });
+        expect(deleted).not.toHaveProperty("reactions");
+        expect(await store.getMessage("c1", message.id)).not.toHaveProperty("reactions");
+        await expectCode(react(message.id, "bob", "🎉"), "conflict");
+        await expectCode(unreact(message.id, "bob", "👍"), "conflict");
+        const other = (await store.appendMessage(newMessage("c2", "alice"))).message;
+        expect(await react(other.id, "bob", "👍")).toBeNull();
+        expect(await react("no-such-message", "bob", "👍")).toBeNull();
+        expect(await unreact("no-such-message", "bob", "👍")).toBeNull();
+      });
+
+      it("counts 40 concurrent reactions on one message exactly, each once, with one revision per change", async () => {
+        await conversation("c1", ["alice"]);
+        const { message } = await store.appendMessage(newMessage("c1", "alice"));
+        const results = await Promise.all(
+          range(1, 40).flatMap((i) => [react(message.id, `u${i}`, i % 2 ? "👍" : "🎉", 3000 + i), react(message.id, `u${i}`, i % 2 ? "👍" : "🎉", 3000 + i)]),
+        );
+        expect(results.filter((r) => r?.changed)).toHaveLength(40);
+        const current = await store.getMessage("c1", message.id);
+        expect(current?.reactions?.map((r) => [r.emoji, r.count]).sort()).toEqual([["🎉", 20], ["👍", 20]]);
+        expect(current?.rev).toBe(40);
+        expect((await store.getConversation("c1"))?.lastRev).toBe(40);
+      });
+    });
+
+    describe("revisions and changes", () => {
+      it("answers the current versions of the messages changed after a revision, in revision order, paging with lastRev", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const [m1, m2, m3] = [
+          (await store.appendMessage(newMessage("c1", "alice"))).message,
+          (await store.appendMessage(newMessage("c1", "alice"))).message,
+          (await store.appendMessage(newMessage("c1", "alice"))).message,
+        ];
+        expect(await store.getChanges("c1", { afterRev: 0, limit: 10 })).toStrictEqual({ messages: [], lastRev: 0, hasMore: false });
+        await store.updateMessage("c1", m1.id, { text: "edited once", editedAt: at(90) });
+        await store.addReaction({ conversationId: "c1", messageId: m2.id, userId: "bob", emoji: "👍", at: at(91) });
+        const reply = await store.appendMessage(newMessage("c1", "bob", { threadId: m3.id }));
+        await store.updateMessage("c1", m1.id, { text: "edited twice", editedAt: at(92) });
+
+        const all = await store.getChanges("c1", { afterRev: 0, limit: 10 });
+        expect(all.messages.map((m) => [m.id, m.rev])).toEqual([
+          [m2.id, 2],
+          [m3.id, 3],
+          [m1.id, 4],
+        ]);
+        expect([all.lastRev, all.hasMore]).toEqual([4, false]);
+        expect(all.messages[2]).toStrictEqual(await store.getMessage("c1", m1.id));
+        expect(all.messages[1]).toMatchObject({ replyCount: 1 });
+        // The reply itself is new, not changed: catching up by seq finds it.
+        expect(all.messages.map((m) => m.id)).not.toContain(reply.message.id);
+
+        const first = await store.getChanges("c1", { afterRev: 0, limit: 2 });
+        expect([first.messages.map((m) => m.rev), first.lastRev, first.hasMore]).toEqual([[2, 3], 3, true]);
+        const rest = await store.getChanges("c1", { afterRev: first.lastRev, limit: 2 });
+        expect([rest.messages.map((m) => m.rev), rest.lastRev, rest.hasMore]).toEqual([[4], 4, false]);
+        expect(await store.getChanges("c1", { afterRev: 4, limit: 2 })).toStrictEqual({ messages: [], lastRev: 4, hasMore: false });
+        expect((await store.getConversation("c1"))?.lastRev).toBe(4);
+        expect(await store.getChanges("missing", { afterRev: 3, limit: 2 })).toStrictEqual({ messages: [], lastRev: 3, hasMore: false });
+      });
+
+      it("numbers the changes of each conversation independently, and never renumbers a new message", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        await conversation("c2", ["alice", "bob"]);
+        const a = (await store.appendMessage(newMessage("c1", "alice"))).message;
+        const b = (await store.appendMessage(newMessage("c2", "alice"))).message;
+        await store.updateMessage("c1", a.id, { text: "x", editedAt: at(93) });
+        const edited = await store.updateMessage("c2", b.id, { text: "y", editedAt: at(94) });
+        expect(edited?.rev).toBe(1);
+        expect((await store.getChanges("c2", { afterRev: 0, limit: 10 })).messages.map((m) => m.id)).toEqual([b.id]);
+        const fresh = (await store.appendMessage(newMessage("c1", "alice"))).message;
+        expect(fresh).not.toHaveProperty("rev");
       });
     });
 

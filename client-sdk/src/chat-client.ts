@@ -110,7 +110,11 @@ export type ChatClientEvents = {
    * conversation), plus live `message:new` for conversations without a joined handle (best effort).
    */
   message: Message;
-  /** A message of a joined conversation was edited or deleted; the payload is its full current version. */
+  /**
+   * A message changed (edited, deleted, reacted to, a thread reply under it); the payload is its
+   * full current version. For a joined handle, exactly what the handle emits (once per version,
+   * catch-up after a reconnect included); otherwise live events as they come (best effort).
+   */
   "message:updated": Message;
   /** A member read a conversation up to `seq`. */
   receipt: ReceiptReadEvent;
@@ -408,8 +412,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     });
     socket.on("message:updated", (message) => {
       if (!isMessage(message)) return;
-      this.handles.get(message.conversationId)?.sink.messageUpdated(message);
-      this.emit("message:updated", message);
+      const entry = this.handles.get(message.conversationId);
+      // A joined handle drops versions it already has, then reports back through host.updated.
+      if (entry?.sink.active) entry.sink.messageUpdated(message);
+      else this.emit("message:updated", message);
     });
     socket.on("receipt:read", (event) => {
       this.handles.get(event.conversationId)?.sink.receipt(event);
@@ -533,6 +539,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       },
       retryDelay: (attempt) => fullJitterDelay(attempt, this.backoff),
       delivered: (message) => this.emit("message", message),
+      updated: (message) => this.emit("message:updated", message),
     };
   }
 }

@@ -2,11 +2,13 @@ import { TypedEmitter } from "./emitter.js";
 import { SwitchboardClientError } from "./errors.js";
 import {
   LIMITS,
-  type Attachment,
+  replyRefOf,
+  type AttachmentInput,
   type Conversation,
   type HistoryResult,
   type Message,
   type ReceiptReadEvent,
+  type ReplyRef,
   type RequestEvent,
   type RequestPayload,
   type RequestResult,
@@ -47,6 +49,8 @@ export interface ConversationHost {
   retryDelay(attempt: number): number;
   /** Called for every message the handle delivers, so the client can re-emit it. */
   delivered(message: Message): void;
+  /** Called for every `message:updated` the handle emits, so the client can re-emit it. */
+  updated(message: Message): void;
 }
 
 /**
@@ -58,7 +62,7 @@ export interface ConversationSink {
   readonly active: boolean;
   connected(): void;
   message(message: Message): void;
-  /** A `message:updated` (an edit or a delete) for this conversation. */
+  /** A `message:updated` (an edit, a delete, a reaction, a thread reply) for this conversation. */
   messageUpdated(message: Message): void;
   receipt(event: ReceiptReadEvent): void;
   typing(event: TypingEvent): void;
@@ -68,8 +72,15 @@ export interface ConversationSink {
 
 /** Options of {@link ConversationHandle.send}. */
 export interface SendOptions {
-  /** Attachment references (metadata only). Default none. */
-  attachments?: Attachment[];
+  /**
+   * Attachments: plain URL references, or `{ uploadId }` of files uploaded with
+   * `POST /v1/uploads`. Default none. With attachments, `text` may be "".
+   */
+  attachments?: AttachmentInput[];
+  /** The id of a message of this conversation that this one answers; it is quoted as `replyTo`. Default none. */
+  replyTo?: string;
+  /** Post into the thread under this top-level message. Default: the conversation itself. */
+  threadId?: string;
   /**
    * The idempotency key. Default: a fresh random UUID. Pass your own to keep it across app
    * restarts (for example when the outbox is persisted), so a resend never duplicates.
@@ -85,12 +96,30 @@ export interface HistoryOptions {
   limit?: number;
 }
 
+/**
+ * Options of {@link ConversationHandle.threadHistory}. Thread replies page by the
+ * conversation's `seq`: with `afterSeq` the oldest replies above it, otherwise the newest
+ * below `beforeSeq` (or the newest of all).
+ */
+export interface ThreadHistoryOptions {
+  /** Only replies with a lower `seq`. Default none. */
+  beforeSeq?: number;
+  /** Only replies with a higher `seq` (reading a thread forward). Default none. */
+  afterSeq?: number;
+  /** Page size, at most `LIMITS.pageMax`. Default: the server's default (50). */
+  limit?: number;
+}
+
 /** An outgoing message that has not been acknowledged yet, for optimistic UI. */
 export interface PendingMessage {
   clientMessageId: string;
   conversationId: string;
   text: string;
-  attachments?: Attachment[];
+  attachments?: AttachmentInput[];
+  /** The message it answers, as given to `send()`. */
+  replyTo?: string;
+  /** The thread it goes into, as given to `send()`. */
+  threadId?: string;
   /** When `send()` was called, ISO-8601 by the local clock. */
   queuedAt: string;
   /** `queued`: waiting for the connection, the join or a retry delay; `sending`: on the wire. */
@@ -102,8 +131,11 @@ export type ConversationHandleEvents = {
   /** Every message once, in `seq` order, with nothing missing (older pages from `history()` excluded). */
   message: Message;
   /**
-   * A message this handle holds was edited or deleted; the payload is its current version, which
-   * has replaced the old one in {@link ConversationHandle.messages}. Deleted: `deleted: true`, `text` "".
+   * A message this handle holds changed; the payload is its current version, which has replaced
+   * the old one in {@link ConversationHandle.messages}. Emitted once per version, whether it came
+   * live, in a history page or from the change feed after a reconnect: an edit, a deletion
+   * (`deleted: true`, `text` ""), reactions, a thread parent's `replyCount`, or a reply's
+   * `replyTo` quote after the quoted message was edited or deleted.
    */
   "message:updated": Message;
   /** A member read up to `seq`. */
@@ -160,6 +192,14 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
   private readonly ahead = new Map<number, Message>();
   /** The conversation's `lastSeq` as last reported by the server: catch-up reads at least up to it. */
   private catchUpTo = 0;
+  /**
+   * The change watermark: every change with a revision up to it is reflected in what this handle
+   * holds. Set from the first join's `lastRev` (read by the server before the messages), moved
+   * only by `message:changes` answers; `undefined` against a server without revisions.
+   */
+  private revWatermark: number | undefined;
+  /** A `message:changes` round is due (after a re-join or a `resync`). */
+  private changesDue = false;
   /** Forces one more history read even without a known gap (`hasMore`, a `resync`). */
   private forceCatchUp = false;
   private gapStalls = 0;
@@ -203,6 +243,7 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
       resync: () => {
         if (!this.wantJoined) return;
         this.forceCatchUp = true;
+        this.changesDue = this.revWatermark !== undefined;
         void this.sync();
       },
     });
@@ -293,6 +334,8 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
           conversationId: this.id,
           text,
           ...(options.attachments ? { attachments: options.attachments } : {}),
+          ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+          ...(options.threadId ? { threadId: options.threadId } : {}),
           queuedAt: new Date().toISOString(),
           status: "queued",
         },
@@ -312,7 +355,7 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
    * with the new version, which also replaces the old one here and is emitted as `message:updated`.
    * @param options.attachments replaces the attachments (`[]` removes them); default: keep them.
    */
-  async edit(messageId: string, text: string, options: { attachments?: Attachment[] } = {}): Promise<Message> {
+  async edit(messageId: string, text: string, options: { attachments?: AttachmentInput[] } = {}): Promise<Message> {
     const invalid = validateSend(text, options);
     if (invalid) throw invalid;
     const { message } = await this.host.request("message:edit", {
@@ -334,6 +377,49 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
     const { message } = await this.host.request("message:delete", { conversationId: this.id, messageId });
     this.applyUpdate(message);
     return message;
+  }
+
+  /**
+   * Adds the user's reaction `emoji` (one emoji, or a `:shortcode:`) to a message of this
+   * conversation; reacting twice with the same emoji counts once. Not queued: rejects with
+   * `unavailable` while offline, `conflict` for a deleted message, `invalid_argument` for a new
+   * emoji beyond `LIMITS.reactionsDistinctMax` on the message. Resolves with the message's
+   * current version, which also replaces the held one (emitted as `message:updated` once).
+   */
+  async react(messageId: string, emoji: string): Promise<Message> {
+    return this.changeReaction("reaction:add", messageId, emoji);
+  }
+
+  /** Takes the user's reaction back, like {@link react}; taking back one that is not there succeeds. */
+  async unreact(messageId: string, emoji: string): Promise<Message> {
+    return this.changeReaction("reaction:remove", messageId, emoji);
+  }
+
+  private async changeReaction(event: "reaction:add" | "reaction:remove", messageId: string, emoji: string): Promise<Message> {
+    if (typeof emoji !== "string" || emoji.length === 0 || emoji.length > LIMITS.reactionMaxLength) {
+      throw new SwitchboardClientError("invalid_argument", `emoji must be 1 to ${LIMITS.reactionMaxLength} characters`);
+    }
+    const { message } = await this.host.request(event, { conversationId: this.id, messageId, emoji });
+    this.applyUpdate(message);
+    return message;
+  }
+
+  /**
+   * Fetches a page of one thread's replies (the messages whose `threadId` is `threadId`, oldest
+   * first). The page is returned, not merged into {@link messages} nor emitted as `message`
+   * events: replies reach the conversation's stream in `seq` order like any message. Newer
+   * versions of messages this handle holds replace them (emitted as `message:updated`).
+   */
+  async threadHistory(threadId: string, options: ThreadHistoryOptions = {}): Promise<HistoryResult> {
+    const page = await this.host.request("message:history", {
+      conversationId: this.id,
+      threadId,
+      ...(options.beforeSeq !== undefined ? { beforeSeq: options.beforeSeq } : {}),
+      ...(options.afterSeq !== undefined ? { afterSeq: options.afterSeq } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    });
+    for (const message of page.messages) this.applyUpdate(message);
+    return { messages: page.messages, hasMore: page.hasMore };
   }
 
   /**
@@ -439,9 +525,10 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
       this.ahead.delete(next.seq);
       this.frontier = next.seq;
       this.gapStalls = 0;
-      this.remember(next);
-      this.emit("message", next);
-      this.host.delivered(next);
+      const current = this.withCurrentQuote(next);
+      this.remember(current);
+      this.emit("message", current);
+      this.host.delivered(current);
     }
   }
 
@@ -451,23 +538,61 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
     if (held && !isNewerVersion(message, held)) return;
     this.known.set(message.seq, message);
     this.sortedCache = undefined;
-    if (held) this.emit("message:updated", message);
+    if (!held) return;
+    this.announceUpdate(message);
+    if (quotedContentChanged(held, message)) this.requote(message);
+  }
+
+  private announceUpdate(message: Message): void {
+    this.emit("message:updated", message);
+    this.host.updated(message);
   }
 
   /**
-   * An edit or delete from the server. A message not delivered yet is replaced where it waits
-   * (it is then delivered once, in its latest version); one not held at all is ignored: history
-   * and joins always answer the current version.
+   * A newer version of a held message (an edit, a delete, a reaction, a thread count, live or
+   * from the change feed). A message not delivered yet is replaced where it waits (it is then
+   * delivered once, in its latest version); one not held at all is ignored: history and joins
+   * always answer the current version.
    */
   private applyUpdate(message: Message): void {
     if (message.conversationId !== this.id) return;
     const waiting = this.ahead.get(message.seq);
     if (waiting) {
-      if (waiting.id === message.id && isNewerVersion(message, waiting)) this.ahead.set(message.seq, message);
+      if (waiting.id === message.id && isNewerVersion(message, waiting)) {
+        this.ahead.set(message.seq, message);
+        if (quotedContentChanged(waiting, message)) this.requote(message);
+      }
       return;
     }
     const held = this.known.get(message.seq);
     if (held?.id === message.id) this.remember(message);
+  }
+
+  /**
+   * The server resolves a reply's quote when it reads the reply; it does not announce every
+   * reply again when the quoted message changes. So the handle updates the quotes it holds
+   * itself, from the quoted message's newest version (announcing held replies once each).
+   */
+  private requote(quoted: Message): void {
+    const ref = replyRefOf(quoted);
+    for (const [seq, reply] of this.known) {
+      if (reply.replyTo?.messageId !== quoted.id || sameReplyRef(reply.replyTo, ref)) continue;
+      const next = { ...reply, replyTo: ref };
+      this.known.set(seq, next);
+      this.sortedCache = undefined;
+      this.announceUpdate(next);
+    }
+    for (const [seq, reply] of this.ahead) {
+      if (reply.replyTo?.messageId === quoted.id && !sameReplyRef(reply.replyTo, ref)) this.ahead.set(seq, { ...reply, replyTo: ref });
+    }
+  }
+
+  /** `message` with its quote of a held message that was deleted since the quote was read (a deletion is final). */
+  private withCurrentQuote(message: Message): Message {
+    const quote = message.replyTo;
+    if (!quote || quote.deleted) return message;
+    const quoted = this.known.get(quote.seq);
+    return quoted?.id === quote.messageId && quoted.deleted ? { ...message, replyTo: replyRefOf(quoted) } : message;
   }
 
   /**
@@ -485,6 +610,8 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
         try {
           if (this.joinedGeneration !== generation) await this.joinOnce(generation);
           else if (this.needsCatchUp()) await this.catchUpOnce();
+          // After the seq catch-up: every message held by then gets its changes applied.
+          else if (this.changesDue) await this.changesOnce();
           else break;
           failures = 0;
         } catch (err) {
@@ -528,6 +655,13 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
       return;
     }
     this._conversation = result.conversation;
+    if (this.revWatermark === undefined) {
+      // The first join: the page is current, so only changes after this revision can be missing later.
+      this.revWatermark = result.conversation.lastRev;
+    } else {
+      // A re-join: whatever changed while this handle was away comes from the change feed.
+      this.changesDue = true;
+    }
     // Without afterSeq the server answers with the newest page; whatever precedes it is history().
     this.frontier ??= result.messages[0] ? result.messages[0].seq - 1 : result.conversation.lastSeq;
     this.catchUpTo = Math.max(this.catchUpTo, result.conversation.lastSeq);
@@ -580,6 +714,17 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
     this.drain();
   }
 
+  /** One page of `message:changes` from the watermark, applied to what the handle holds. */
+  private async changesOnce(): Promise<void> {
+    this.changesDue = false;
+    const afterRev = this.revWatermark ?? 0;
+    const page = await this.host.request("message:changes", { conversationId: this.id, afterRev, limit: LIMITS.pageMax });
+    for (const message of page.messages) this.applyUpdate(message);
+    // Forward only: a late answer of an older round cannot move the watermark back.
+    this.revWatermark = Math.max(this.revWatermark ?? 0, page.lastRev);
+    if (page.hasMore) this.changesDue = true;
+  }
+
   private fail(error: SwitchboardClientError): void {
     this.wantJoined = false;
     this.joinedGeneration = -1;
@@ -616,6 +761,8 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
             clientMessageId: entry.pending.clientMessageId,
             text: entry.pending.text,
             ...(entry.pending.attachments ? { attachments: entry.pending.attachments } : {}),
+            ...(entry.pending.replyTo ? { replyTo: entry.pending.replyTo } : {}),
+            ...(entry.pending.threadId ? { threadId: entry.pending.threadId } : {}),
           });
           this.outbox.shift();
           this.emitPending();
@@ -674,8 +821,9 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
 
 /** Checks the limits the server enforces, so a bad send fails at once instead of after a round trip. */
 function validateSend(text: string, options: SendOptions): SwitchboardClientError | undefined {
-  if (typeof text !== "string" || text.trim().length === 0) {
-    return new SwitchboardClientError("invalid_argument", "text must not be empty");
+  if (typeof text !== "string") return new SwitchboardClientError("invalid_argument", "text must be a string");
+  if (text.trim().length === 0 && !options.attachments?.length) {
+    return new SwitchboardClientError("invalid_argument", "text must not be empty (unless the message has attachments)");
   }
   if (text.length > LIMITS.textMaxLength) {
     return new SwitchboardClientError("payload_too_large", `text is longer than ${LIMITS.textMaxLength} characters`);
@@ -694,13 +842,27 @@ function validateSend(text: string, options: SendOptions): SwitchboardClientErro
 }
 
 /**
- * Whether `next` is a later version of the same message than `held`: a deletion is final, and
- * edits are ordered by `editedAt` (the live event and an ack can arrive in either order).
+ * Whether `next` is a later version of the same message than `held` (the live event, an ack, a
+ * history page and the change feed can bring versions in any order). A deletion is final: no
+ * version brings the content back. Otherwise the higher `rev` is the later version; between
+ * versions of equal `rev` (servers before revisions) a deletion, then `editedAt`, decides.
  */
 function isNewerVersion(next: Message, held: Message): boolean {
-  if (held.deletedAt !== undefined) return false;
-  if (next.deletedAt !== undefined) return true;
+  if (held.deleted && !next.deleted) return false;
+  const nextRev = next.rev ?? 0;
+  const heldRev = held.rev ?? 0;
+  if (nextRev !== heldRev) return nextRev > heldRev;
+  if (next.deleted && !held.deleted) return true;
   return (next.editedAt ?? "") > (held.editedAt ?? "");
+}
+
+/** Whether what a quote of the message shows (its text, attachments, deletion) differs between the versions. */
+function quotedContentChanged(before: Message, after: Message): boolean {
+  return before.text !== after.text || !!before.deleted !== !!after.deleted || (before.attachments?.length ?? 0) !== (after.attachments?.length ?? 0);
+}
+
+function sameReplyRef(a: ReplyRef, b: ReplyRef): boolean {
+  return a.excerpt === b.excerpt && !!a.deleted === !!b.deleted && (a.attachmentCount ?? 0) === (b.attachmentCount ?? 0);
 }
 
 function sleep(ms: number): Promise<void> {

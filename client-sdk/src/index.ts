@@ -23,6 +23,7 @@ export {
   type HistoryOptions,
   type PendingMessage,
   type SendOptions,
+  type ThreadHistoryOptions,
 } from "./conversation-handle.js";
 export { DEFAULT_BACKOFF, fullJitterDelay, type BackoffOptions } from "./backoff.js";
 export { SwitchboardClientError, isPermanentErrorCode } from "./errors.js";

@@ -426,6 +426,32 @@ export type RequestPayload<E extends keyof ClientToServerEvents> = Parameters<Cl
 export type RequestResult<E extends keyof ClientToServerEvents> =
   NonNullable<Parameters<ClientToServerEvents[E]>[1]> extends AckCallback<infer T> ? T : never;
 
+/**
+ * Extension: the quote of `message` that a reply to it shows as `replyTo`: the start of its
+ * current text (at most `LIMITS.replyExcerptLength` UTF-16 code units, never cutting an emoji's
+ * surrogate pair in half), or `deleted: true` and "" once it is deleted. The server resolves
+ * every `replyTo` with it when a message is read; the SDK uses it to update held quotes locally.
+ */
+export function replyRefOf(message: Pick<Message, "id" | "seq" | "senderId" | "text" | "attachments" | "deleted">): ReplyRef {
+  const ref: ReplyRef = { messageId: message.id, seq: message.seq, senderId: message.senderId, excerpt: "" };
+  if (message.deleted) {
+    ref.deleted = true;
+    return ref;
+  }
+  ref.excerpt = replyExcerpt(message.text);
+  if (message.attachments?.length) ref.attachmentCount = message.attachments.length;
+  return ref;
+}
+
+/** The start of `text` as {@link replyRefOf} quotes it. */
+export function replyExcerpt(text: string): string {
+  const max = LIMITS.replyExcerptLength;
+  if (text.length <= max) return text;
+  // A high surrogate as the last unit kept would leave half an emoji behind.
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
 /** True when `value` is one of {@link ERROR_CODES}; for validating codes that cross the wire. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && (ERROR_CODES as readonly string[]).includes(value);

@@ -81,7 +81,9 @@ export class ConversationService {
    * What a client needs when it opens a conversation: the conversation and the messages after
    * `afterSeq` (oldest first, one page); without `afterSeq`, the newest page.
    * `onAuthorized` runs after the membership check and before messages are read: a live
-   * subscription made there misses nothing committed after the page was read.
+   * subscription made there misses nothing committed after the page was read. The conversation
+   * (and so its `lastRev`) is read before the messages, so a client that takes `lastRev` as its
+   * change watermark can only re-read a change it already has, never skip one.
    */
   async join(userId: string, conversationId: string, afterSeq: number | undefined, onAuthorized?: () => void): Promise<JoinResult> {
     await this.requireMember(conversationId, userId);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Attachment, AttachmentInput, Message, MessageType } from "../../../client-sdk/src/protocol.js";
 import { LIMITS } from "../../../client-sdk/src/protocol.js";
-import type { MessagePage, Store } from "../store/store.js";
+import type { ChangesPage, MessagePage, Store } from "../store/store.js";
 import type { Actor } from "./actor.js";
 import type { ChatEvents } from "./chat-events.js";
 import type { ConversationService } from "./conversation-service.js";
@@ -30,6 +30,26 @@ export interface EditInput {
   text: string;
   /** Replaces the attachments when present (`[]` removes them); absent keeps them. */
   attachments?: AttachmentInput[];
+}
+
+/** Input of {@link MessageService.react} and {@link MessageService.unreact}. */
+export interface ReactInput {
+  conversationId: string;
+  messageId: string;
+  /** Already validated by `emojiSchema`. */
+  emoji: string;
+  /** For a backend actor, the member who reacts; a user actor always reacts as itself. */
+  userId?: string;
+}
+
+/** Query of {@link MessageService.history}. */
+export interface HistoryInput {
+  afterSeq?: number;
+  beforeSeq?: number;
+  /** Page size; default 50, at most `LIMITS.pageMax`. */
+  limit?: number;
+  /** Only the replies of the thread under this top-level message. */
+  threadId?: string;
 }
 
 /**
@@ -237,10 +257,20 @@ export class MessageService {
     return message;
   }
 
-  /** A page of history, oldest first. */
-  async history(actor: Actor, conversationId: string, query: { afterSeq?: number; beforeSeq?: number; limit?: number }): Promise<MessagePage> {
-    if (actor.kind === "user") await this.conversations.requireMember(conversationId, actor.userId);
-    else await this.conversations.get(actor, conversationId);
+  /**
+   * A page of history, oldest first; with `threadId`, of that thread's replies only (paged by
+   * the conversation's `seq` all the same). Throws `not_found` for a thread parent that is not a
+   * message of the conversation, `invalid_argument` for one that is itself a thread reply.
+   */
+  async history(actor: Actor, conversationId: string, query: HistoryInput): Promise<MessagePage> {
+    await this.requireReader(actor, conversationId);
+    if (query.threadId !== undefined) {
+      const parent = await this.store.getMessage(conversationId, query.threadId);
+      if (!parent) throw new SwitchboardError("not_found", `threadId: message ${query.threadId} does not exist in conversation ${conversationId}.`);
+      if (parent.threadId !== undefined) {
+        throw new SwitchboardError("invalid_argument", `threadId: message ${query.threadId} is a reply in thread ${parent.threadId}; ask for that thread instead.`);
+      }
+    }
     if (query.afterSeq !== undefined && query.beforeSeq !== undefined && query.beforeSeq <= query.afterSeq + 1) {
       return { messages: [], hasMore: false };
     }
@@ -248,7 +278,52 @@ export class MessageService {
       limit: Math.min(query.limit ?? 50, LIMITS.pageMax),
       ...(query.afterSeq === undefined ? {} : { afterSeq: query.afterSeq }),
       ...(query.beforeSeq === undefined ? {} : { beforeSeq: query.beforeSeq }),
+      ...(query.threadId === undefined ? {} : { threadId: query.threadId }),
     });
+  }
+
+  /**
+   * What changed after revision `afterRev` (edits, deletions, reactions, thread counts): the
+   * current versions, oldest change first, up to `limit` (default and most `LIMITS.pageMax`).
+   * New messages are not changes; catching up by `seq` (join, history) finds those.
+   */
+  async changes(actor: Actor, conversationId: string, query: { afterRev: number; limit?: number }): Promise<ChangesPage> {
+    await this.requireReader(actor, conversationId);
+    return this.store.getChanges(conversationId, { afterRev: query.afterRev, limit: Math.min(query.limit ?? LIMITS.pageMax, LIMITS.pageMax) });
+  }
+
+  /**
+   * Adds the member's reaction and announces the message's new version (`reaction.changed`).
+   * Reacting again with the same emoji succeeds and announces nothing. Any member may react to
+   * any message of the conversation, system messages included; a deleted one answers `conflict`,
+   * a new emoji beyond `LIMITS.reactionsDistinctMax` distinct ones `invalid_argument`.
+   * Resolves with the message's current version.
+   */
+  async react(actor: Actor, input: ReactInput): Promise<Message> {
+    return this.changeReaction(actor, input, "added");
+  }
+
+  /** Takes the member's reaction back, like {@link react}; taking back one that is not there succeeds. */
+  async unreact(actor: Actor, input: ReactInput): Promise<Message> {
+    return this.changeReaction(actor, input, "removed");
+  }
+
+  private async changeReaction(actor: Actor, input: ReactInput, action: "added" | "removed"): Promise<Message> {
+    const userId = actor.kind === "user" ? actor.userId : input.userId;
+    if (!userId) throw new SwitchboardError("invalid_argument", "userId is required: name the member who reacts.");
+    // A backend reacts only on behalf of a member, as it sends only as one.
+    await this.conversations.requireMember(input.conversationId, userId);
+    const change = { conversationId: input.conversationId, messageId: input.messageId, userId, emoji: input.emoji, at: new Date().toISOString() };
+    const result = action === "added" ? await this.store.addReaction(change) : await this.store.removeReaction(change);
+    if (!result) throw messageNotFound(input.conversationId, input.messageId);
+    if (result.changed) this.events.publish({ type: "reaction.changed", message: result.message, userId, emoji: input.emoji, action });
+    return result.message;
+  }
+
+  /** Members may read a conversation; a backend any existing one. */
+  private async requireReader(actor: Actor, conversationId: string): Promise<void> {
+    if (actor.kind === "user") await this.conversations.requireMember(conversationId, actor.userId);
+    else await this.conversations.get(actor, conversationId);
   }
 
   /** Stores the deletion; a delete that loses a race with another one answers the winner's result. */

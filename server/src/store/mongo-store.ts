@@ -25,20 +25,26 @@ import type {
   Member,
   Message,
   MessageType,
+  ReactionSummary,
   User,
   UserRole,
 } from "../../../client-sdk/src/protocol.js";
+import { LIMITS, replyRefOf } from "../../../client-sdk/src/protocol.js";
 import { SwitchboardError } from "../core/errors.js";
 import type {
   ApiKeyRecord,
   ApiKeyRotation,
   AppendResult,
+  ChangesPage,
+  ChangesQuery,
   ConversationListQuery,
   HistoryQuery,
   MessagePage,
   MessagePatch,
   NewConversation,
   NewMessage,
+  ReactionInput,
+  ReactionResult,
   Store,
   UserInput,
 } from "./store.js";
@@ -83,6 +89,11 @@ interface ConversationDoc {
   createdAt: string;
   /** `createdAt` of the message with `lastSeq`, else the conversation's `createdAt`. */
   lastActivityAt: string;
+  /**
+   * The revision counter: every change to a message claims the next value here with `$inc`
+   * before writing it to the message (absent on conversations that never had a change).
+   */
+  lastRev?: number;
 }
 
 interface MessageDoc {
@@ -97,7 +108,32 @@ interface MessageDoc {
   createdAt: string;
   editedAt?: string;
   deletedAt?: string;
+  /** The conversation revision of the latest change; written with `$max`, so it never moves back. */
+  rev?: number;
+  replyToId?: string;
+  threadId?: string;
+  threadSeq?: number;
+  /** On a thread's parent: the highest `threadSeq` (with `$max`) and its reply's `createdAt`. */
+  replyCount?: number;
+  lastReplyAt?: string;
+  /** A summary recomputed from the `reactions` collection after each reaction change. */
+  reactions?: ReactionSummary[];
+  /** The revision the stored `reactions` summary was computed at: an older recompute never overwrites a newer one. */
+  reactionsRev?: number;
 }
+
+/** One user's reaction; the unique `(messageId, emoji, userId)` index arbitrates "at most one each". */
+interface ReactionDoc {
+  messageId: string;
+  conversationId: string;
+  emoji: string;
+  userId: string;
+  createdAt: string;
+}
+
+/** What a reply's quote needs of the message it quotes. */
+type QuotedDoc = Pick<MessageDoc, "_id" | "seq" | "senderId" | "text" | "attachments" | "deletedAt">;
+const QUOTED_PROJECTION = { _id: 1, seq: 1, senderId: 1, text: 1, attachments: 1, deletedAt: 1 } as const;
 
 interface ApiKeyDoc {
   _id: string;
@@ -133,7 +169,15 @@ const TRANSIENT_SERVER_CODES = new Set([
  * The MongoDB {@link Store} driver, for deployments that already run MongoDB or need several
  * machines. Works on a standalone server as well as a replica set: nothing needs transactions.
  *
- * Collections: `users`, `conversations` (members embedded), `messages`, `apiKeys`.
+ * Collections: `users`, `conversations` (members embedded), `messages`, `reactions`, `apiKeys`.
+ *
+ * Revisions without transactions: a change claims the conversation's next revision with
+ * `findOneAndUpdate({ _id }, { $inc: { lastRev: 1 } })`, then writes it to the message with
+ * `$max`. Claims are unique and a message's `rev` never moves back, but two nodes changing one
+ * conversation in the same instant may commit their revisions out of order; a client reading
+ * `getChanges` between the two commits then moves its watermark past the later-committed lower
+ * revision and misses that change until the message changes again or the client reads history
+ * (live `message:updated` events still carry it). The SQLite driver has no such window.
  *
  * @example
  * const client = await new MongoClient(config.mongodbUri).connect();
@@ -144,6 +188,7 @@ export class MongoStore implements Store {
   private readonly users: Collection<UserDoc>;
   private readonly conversations: Collection<ConversationDoc>;
   private readonly messages: Collection<MessageDoc>;
+  private readonly reactions: Collection<ReactionDoc>;
   private readonly apiKeys: Collection<ApiKeyDoc>;
   private readonly maxAppendAttempts: number;
   /** Tail of each conversation's in-process append chain (see `appendMessage`). */
@@ -165,6 +210,7 @@ export class MongoStore implements Store {
     this.users = db.collection<UserDoc>("users", collectionOptions);
     this.conversations = db.collection<ConversationDoc>("conversations", collectionOptions);
     this.messages = db.collection<MessageDoc>("messages", collectionOptions);
+    this.reactions = db.collection<ReactionDoc>("reactions", collectionOptions);
     this.apiKeys = db.collection<ApiKeyDoc>("apiKeys", collectionOptions);
     this.maxAppendAttempts = Math.max(1, options.maxAppendAttempts ?? 20);
   }
@@ -182,6 +228,17 @@ export class MongoStore implements Store {
             unique: true,
             partialFilterExpression: { clientMessageId: { $exists: true } },
           },
+          // getChanges: the changed messages of a conversation in revision order.
+          { key: { conversationId: 1, rev: 1 }, name: "conversation_rev", partialFilterExpression: { rev: { $gt: 0 } } },
+          // Thread history, and the arbiter of threadSeq as conversation_seq is of seq.
+          { key: { threadId: 1, seq: 1 }, name: "thread_seq_order", partialFilterExpression: { threadId: { $exists: true } } },
+          { key: { threadId: 1, threadSeq: 1 }, name: "thread_seq", unique: true, partialFilterExpression: { threadId: { $exists: true } } },
+        ]),
+        this.reactions.createIndexes([
+          // At most one reaction per (message, emoji, user), however many nodes race.
+          { key: { messageId: 1, emoji: 1, userId: 1 }, name: "message_emoji_user", unique: true },
+          // The recompute of a message's summary reads its reactions oldest first.
+          { key: { messageId: 1, createdAt: 1 }, name: "message_created" },
         ]),
         this.conversations.createIndexes([
           // Multikey: serves getMember, listConversations (sorted by activity) and listContacts.
@@ -269,14 +326,14 @@ export class MongoStore implements Store {
         if (isDuplicateKey(err)) throw new SwitchboardError("conflict", `Conversation ${input.id} already exists.`);
         throw err;
       }
-      return toConversation(doc, 0);
+      return toConversation(doc, 0, 0);
     });
   }
 
   getConversation(id: string): Promise<Conversation | null> {
     return runMongo(async () => {
-      const [doc, top] = await Promise.all([this.conversations.findOne({ _id: id }), this.highestSeq(id)]);
-      return doc ? toConversation(doc, top) : null;
+      const [doc, top, rev] = await Promise.all([this.conversations.findOne({ _id: id }), this.highestSeq(id), this.highestRev(id)]);
+      return doc ? toConversation(doc, top, rev) : null;
     });
   }
 
@@ -323,14 +380,17 @@ export class MongoStore implements Store {
       return Promise.all(
         docs.map(async (doc): Promise<ConversationSummary> => {
           // The newest message is authoritative for lastSeq: the conversation's copy can lag.
-          const last = await this.messages.findOne({ conversationId: doc._id }, { sort: { seq: -1 } });
-          const conversation = toConversation(doc, last?.seq ?? 0);
+          const [last, rev] = await Promise.all([
+            this.messages.findOne({ conversationId: doc._id }, { sort: { seq: -1 } }),
+            this.highestRev(doc._id),
+          ]);
+          const conversation = toConversation(doc, last?.seq ?? 0, rev);
           const me = doc.members.find((m) => m.userId === userId);
           const summary: ConversationSummary = {
             conversation,
             unreadCount: Math.max(0, conversation.lastSeq - (me?.lastReadSeq ?? 0)),
           };
-          if (last) summary.lastMessage = toMessage(last);
+          if (last) summary.lastMessage = await this.resolveOne(last);
           return summary;
         }),
       );
@@ -383,30 +443,52 @@ export class MongoStore implements Store {
       if (query.beforeSeq !== undefined) seq.$lt = query.beforeSeq;
       // With afterSeq the page is the oldest above it; otherwise the newest below beforeSeq.
       const ascending = query.afterSeq !== undefined;
+      const filter: Filter<MessageDoc> = { conversationId };
+      if (Object.keys(seq).length > 0) filter.seq = seq;
+      // `$exists` spelled out so the planner can pick the partial thread index.
+      if (query.threadId !== undefined) filter.threadId = { $eq: query.threadId, $exists: true };
       // One document past the page tells whether more exist, without a count.
       const docs = await this.messages
-        .find(Object.keys(seq).length > 0 ? { conversationId, seq } : { conversationId })
+        .find(filter)
         .sort({ seq: ascending ? 1 : -1 })
         .limit(limit + 1)
         .toArray();
       const hasMore = docs.length > limit;
       const page = docs.slice(0, limit);
       if (!ascending) page.reverse();
-      return { messages: page.map(toMessage), hasMore };
+      return { messages: await this.resolve(page), hasMore };
+    });
+  }
+
+  getChanges(conversationId: string, query: ChangesQuery): Promise<ChangesPage> {
+    return runMongo(async () => {
+      const limit = Math.max(0, Math.trunc(query.limit));
+      const docs = await this.messages
+        .find({ conversationId, rev: { $gt: query.afterRev } })
+        .sort({ rev: 1 })
+        .limit(limit + 1)
+        .toArray();
+      const hasMore = docs.length > limit;
+      const page = await this.resolve(docs.slice(0, limit));
+      // The highest revision actually committed, never the claimed counter: a revision claimed
+      // but not yet written is not skipped by the client's next watermark (see the class comment
+      // for the out-of-order case this cannot cover).
+      const lastRev = Math.max(query.afterRev, page.at(-1)?.rev ?? 0);
+      return { messages: page, lastRev, hasMore };
     });
   }
 
   getMessage(conversationId: string, messageId: string): Promise<Message | null> {
     return runMongo(async () => {
       const doc = await this.messages.findOne({ _id: messageId, conversationId });
-      return doc ? toMessage(doc) : null;
+      return doc ? this.resolveOne(doc) : null;
     });
   }
 
   getMessageByClientId(senderId: string, clientMessageId: string): Promise<Message | null> {
     return runMongo(async () => {
       const doc = await this.messages.findOne({ senderId, clientMessageId });
-      return doc ? toMessage(doc) : null;
+      return doc ? this.resolveOne(doc) : null;
     });
   }
 
@@ -418,23 +500,71 @@ export class MongoStore implements Store {
       if (patch.attachments === null || patch.attachments?.length === 0) unset.attachments = "";
       else if (patch.attachments !== undefined) set.attachments = patch.attachments;
       if (patch.editedAt !== undefined) set.editedAt = patch.editedAt;
-      if (patch.deletedAt !== undefined) set.deletedAt = patch.deletedAt;
-      const update: UpdateFilter<MessageDoc> = {};
+      if (patch.deletedAt !== undefined) {
+        set.deletedAt = patch.deletedAt;
+        // A deleted message keeps nothing of what people did with it, its reactions included.
+        unset.reactions = "";
+      }
+      const existing = await this.messages.findOne({ _id: messageId, conversationId }, { projection: { deletedAt: 1 } });
+      if (!existing) return null;
+      if (existing.deletedAt !== undefined) throw messageDeleted(messageId, existing.deletedAt);
+      // Claimed before the write (a claim whose write then fails is skipped harmlessly).
+      const rev = await this.claimRev(conversationId);
+      const update: UpdateFilter<MessageDoc> = { $max: { rev } };
       if (Object.keys(set).length > 0) update.$set = set;
       if (Object.keys(unset).length > 0) update.$unset = unset;
       // The deletedAt guard makes "a deletion is final" one atomic step with the write.
       const filter: Filter<MessageDoc> = { _id: messageId, conversationId, deletedAt: { $exists: false } };
-      const doc =
-        Object.keys(update).length > 0
-          ? await this.messages.findOneAndUpdate(filter, update, { returnDocument: "after" })
-          : await this.messages.findOne(filter);
-      if (doc) return toMessage(doc);
-      const existing = await this.messages.findOne({ _id: messageId, conversationId });
-      if (!existing) return null;
-      throw new SwitchboardError(
-        "conflict",
-        `Message ${messageId} was deleted at ${existing.deletedAt ?? "an earlier time"}; a deleted message cannot be changed.`,
-      );
+      const doc = await this.messages.findOneAndUpdate(filter, update, { returnDocument: "after" });
+      if (!doc) {
+        const now = await this.messages.findOne({ _id: messageId, conversationId }, { projection: { deletedAt: 1 } });
+        if (!now) return null;
+        throw messageDeleted(messageId, now.deletedAt);
+      }
+      // After the deletedAt write: a reaction racing the deletion may leave a row behind, which
+      // nothing shows (deleted messages have no reactions) and a later deletion sweep can drop.
+      if (patch.deletedAt !== undefined) await this.reactions.deleteMany({ messageId });
+      return this.resolveOne(doc);
+    });
+  }
+
+  addReaction(input: ReactionInput): Promise<ReactionResult | null> {
+    return runMongo(async () => {
+      const current = await this.messages.findOne({ _id: input.messageId, conversationId: input.conversationId });
+      if (!current) return null;
+      if (current.deletedAt !== undefined) throw reactionOnDeleted(input.messageId, current.deletedAt);
+      const present = (current.reactions ?? []).some((r) => r.emoji === input.emoji);
+      if (!present && (current.reactions?.length ?? 0) >= LIMITS.reactionsDistinctMax) {
+        // The stored summary may lag the collection: ask the collection before refusing. Two
+        // first uses of different new emoji racing at the limit may both pass (documented).
+        const distinct = await this.reactions.distinct("emoji", { messageId: input.messageId });
+        if (!distinct.includes(input.emoji) && distinct.length >= LIMITS.reactionsDistinctMax) throw tooManyEmoji(input.messageId);
+      }
+      try {
+        await this.reactions.insertOne({
+          messageId: input.messageId,
+          conversationId: input.conversationId,
+          emoji: input.emoji,
+          userId: input.userId,
+          createdAt: input.at,
+        });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        // Already there: reacting twice counts once, and changes nothing.
+        return { changed: false, message: await this.resolveOne(current) };
+      }
+      return { changed: true, message: await this.refreshReactions(input) };
+    });
+  }
+
+  removeReaction(input: ReactionInput): Promise<ReactionResult | null> {
+    return runMongo(async () => {
+      const current = await this.messages.findOne({ _id: input.messageId, conversationId: input.conversationId });
+      if (!current) return null;
+      if (current.deletedAt !== undefined) throw reactionOnDeleted(input.messageId, current.deletedAt);
+      const { deletedCount } = await this.reactions.deleteOne({ messageId: input.messageId, emoji: input.emoji, userId: input.userId });
+      if (deletedCount === 0) return { changed: false, message: await this.resolveOne(current) };
+      return { changed: true, message: await this.refreshReactions(input) };
     });
   }
 
@@ -537,9 +667,14 @@ export class MongoStore implements Store {
       this.highestSeq(input.conversationId),
     ]);
     if (!exists) throw new SwitchboardError("not_found", `Conversation ${input.conversationId} does not exist.`);
+    if (input.replyToId !== undefined) await this.requireQuotable(input.conversationId, input.replyToId);
+    if (input.threadId !== undefined) await this.requireThreadParent(input.conversationId, input.threadId);
     let last = top;
+    // threadSeq is claimed exactly like seq: the highest committed one plus one, arbitrated by the
+    // unique (threadId, threadSeq) index, so it is gapless and in commit order within the thread.
+    let lastThreadSeq = input.threadId === undefined ? 0 : await this.highestThreadSeq(input.threadId);
     for (let attempt = 1; ; attempt++) {
-      const doc = toMessageDoc(input, last + 1);
+      const doc = toMessageDoc(input, last + 1, input.threadId === undefined ? undefined : lastThreadSeq + 1);
       try {
         await this.messages.insertOne(doc);
       } catch (err) {
@@ -548,7 +683,7 @@ export class MongoStore implements Store {
         // send resolves to its original whatever else collided.
         const original = await this.findByClientMessageId(input);
         // Returned even when it belongs to another conversation; the service layer decides.
-        if (original) return { kind: "duplicate", message: toMessage(original) };
+        if (original) return { kind: "duplicate", message: await this.resolveOne(original) };
         if ((await this.messages.countDocuments({ _id: input.id }, { limit: 1 })) > 0) {
           throw new SwitchboardError("conflict", `Message id ${input.id} is already taken.`);
         }
@@ -562,6 +697,7 @@ export class MongoStore implements Store {
         // Full jitter keeps racing nodes from colliding again in lockstep.
         await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
         last = await this.highestSeq(input.conversationId);
+        if (input.threadId !== undefined) lastThreadSeq = await this.highestThreadSeq(input.threadId);
         continue;
       }
       // $max keeps all three monotonic whatever order racing nodes apply them in; ISO-8601
@@ -572,8 +708,111 @@ export class MongoStore implements Store {
         { $max: { lastSeq: doc.seq, lastActivityAt: doc.createdAt, "members.$[sender].lastReadSeq": doc.seq } },
         { arrayFilters: [{ "sender.userId": doc.senderId }] },
       );
-      return { kind: "created", message: toMessage(doc) };
+      const message = await this.resolveOne(doc);
+      if (input.threadId === undefined || doc.threadSeq === undefined) return { kind: "created", message };
+      // The parent's counters follow the reply (not atomically with it: a crash in between
+      // leaves them one reply behind until the thread's next reply; $max makes racing nodes agree).
+      const rev = await this.claimRev(input.conversationId);
+      const parent = await this.messages.findOneAndUpdate(
+        { _id: input.threadId },
+        { $max: { replyCount: doc.threadSeq, lastReplyAt: doc.createdAt, rev } },
+        { returnDocument: "after" },
+      );
+      return parent ? { kind: "created", message, parent: await this.resolveOne(parent) } : { kind: "created", message };
     }
+  }
+
+  /**
+   * After a reaction row changed: claims a revision, recomputes the message's summary from the
+   * collection and writes both, guarded by `reactionsRev` so a slower recompute that read older
+   * rows never replaces a newer summary. A later claim is made after this change's row write, so
+   * the recompute holding the highest revision has seen every row written before it.
+   */
+  private async refreshReactions(input: ReactionInput): Promise<Message> {
+    const rev = await this.claimRev(input.conversationId);
+    const summary = await this.reactions
+      .aggregate<ReactionSummary & { first: string }>([
+        { $match: { messageId: input.messageId } },
+        { $sort: { createdAt: 1, _id: 1 } },
+        { $group: { _id: "$emoji", count: { $sum: 1 }, first: { $min: "$createdAt" }, userIds: { $push: "$userId" } } },
+        { $sort: { first: 1, _id: 1 } },
+        { $project: { _id: 0, emoji: "$_id", count: 1, userIds: { $slice: ["$userIds", LIMITS.reactionUsersListed] } } },
+      ])
+      .toArray();
+    await this.messages.updateOne(
+      {
+        _id: input.messageId,
+        deletedAt: { $exists: false },
+        $or: [{ reactionsRev: { $exists: false } }, { reactionsRev: { $lt: rev } }],
+      },
+      { $set: { reactions: summary.map(({ emoji, count, userIds }) => ({ emoji, count, userIds })), reactionsRev: rev }, $max: { rev } },
+    );
+    const doc = await this.messages.findOne({ _id: input.messageId });
+    if (!doc) throw new SwitchboardError("not_found", `Message ${input.messageId} does not exist in conversation ${input.conversationId}.`);
+    return this.resolveOne(doc);
+  }
+
+  /** Claims the conversation's next revision (see the class comment). */
+  private async claimRev(conversationId: string): Promise<number> {
+    const doc = await this.conversations.findOneAndUpdate(
+      { _id: conversationId },
+      { $inc: { lastRev: 1 } },
+      { returnDocument: "after", projection: { lastRev: 1 } },
+    );
+    if (!doc?.lastRev) throw new SwitchboardError("not_found", `Conversation ${conversationId} does not exist.`);
+    return doc.lastRev;
+  }
+
+  /** The highest revision written to a message of the conversation (0 before any change). */
+  private async highestRev(conversationId: string): Promise<number> {
+    const top = await this.messages.findOne(
+      { conversationId, rev: { $gt: 0 } },
+      { sort: { rev: -1 }, projection: { rev: 1 }, readConcern: { level: "majority" } },
+    );
+    return top?.rev ?? 0;
+  }
+
+  /** Messages with their `replyTo` resolved: one query for the quoted messages of the whole page. */
+  private async resolve(docs: MessageDoc[]): Promise<Message[]> {
+    const ids = [...new Set(docs.flatMap((d) => (d.replyToId === undefined || d.replyToId === null ? [] : [d.replyToId])))];
+    const quoted = ids.length
+      ? new Map((await this.messages.find({ _id: { $in: ids } }, { projection: QUOTED_PROJECTION }).toArray()).map((q) => [q._id, q as QuotedDoc]))
+      : new Map<string, QuotedDoc>();
+    return docs.map((d) => toMessage(d, d.replyToId ? quoted.get(d.replyToId) : undefined));
+  }
+
+  private async resolveOne(doc: MessageDoc): Promise<Message> {
+    return (await this.resolve([doc]))[0]!;
+  }
+
+  /** Throws unless `replyToId` names a live message of the conversation. */
+  private async requireQuotable(conversationId: string, replyToId: string): Promise<void> {
+    const quoted = await this.messages.findOne({ _id: replyToId }, { projection: { conversationId: 1, deletedAt: 1 } });
+    if (!quoted || quoted.conversationId !== conversationId) throw notInConversation("replyTo", replyToId, conversationId);
+    if (quoted.deletedAt !== undefined && quoted.deletedAt !== null) {
+      throw new SwitchboardError("conflict", `replyTo: message ${replyToId} was deleted at ${quoted.deletedAt}; a deleted message cannot be quoted.`);
+    }
+  }
+
+  /** Throws unless `threadId` names a top-level message of the conversation (deleted ones keep their thread). */
+  private async requireThreadParent(conversationId: string, threadId: string): Promise<void> {
+    const parent = await this.messages.findOne({ _id: threadId }, { projection: { conversationId: 1, threadId: 1 } });
+    if (!parent || parent.conversationId !== conversationId) throw notInConversation("threadId", threadId, conversationId);
+    if (parent.threadId !== undefined && parent.threadId !== null) {
+      throw new SwitchboardError(
+        "invalid_argument",
+        `threadId: message ${threadId} is itself a reply in thread ${parent.threadId}; threads do not nest, post into thread ${parent.threadId} instead.`,
+      );
+    }
+  }
+
+  /** The highest committed threadSeq of a thread, 0 before its first reply. */
+  private async highestThreadSeq(threadId: string): Promise<number> {
+    const top = await this.messages.findOne(
+      { threadId: { $eq: threadId, $exists: true } },
+      { sort: { threadSeq: -1 }, projection: { threadSeq: 1 }, readConcern: { level: "majority" } },
+    );
+    return top?.threadSeq ?? 0;
   }
 
   /** The highest committed seq of a conversation, 0 when it has no messages. */
@@ -591,9 +830,9 @@ export class MongoStore implements Store {
   }
 
   private async requireConversation(id: string): Promise<Conversation> {
-    const [doc, top] = await Promise.all([this.conversations.findOne({ _id: id }), this.highestSeq(id)]);
+    const [doc, top, rev] = await Promise.all([this.conversations.findOne({ _id: id }), this.highestSeq(id), this.highestRev(id)]);
     if (!doc) throw new SwitchboardError("not_found", `Conversation ${id} does not exist.`);
-    return toConversation(doc, top);
+    return toConversation(doc, top, rev);
   }
 
   /** Chains `task` after every earlier task of the same key in this process. */
@@ -612,6 +851,25 @@ export class MongoStore implements Store {
     return result;
   }
 
+}
+
+function messageDeleted(messageId: string, deletedAt: string | undefined): SwitchboardError {
+  return new SwitchboardError("conflict", `Message ${messageId} was deleted at ${deletedAt ?? "an earlier time"}; a deleted message cannot be changed.`);
+}
+
+function reactionOnDeleted(messageId: string, deletedAt: string): SwitchboardError {
+  return new SwitchboardError("conflict", `Message ${messageId} was deleted at ${deletedAt}; it takes no reactions.`);
+}
+
+function tooManyEmoji(messageId: string): SwitchboardError {
+  return new SwitchboardError(
+    "invalid_argument",
+    `emoji: message ${messageId} already has ${LIMITS.reactionsDistinctMax} different reactions, the most allowed; react with one of those instead.`,
+  );
+}
+
+function notInConversation(field: "replyTo" | "threadId", messageId: string, conversationId: string): SwitchboardError {
+  return new SwitchboardError("invalid_argument", `${field}: message ${messageId} does not exist in conversation ${conversationId}.`);
 }
 
 function isDuplicateKey(err: unknown): boolean {
@@ -682,20 +940,25 @@ function toMember(d: MemberDoc): Member {
   return { userId: d.userId, role: d.role, lastReadSeq: d.lastReadSeq, joinedAt: d.joinedAt };
 }
 
-/** @param highestSeq the newest message's seq, authoritative over the document's possibly lagging copy. */
-function toConversation(d: ConversationDoc, highestSeq: number): Conversation {
+/**
+ * @param highestSeq the newest message's seq, authoritative over the document's possibly lagging copy.
+ * @param highestRev the highest revision written to a message: unlike the claimed counter, a
+ *   client may take it as its watermark without skipping a change still being written.
+ */
+function toConversation(d: ConversationDoc, highestSeq: number, highestRev: number): Conversation {
   const conversation: Conversation = {
     id: d._id,
     type: d.type,
     members: d.members.map(toMember),
     lastSeq: Math.max(d.lastSeq, highestSeq),
     createdAt: d.createdAt,
+    lastRev: highestRev,
   };
   if (d.title !== undefined && d.title !== null) conversation.title = d.title;
   return conversation;
 }
 
-function toMessageDoc(input: NewMessage, seq: number): MessageDoc {
+function toMessageDoc(input: NewMessage, seq: number, threadSeq: number | undefined): MessageDoc {
   const doc: MessageDoc = {
     _id: input.id,
     conversationId: input.conversationId,
@@ -707,10 +970,16 @@ function toMessageDoc(input: NewMessage, seq: number): MessageDoc {
   };
   if (input.clientMessageId !== undefined) doc.clientMessageId = input.clientMessageId;
   if (input.attachments !== undefined) doc.attachments = input.attachments;
+  if (input.replyToId !== undefined) doc.replyToId = input.replyToId;
+  if (input.threadId !== undefined && threadSeq !== undefined) {
+    doc.threadId = input.threadId;
+    doc.threadSeq = threadSeq;
+  }
   return doc;
 }
 
-function toMessage(d: MessageDoc): Message {
+/** @param quoted the message `d` quotes (`replyToId`), when it has one. */
+function toMessage(d: MessageDoc, quoted?: QuotedDoc): Message {
   const message: Message = {
     id: d._id,
     conversationId: d.conversationId,
@@ -723,10 +992,30 @@ function toMessage(d: MessageDoc): Message {
   if (d.clientMessageId !== undefined && d.clientMessageId !== null) message.clientMessageId = d.clientMessageId;
   if (d.attachments !== undefined && d.attachments !== null) message.attachments = d.attachments;
   if (d.editedAt !== undefined && d.editedAt !== null) message.editedAt = d.editedAt;
-  if (d.deletedAt !== undefined && d.deletedAt !== null) {
+  const deleted = d.deletedAt !== undefined && d.deletedAt !== null;
+  if (deleted) {
     message.deletedAt = d.deletedAt;
     message.deleted = true;
   }
+  if (d.rev) message.rev = d.rev;
+  if (quoted) {
+    const ref = replyRefOf({
+      id: quoted._id,
+      seq: quoted.seq,
+      senderId: quoted.senderId,
+      text: quoted.text,
+      ...(quoted.attachments ? { attachments: quoted.attachments } : {}),
+      ...(quoted.deletedAt !== undefined && quoted.deletedAt !== null ? { deleted: true as const } : {}),
+    });
+    message.replyTo = ref;
+  }
+  if (d.threadId !== undefined && d.threadId !== null && d.threadSeq !== undefined && d.threadSeq !== null) {
+    message.threadId = d.threadId;
+    message.threadSeq = d.threadSeq;
+  }
+  if (d.replyCount) message.replyCount = d.replyCount;
+  if (d.lastReplyAt !== undefined && d.lastReplyAt !== null) message.lastReplyAt = d.lastReplyAt;
+  if (!deleted && d.reactions?.length) message.reactions = d.reactions;
   return message;
 }
 

@@ -9,20 +9,26 @@ import type {
   Member,
   Message,
   MessageType,
+  ReactionSummary,
   User,
   UserRole,
 } from "../../../client-sdk/src/protocol.js";
+import { LIMITS, replyExcerpt } from "../../../client-sdk/src/protocol.js";
 import { SwitchboardError } from "../core/errors.js";
 import type {
   ApiKeyRecord,
   ApiKeyRotation,
   AppendResult,
+  ChangesPage,
+  ChangesQuery,
   ConversationListQuery,
   HistoryQuery,
   MessagePage,
   MessagePatch,
   NewConversation,
   NewMessage,
+  ReactionInput,
+  ReactionResult,
   Store,
   UserInput,
 } from "./store.js";
@@ -156,6 +162,35 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE api_keys ADD COLUMN previous_key_expires_at TEXT;
   CREATE UNIQUE INDEX api_keys_previous_hash ON api_keys (previous_hash) WHERE previous_hash IS NOT NULL;
   `,
+  // 3: replies, threads, reactions and per-conversation revisions (the change feed).
+  `
+  ALTER TABLE conversations ADD COLUMN last_rev INTEGER NOT NULL DEFAULT 0;
+  -- The conversation revision of the message's latest change; 0 while it never changed.
+  ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN reply_to_id TEXT;
+  ALTER TABLE messages ADD COLUMN thread_id TEXT;
+  ALTER TABLE messages ADD COLUMN thread_seq INTEGER;
+  -- On a thread's parent: its latest thread_seq, and when that reply was written.
+  ALTER TABLE messages ADD COLUMN reply_count INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN last_reply_at TEXT;
+  -- JSON ReactionSummary[], kept in step with the reactions table in the same transaction.
+  ALTER TABLE messages ADD COLUMN reactions TEXT;
+  CREATE INDEX messages_by_rev ON messages (conversation_id, rev);
+  CREATE INDEX messages_by_thread ON messages (thread_id, seq) WHERE thread_id IS NOT NULL;
+  CREATE UNIQUE INDEX messages_thread_seq ON messages (thread_id, thread_seq) WHERE thread_id IS NOT NULL;
+
+  -- id orders a message's reactions oldest first: an INTEGER PRIMARY KEY survives VACUUM, a bare rowid may not.
+  CREATE TABLE reactions (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    emoji TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (message_id, emoji, user_id)
+  ) STRICT;
+  -- Ends in the implicit id, so one emoji's users come out oldest first without a sort.
+  CREATE INDEX reactions_by_emoji ON reactions (message_id, emoji);
+  `,
 ];
 
 interface UserRow {
@@ -172,6 +207,7 @@ interface ConversationRow {
   last_seq: number;
   created_at: string;
   last_activity_at: string;
+  last_rev: number;
 }
 interface MemberRow {
   user_id: string;
@@ -191,6 +227,29 @@ interface MessageRow {
   created_at: string;
   edited_at: string | null;
   deleted_at: string | null;
+  rev: number;
+  reply_to_id: string | null;
+  thread_id: string | null;
+  thread_seq: number | null;
+  reply_count: number;
+  last_reply_at: string | null;
+  reactions: string | null;
+}
+/** A message row with the message it quotes (`reply_to_id`) joined in; the quoted_ columns are null without one. */
+interface MessageReadRow extends MessageRow {
+  quoted_seq: number | null;
+  quoted_sender_id: string | null;
+  /** The quoted text's first characters (enough for the excerpt). */
+  quoted_text: string | null;
+  quoted_attachment_count: number | null;
+  quoted_deleted_at: string | null;
+}
+/** What appendMessage checks of a message named by `replyToId` or `threadId`. */
+interface ParentRow {
+  conversation_id: string;
+  thread_id: string | null;
+  deleted_at: string | null;
+  reply_count: number;
 }
 interface ApiKeyRow {
   id: string;
@@ -205,9 +264,18 @@ interface ApiKeyRow {
   previous_key_expires_at: string | null;
 }
 
-const MESSAGE_COLUMNS = "id, conversation_id, seq, sender_id, client_message_id, type, text, attachments, created_at, edited_at, deleted_at";
-/** What a new message fills in; edits and deletes come later through updateMessage. */
-const INSERT_MESSAGE_COLUMNS = "id, conversation_id, seq, sender_id, client_message_id, type, text, attachments, created_at";
+/**
+ * Every read of messages: the row, and the message it quotes joined in, so `replyTo` always shows
+ * the quoted message's current text or its deletion. `substr` keeps only what the excerpt needs.
+ */
+const MESSAGE_SELECT = `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_message_id, m.type, m.text, m.attachments,
+    m.created_at, m.edited_at, m.deleted_at, m.rev, m.reply_to_id, m.thread_id, m.thread_seq, m.reply_count, m.last_reply_at, m.reactions,
+    q.seq AS quoted_seq, q.sender_id AS quoted_sender_id, substr(q.text, 1, ${LIMITS.replyExcerptLength}) AS quoted_text,
+    json_array_length(q.attachments) AS quoted_attachment_count, q.deleted_at AS quoted_deleted_at
+  FROM messages m LEFT JOIN messages q ON q.id = m.reply_to_id`;
+/** What a new message fills in; edits, deletes, reactions and thread counters come later. */
+const INSERT_MESSAGE_COLUMNS = "id, conversation_id, seq, sender_id, client_message_id, type, text, attachments, created_at, reply_to_id, thread_id, thread_seq";
+const CONVERSATION_COLUMNS = "id, type, title, last_seq, created_at, last_activity_at, last_rev";
 
 /** Every statement the store runs, prepared once in `init()` (after the schema exists). */
 function prepareStatements(db: SqliteDatabase) {
@@ -225,9 +293,7 @@ function prepareStatements(db: SqliteDatabase) {
     insertConversation: db.prepare<[string, string, string | null, string, string]>(
       "INSERT INTO conversations (id, type, title, last_seq, created_at, last_activity_at) VALUES (?, ?, ?, 0, ?, ?)",
     ),
-    getConversation: db.prepare<[string], ConversationRow>(
-      "SELECT id, type, title, last_seq, created_at, last_activity_at FROM conversations WHERE id = ?",
-    ),
+    getConversation: db.prepare<[string], ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = ?`),
     lastSeq: db.prepare<[string], { last_seq: number }>("SELECT last_seq FROM conversations WHERE id = ?"),
     advanceSenderRead: db.prepare<[number, string, string]>(
       "UPDATE members SET last_read_seq = MAX(last_read_seq, ?) WHERE conversation_id = ? AND user_id = ?",
@@ -239,7 +305,7 @@ function prepareStatements(db: SqliteDatabase) {
       { userId: string; before: string; limit: number },
       ConversationRow & { my_last_read_seq: number }
     >(
-      `SELECT c.id, c.type, c.title, c.last_seq, c.created_at, c.last_activity_at, m.last_read_seq AS my_last_read_seq
+      `SELECT c.id, c.type, c.title, c.last_seq, c.created_at, c.last_activity_at, c.last_rev, m.last_read_seq AS my_last_read_seq
        FROM members m JOIN conversations c ON c.id = m.conversation_id
        WHERE m.user_id = @userId AND c.last_activity_at < @before
        ORDER BY c.last_activity_at DESC, c.id DESC
@@ -272,32 +338,71 @@ function prepareStatements(db: SqliteDatabase) {
     ),
 
     insertMessage: db.prepare<
-      [string, string, number, string, string | null, string, string, string | null, string]
-    >(`INSERT INTO messages (${INSERT_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    messageById: db.prepare<[string, string], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND id = ?`,
-    ),
-    updateMessage: db.prepare<{ text: string; attachments: string | null; editedAt: string | null; deletedAt: string | null; conversationId: string; id: string }>(
-      `UPDATE messages SET text = @text, attachments = @attachments, edited_at = @editedAt, deleted_at = @deletedAt
+      [string, string, number, string, string | null, string, string, string | null, string, string | null, string | null, number | null]
+    >(`INSERT INTO messages (${INSERT_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    messageById: db.prepare<[string, string], MessageReadRow>(`${MESSAGE_SELECT} WHERE m.conversation_id = ? AND m.id = ?`),
+    parentById: db.prepare<[string], ParentRow>("SELECT conversation_id, thread_id, deleted_at, reply_count FROM messages WHERE id = ?"),
+    updateMessage: db.prepare<{
+      text: string;
+      attachments: string | null;
+      editedAt: string | null;
+      deletedAt: string | null;
+      reactions: string | null;
+      rev: number;
+      conversationId: string;
+      id: string;
+    }>(
+      `UPDATE messages SET text = @text, attachments = @attachments, edited_at = @editedAt, deleted_at = @deletedAt,
+         reactions = @reactions, rev = @rev
        WHERE conversation_id = @conversationId AND id = @id`,
     ),
-    messageByClientId: db.prepare<[string, string], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_id = ? AND client_message_id = ?`,
+    // The revision counter: read and moved inside the IMMEDIATE transaction of the change it numbers.
+    nextRev: db.prepare<[string], { last_rev: number }>("UPDATE conversations SET last_rev = last_rev + 1 WHERE id = ? RETURNING last_rev"),
+    advanceThread: db.prepare<{ id: string; replyCount: number; at: string; rev: number }>(
+      "UPDATE messages SET reply_count = @replyCount, last_reply_at = @at, rev = @rev WHERE id = @id",
     ),
-    messageBySeq: db.prepare<[string, number], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq = ?`,
-    ),
+    messageByClientId: db.prepare<[string, string], MessageReadRow>(`${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_message_id = ?`),
+    messageBySeq: db.prepare<[string, number], MessageReadRow>(`${MESSAGE_SELECT} WHERE m.conversation_id = ? AND m.seq = ?`),
     // Sentinels instead of optional bounds keep one index range scan per direction.
-    messagesAscending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages
-       WHERE conversation_id = @conversationId AND seq > @after AND seq < @before
-       ORDER BY seq ASC LIMIT @limit`,
+    messagesAscending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(
+      `${MESSAGE_SELECT}
+       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
+       ORDER BY m.seq ASC LIMIT @limit`,
     ),
-    messagesDescending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages
-       WHERE conversation_id = @conversationId AND seq > @after AND seq < @before
-       ORDER BY seq DESC LIMIT @limit`,
+    messagesDescending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(
+      `${MESSAGE_SELECT}
+       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
+       ORDER BY m.seq DESC LIMIT @limit`,
     ),
+    threadAscending: db.prepare<{ conversationId: string; threadId: string; after: number; before: number; limit: number }, MessageReadRow>(
+      `${MESSAGE_SELECT}
+       WHERE m.thread_id = @threadId AND m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
+       ORDER BY m.seq ASC LIMIT @limit`,
+    ),
+    threadDescending: db.prepare<{ conversationId: string; threadId: string; after: number; before: number; limit: number }, MessageReadRow>(
+      `${MESSAGE_SELECT}
+       WHERE m.thread_id = @threadId AND m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
+       ORDER BY m.seq DESC LIMIT @limit`,
+    ),
+    changes: db.prepare<{ conversationId: string; afterRev: number; limit: number }, MessageReadRow>(
+      `${MESSAGE_SELECT} WHERE m.conversation_id = @conversationId AND m.rev > @afterRev ORDER BY m.rev ASC LIMIT @limit`,
+    ),
+    lastRev: db.prepare<[string], { last_rev: number }>("SELECT last_rev FROM conversations WHERE id = ?"),
+
+    insertReaction: db.prepare<[string, string, string, string]>(
+      `INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (message_id, emoji, user_id) DO NOTHING`,
+    ),
+    deleteReaction: db.prepare<[string, string, string]>("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?"),
+    deleteReactions: db.prepare<[string]>("DELETE FROM reactions WHERE message_id = ?"),
+    // In order of first use: the oldest reaction of each emoji still present.
+    reactionCounts: db.prepare<[string], { emoji: string; count: number }>(
+      "SELECT emoji, COUNT(*) AS count FROM reactions WHERE message_id = ? GROUP BY emoji ORDER BY MIN(id)",
+    ),
+    reactionUsers: db.prepare<[string, string, number], { user_id: string }>(
+      "SELECT user_id FROM reactions WHERE message_id = ? AND emoji = ? ORDER BY id LIMIT ?",
+    ),
+    setReactions: db.prepare<[string | null, number, string]>("UPDATE messages SET reactions = ?, rev = ? WHERE id = ?"),
 
     insertApiKey: db.prepare<[string, string, string, string, string, string, string | null, string | null]>(
       `INSERT INTO api_keys (id, name, prefix, hash, scopes, created_at, last_used_at, revoked_at)
@@ -486,22 +591,36 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
             // Returned even when it belongs to another conversation; the service layer decides.
             if (original) return { kind: "duplicate", message: toMessage(original) };
           }
-          const message = messageFrom(input, conversation.last_seq + 1);
+          if (input.replyToId !== undefined) this.requireQuotable(input.conversationId, input.replyToId);
+          // The thread's next threadSeq is read under the same write lock as seq, so it is gapless too.
+          const threadSeq = input.threadId === undefined ? undefined : this.requireThreadParent(input.conversationId, input.threadId).reply_count + 1;
+          const seq = conversation.last_seq + 1;
           this.q.insertMessage.run(
-            message.id,
-            message.conversationId,
-            message.seq,
-            message.senderId,
-            message.clientMessageId ?? null,
-            message.type,
-            message.text,
-            message.attachments === undefined ? null : JSON.stringify(message.attachments),
-            message.createdAt,
+            input.id,
+            input.conversationId,
+            seq,
+            input.senderId,
+            input.clientMessageId ?? null,
+            input.type,
+            input.text,
+            input.attachments === undefined ? null : JSON.stringify(input.attachments),
+            input.createdAt,
+            input.replyToId ?? null,
+            input.threadId ?? null,
+            threadSeq ?? null,
           );
-          this.q.advanceConversation.run(message.seq, message.createdAt, message.conversationId);
+          this.q.advanceConversation.run(seq, input.createdAt, input.conversationId);
           // Senders have read what they wrote: their own messages never count as unread.
-          this.q.advanceSenderRead.run(message.seq, message.conversationId, message.senderId);
-          return { kind: "created", message };
+          this.q.advanceSenderRead.run(seq, input.conversationId, input.senderId);
+          let parent: Message | undefined;
+          if (input.threadId !== undefined && threadSeq !== undefined) {
+            // The parent changed (its reply count): that is a revision, committed with the reply.
+            const rev = this.nextRev(input.conversationId);
+            this.q.advanceThread.run({ id: input.threadId, replyCount: threadSeq, at: input.createdAt, rev });
+            parent = this.readMessage(input.conversationId, input.threadId);
+          }
+          const message = this.readMessage(input.conversationId, input.id);
+          return parent ? { kind: "created", message, parent } : { kind: "created", message };
         })
         .immediate(),
     );
@@ -519,7 +638,10 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
       };
       // With afterSeq the page is the oldest above it; otherwise the newest below beforeSeq.
       const ascending = query.afterSeq !== undefined;
-      const rows = (ascending ? this.q.messagesAscending : this.q.messagesDescending).all(params);
+      const rows =
+        query.threadId === undefined
+          ? (ascending ? this.q.messagesAscending : this.q.messagesDescending).all(params)
+          : (ascending ? this.q.threadAscending : this.q.threadDescending).all({ ...params, threadId: query.threadId });
       const hasMore = rows.length > limit;
       const page = rows.slice(0, limit);
       if (!ascending) page.reverse();
@@ -527,11 +649,90 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     });
   }
 
+  getChanges(conversationId: string, query: ChangesQuery): Promise<ChangesPage> {
+    return this.run(() =>
+      // One read transaction: lastRev and the rows come from the same snapshot, so a page that
+      // reaches the end covers exactly up to lastRev.
+      this.db
+        .transaction((): ChangesPage => {
+          const limit = Math.max(0, Math.trunc(query.limit));
+          const conversation = this.q.lastRev.get(conversationId);
+          if (!conversation) return { messages: [], lastRev: query.afterRev, hasMore: false };
+          const rows = this.q.changes.all({ conversationId, afterRev: query.afterRev, limit: limit + 1 });
+          const hasMore = rows.length > limit;
+          const page = rows.slice(0, limit).map(toMessage);
+          const lastRev = hasMore ? page.at(-1)?.rev ?? query.afterRev : Math.max(query.afterRev, conversation.last_rev);
+          return { messages: page, lastRev, hasMore };
+        })
+        .deferred(),
+    );
+  }
+
   getMessage(conversationId: string, messageId: string): Promise<Message | null> {
     return this.run(() => {
       const row = this.q.messageById.get(conversationId, messageId);
       return row ? toMessage(row) : null;
     });
+  }
+
+  addReaction(input: ReactionInput): Promise<ReactionResult | null> {
+    return this.changeReaction(input, "add");
+  }
+
+  removeReaction(input: ReactionInput): Promise<ReactionResult | null> {
+    return this.changeReaction(input, "remove");
+  }
+
+  /**
+   * Both reaction writes: the reaction row, the message's summary and its revision change in
+   * one IMMEDIATE transaction, so the summary never disagrees with the rows and the revision
+   * order is the commit order.
+   */
+  private changeReaction(input: ReactionInput, action: "add" | "remove"): Promise<ReactionResult | null> {
+    return this.run(() =>
+      this.db
+        .transaction((): ReactionResult | null => {
+          const row = this.q.messageById.get(input.conversationId, input.messageId);
+          if (!row) return null;
+          if (row.deleted_at !== null) {
+            throw new SwitchboardError("conflict", `Message ${input.messageId} was deleted at ${row.deleted_at}; it takes no reactions.`);
+          }
+          const summary = parseReactions(row.reactions);
+          if (action === "add") {
+            if (!summary.some((r) => r.emoji === input.emoji) && summary.length >= LIMITS.reactionsDistinctMax) {
+              throw new SwitchboardError(
+                "invalid_argument",
+                `emoji: message ${input.messageId} already has ${LIMITS.reactionsDistinctMax} different reactions, the most allowed; react with one of those instead.`,
+              );
+            }
+            const changed = this.q.insertReaction.run(input.messageId, input.emoji, input.userId, input.at).changes > 0;
+            if (!changed) return { changed: false, message: toMessage(row) };
+          } else {
+            const changed = this.q.deleteReaction.run(input.messageId, input.emoji, input.userId).changes > 0;
+            if (!changed) return { changed: false, message: toMessage(row) };
+          }
+          const next = this.summarizeReactions(input.messageId, summary, input.emoji);
+          this.q.setReactions.run(next.length ? JSON.stringify(next) : null, this.nextRev(input.conversationId), input.messageId);
+          return { changed: true, message: this.readMessage(input.conversationId, input.messageId) };
+        })
+        .immediate(),
+    );
+  }
+
+  /**
+   * The summary after a change of `touched`: counts and order from the rows (cheap: the index
+   * covers them), user lists reused from `previous` for every other emoji.
+   */
+  private summarizeReactions(messageId: string, previous: ReactionSummary[], touched: string): ReactionSummary[] {
+    const kept = new Map(previous.map((r) => [r.emoji, r.userIds]));
+    return this.q.reactionCounts.all(messageId).map(({ emoji, count }) => ({
+      emoji,
+      count,
+      userIds:
+        emoji !== touched && kept.has(emoji)
+          ? kept.get(emoji)!
+          : this.q.reactionUsers.all(messageId, emoji, LIMITS.reactionUsersListed).map((r) => r.user_id),
+    }));
   }
 
   getMessageByClientId(senderId: string, clientMessageId: string): Promise<Message | null> {
@@ -550,7 +751,10 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
           const row = this.q.messageById.get(conversationId, messageId);
           if (!row) return null;
           if (row.deleted_at !== null) throw messageDeleted(messageId, row.deleted_at);
-          const next: MessageRow = {
+          const deleting = patch.deletedAt !== undefined;
+          // A deleted message keeps nothing of what people did with it, its reactions included.
+          if (deleting) this.q.deleteReactions.run(messageId);
+          const next: MessageReadRow = {
             ...row,
             text: patch.text ?? row.text,
             attachments:
@@ -561,12 +765,16 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
                   : JSON.stringify(patch.attachments),
             edited_at: patch.editedAt ?? row.edited_at,
             deleted_at: patch.deletedAt ?? row.deleted_at,
+            reactions: deleting ? null : row.reactions,
+            rev: this.nextRev(conversationId),
           };
           this.q.updateMessage.run({
             text: next.text,
             attachments: next.attachments,
             editedAt: next.edited_at,
             deletedAt: next.deleted_at,
+            reactions: next.reactions,
+            rev: next.rev,
             conversationId,
             id: messageId,
           });
@@ -643,6 +851,42 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     if (!this.q.lastSeq.get(id)) throw conversationNotFound(id);
   }
 
+  /** Call inside the write transaction of the change it numbers: the conversation's next revision. */
+  private nextRev(conversationId: string): number {
+    const row = this.q.nextRev.get(conversationId);
+    if (!row) throw conversationNotFound(conversationId);
+    return row.last_rev;
+  }
+
+  /** A message known to exist (written or checked in the same transaction). */
+  private readMessage(conversationId: string, id: string): Message {
+    const row = this.q.messageById.get(conversationId, id);
+    if (!row) throw new Error(`message ${id} vanished inside its own transaction`);
+    return toMessage(row);
+  }
+
+  /** Throws unless `replyToId` names a live message of the conversation. */
+  private requireQuotable(conversationId: string, replyToId: string): void {
+    const quoted = this.q.parentById.get(replyToId);
+    if (!quoted || quoted.conversation_id !== conversationId) throw notInConversation("replyTo", replyToId, conversationId);
+    if (quoted.deleted_at !== null) {
+      throw new SwitchboardError("conflict", `replyTo: message ${replyToId} was deleted at ${quoted.deleted_at}; a deleted message cannot be quoted.`);
+    }
+  }
+
+  /** The thread's parent: a top-level message of the conversation (deleted ones keep their thread). */
+  private requireThreadParent(conversationId: string, threadId: string): ParentRow {
+    const parent = this.q.parentById.get(threadId);
+    if (!parent || parent.conversation_id !== conversationId) throw notInConversation("threadId", threadId, conversationId);
+    if (parent.thread_id !== null) {
+      throw new SwitchboardError(
+        "invalid_argument",
+        `threadId: message ${threadId} is itself a reply in thread ${parent.thread_id}; threads do not nest, post into thread ${parent.thread_id} instead.`,
+      );
+    }
+    return parent;
+  }
+
   /** Call inside a transaction: the conversation row and its members must be one snapshot. */
   private loadConversation(id: string): Conversation | null {
     const row = this.q.getConversation.get(id);
@@ -652,6 +896,14 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
 
 function messageDeleted(messageId: string, deletedAt: string): SwitchboardError {
   return new SwitchboardError("conflict", `Message ${messageId} was deleted at ${deletedAt}; a deleted message cannot be changed.`);
+}
+
+function notInConversation(field: "replyTo" | "threadId", messageId: string, conversationId: string): SwitchboardError {
+  return new SwitchboardError("invalid_argument", `${field}: message ${messageId} does not exist in conversation ${conversationId}.`);
+}
+
+function parseReactions(json: string | null): ReactionSummary[] {
+  return json === null ? [] : (JSON.parse(json) as ReactionSummary[]);
 }
 
 function conversationNotFound(id: string): SwitchboardError {
@@ -695,12 +947,13 @@ function toConversation(r: ConversationRow, members: MemberRow[]): Conversation 
     members: members.map(toMember),
     lastSeq: r.last_seq,
     createdAt: r.created_at,
+    lastRev: r.last_rev,
   };
   if (r.title !== null) conversation.title = r.title;
   return conversation;
 }
 
-function toMessage(r: MessageRow): Message {
+function toMessage(r: MessageReadRow): Message {
   const message: Message = {
     id: r.id,
     conversationId: r.conversation_id,
@@ -717,21 +970,25 @@ function toMessage(r: MessageRow): Message {
     message.deletedAt = r.deleted_at;
     message.deleted = true;
   }
-  return message;
-}
-
-function messageFrom(input: NewMessage, seq: number): Message {
-  const message: Message = {
-    id: input.id,
-    conversationId: input.conversationId,
-    seq,
-    senderId: input.senderId,
-    type: input.type,
-    text: input.text,
-    createdAt: input.createdAt,
-  };
-  if (input.clientMessageId !== undefined) message.clientMessageId = input.clientMessageId;
-  if (input.attachments !== undefined) message.attachments = input.attachments;
+  if (r.rev > 0) message.rev = r.rev;
+  if (r.reply_to_id !== null && r.quoted_seq !== null) {
+    // The same quote replyRefOf() makes of a whole message, from the joined columns.
+    const quoted = { messageId: r.reply_to_id, seq: r.quoted_seq, senderId: r.quoted_sender_id ?? "" };
+    message.replyTo =
+      r.quoted_deleted_at !== null
+        ? { ...quoted, excerpt: "", deleted: true }
+        : { ...quoted, excerpt: replyExcerpt(r.quoted_text ?? ""), ...(r.quoted_attachment_count ? { attachmentCount: r.quoted_attachment_count } : {}) };
+  }
+  if (r.thread_id !== null && r.thread_seq !== null) {
+    message.threadId = r.thread_id;
+    message.threadSeq = r.thread_seq;
+  }
+  if (r.reply_count > 0) message.replyCount = r.reply_count;
+  if (r.last_reply_at !== null) message.lastReplyAt = r.last_reply_at;
+  if (r.reactions !== null && r.deleted_at === null) {
+    const reactions = parseReactions(r.reactions);
+    if (reactions.length) message.reactions = reactions;
+  }
   return message;
 }
 

@@ -59,7 +59,8 @@ export type AppendResult =
 
 /**
  * Input of {@link Store.updateMessage}: the fields to change; absent fields keep their value.
- * `attachments: null` removes them.
+ * `attachments: null` removes them. Every update takes the conversation's next revision
+ * (see {@link Store.getChanges}); a deletion also removes the message's reactions.
  */
 export interface MessagePatch {
   text?: string;
@@ -85,6 +86,43 @@ export interface HistoryQuery {
   afterSeq?: number;
   beforeSeq?: number;
   limit: number;
+  /** Only the replies of the thread under this message (still paged by the conversation's `seq`). */
+  threadId?: string;
+}
+
+/** Input of {@link Store.addReaction} and {@link Store.removeReaction}. */
+export interface ReactionInput {
+  conversationId: string;
+  messageId: string;
+  userId: string;
+  /** Already validated (one emoji or a `:shortcode:`). */
+  emoji: string;
+  /** ISO-8601; orders the users of one emoji (oldest first). */
+  at: string;
+}
+
+/** Result of {@link Store.addReaction} and {@link Store.removeReaction}. */
+export interface ReactionResult {
+  /** False when nothing changed (the reaction was already there, or was not there to remove). */
+  changed: boolean;
+  /** The message's current version, with its `reactions` and `rev`. */
+  message: Message;
+}
+
+/** Query of {@link Store.getChanges}. */
+export interface ChangesQuery {
+  /** Only messages whose latest change has a higher revision. */
+  afterRev: number;
+  limit: number;
+}
+
+/** Result of {@link Store.getChanges}. */
+export interface ChangesPage {
+  /** Current versions, in `rev` order. */
+  messages: Message[];
+  /** Every change up to this revision is covered; ask again from it while `hasMore`. */
+  lastRev: number;
+  hasMore: boolean;
 }
 
 /** Paging of a user's conversations, most recent activity first. */
@@ -131,7 +169,14 @@ export interface ApiKeyRotation {
  *   nodes writing into one conversation at once.
  * - A message is durable when `appendMessage` resolves.
  * - History pages by key (`seq`), never by offset.
- * Errors are thrown as `SwitchboardError` (`not_found`, `conflict`, `unavailable`).
+ * - Thread replies are ordinary messages of their conversation (they take its next `seq`) and
+ *   also number 1, 2, 3, … within their thread (`threadSeq`), without gap.
+ * - Each conversation counts revisions (`Conversation.lastRev`, 0 at first). Every change to an
+ *   existing message (edit, deletion, reaction added or removed, thread reply added under it)
+ *   takes the next revision and sets the message's `rev` in the same write, so `getChanges`
+ *   finds everything that changed after a revision a client has seen.
+ * - `replyTo` is resolved when a message is read: it quotes the parent's current version.
+ * Errors are thrown as `SwitchboardError` (`not_found`, `conflict`, `invalid_argument`, `unavailable`).
  */
 export interface Store {
   /** Creates tables and indexes; idempotent. */
@@ -160,10 +205,30 @@ export interface Store {
 
   /**
    * Commits the message with the conversation's next `seq`, or returns the original when
-   * `(senderId, clientMessageId)` exists. Throws `not_found` when the conversation is missing.
+   * `(senderId, clientMessageId)` exists. Throws `not_found` when the conversation is missing;
+   * `invalid_argument` when `replyToId` or `threadId` names no message of the conversation, or
+   * `threadId` names a thread reply; `conflict` when `replyToId` names a deleted message. With
+   * `threadId`, the parent's `replyCount`, `lastReplyAt` and `rev` move with the commit and the
+   * result's `parent` is its new version.
    */
   appendMessage(input: NewMessage): Promise<AppendResult>;
+  /** A page of the conversation's history, or with `query.threadId` of one thread's replies. */
   getMessages(conversationId: string, query: HistoryQuery): Promise<MessagePage>;
+  /**
+   * The current versions of the conversation's messages changed after `query.afterRev`, oldest
+   * change first. Answers an empty page (with `lastRev` = `afterRev`) for a missing conversation.
+   */
+  getChanges(conversationId: string, query: ChangesQuery): Promise<ChangesPage>;
+  /**
+   * Adds `userId`'s reaction `emoji` to a message: a new reaction takes the next revision and
+   * updates the message's `reactions` in the same write; one already there changes nothing
+   * (`changed: false`). Null when the conversation has no such message. Throws `conflict` for a
+   * deleted message and `invalid_argument` when a new emoji would exceed
+   * `LIMITS.reactionsDistinctMax` distinct ones on the message.
+   */
+  addReaction(input: ReactionInput): Promise<ReactionResult | null>;
+  /** Takes a reaction back, like {@link addReaction}; one that is not there changes nothing. */
+  removeReaction(input: ReactionInput): Promise<ReactionResult | null>;
   /** The message with `messageId` in that conversation, or null. */
   getMessage(conversationId: string, messageId: string): Promise<Message | null>;
   /** The message `senderId` sent with `clientMessageId` (in any conversation), or null. */

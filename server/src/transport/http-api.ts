@@ -26,6 +26,8 @@ import { DOCS_CSP, renderDocsPage, type OpenApiDocumentLike } from "./http-docs.
 import {
   API_KEY_SCHEME,
   addMemberRoute,
+  addReactionRoute,
+  changesRoute,
   createApiKeyRoute,
   createConversationRoute,
   createTokenRoute,
@@ -39,6 +41,7 @@ import {
   markReadRoute,
   readinessRoute,
   removeMemberRoute,
+  removeReactionRoute,
   revokeApiKeyRoute,
   rotateApiKeyRoute,
   sendMessageRoute,
@@ -349,6 +352,23 @@ function registerApiRoutes(app: OpenAPIHono<HttpEnv>, deps: HttpApiDeps): void {
     const { id, messageId } = c.req.valid("param");
     return c.json(await messages.delete(BACKEND, id, messageId), 200);
   });
+
+  // Reactions fan out like edits: they spend the member's message budget, as on the socket.
+  app.openapi(addReactionRoute, async (c) => {
+    const { id, messageId } = c.req.valid("param");
+    const { userId, emoji } = c.req.valid("json");
+    await limits.messages.consume(userId);
+    return c.json(await messages.react(BACKEND, { conversationId: id, messageId, userId, emoji }), 200);
+  });
+
+  app.openapi(removeReactionRoute, async (c) => {
+    const { id, messageId } = c.req.valid("param");
+    const { userId, emoji } = c.req.valid("query");
+    await limits.messages.consume(userId);
+    return c.json(await messages.unreact(BACKEND, { conversationId: id, messageId, userId, emoji }), 200);
+  });
+
+  app.openapi(changesRoute, async (c) => c.json(await messages.changes(BACKEND, c.req.valid("param").id, c.req.valid("query")), 200));
 
   app.openapi(createTokenRoute, async (c) => {
     const { userId, ttlSeconds, name, role } = c.req.valid("json");

@@ -2,12 +2,15 @@ import { createRoute, type z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { hasScope } from "../auth/api-key-service.js";
 import type { ApiKeyPrincipal, ApiKeyScope, UserPrincipal } from "../auth/principal.js";
+import { LIMITS } from "../../../client-sdk/src/protocol.js";
 import { SwitchboardError } from "../core/errors.js";
 import {
   apiKeyCreateSchema,
   apiKeyCreatedSchema,
   apiKeyListSchema,
   apiKeyParamSchema,
+  changesQuerySchema,
+  changesSchema,
   conversationCreateBodySchema,
   conversationSchema,
   errorSchema,
@@ -23,6 +26,8 @@ import {
   messageParamSchema,
   messageSchema,
   messageSendBodySchema,
+  reactionBodySchema,
+  reactionQuerySchema,
   readinessSchema,
   readPositionSchema,
   tokenCreateSchema,
@@ -204,7 +209,9 @@ export const sendMessageRoute = v1("write", {
   summary: "Send a message",
   description:
     "Stores the message as `senderId` (who must be a member) and delivers it live exactly like a socket send. " +
-    "Answers only once the message is durable. Counts against the sender's message rate limit (shared with their sockets).",
+    "Answers only once the message is durable. Counts against the sender's message rate limit (shared with their sockets). " +
+    "With `replyTo` it quotes another message; with `threadId` it is a reply in that message's thread: it still takes the " +
+    "conversation's next `seq`, gets the thread's next `threadSeq`, and the parent's `replyCount` moves (announced as `message:updated`).",
   request: { params: idParamSchema, body: body(messageSendBodySchema) },
   responses: {
     201: json(messageSchema, "The message, newly stored."),
@@ -218,7 +225,9 @@ export const historyRoute = v1("read", {
   path: "/v1/conversations/{id}/messages",
   tags: ["Messages"],
   summary: "Read message history",
-  description: "Pages by `seq`, oldest first. With `afterSeq`: the oldest page above it; with `beforeSeq` only, or neither: the newest page.",
+  description:
+    "Pages by `seq`, oldest first. With `afterSeq`: the oldest page above it; with `beforeSeq` only, or neither: the newest page. " +
+    "Thread replies are part of the conversation's history; with `threadId`, the page holds only that thread's replies.",
   request: { params: idParamSchema, query: historyQuerySchema },
   responses: { 200: json(messagePageSchema, "A page of messages."), ...errors(400, 404, ...AUTHED_ERRORS) },
 });
@@ -260,6 +269,45 @@ export const deleteMessageRoute = v1("write", {
     "`message:updated`. Deleting a deleted message answers it again (200).",
   request: { params: messageParamSchema },
   responses: { 200: json(messageSchema, "The message as deleted."), ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
+export const changesRoute = v1("read", {
+  method: "get",
+  path: "/v1/conversations/{id}/changes",
+  tags: ["Messages"],
+  summary: "Read what changed since a revision",
+  description:
+    "The current versions of the messages edited, deleted, reacted to, or given a thread reply after revision `afterRev`, " +
+    "oldest change first. Start from a conversation's `lastRev` and ask again with the answer's `lastRev` while `hasMore`. " +
+    "New messages are not changes: page them with `afterSeq`.",
+  request: { params: idParamSchema, query: changesQuerySchema },
+  responses: { 200: json(changesSchema, "A page of changed messages."), ...errors(400, 404, ...AUTHED_ERRORS) },
+});
+
+export const addReactionRoute = v1("write", {
+  method: "post",
+  path: "/v1/conversations/{id}/messages/{messageId}/reactions",
+  tags: ["Messages"],
+  summary: "React to a message for a member",
+  description:
+    "Adds `userId`'s reaction; reacting again with the same emoji changes nothing and answers 200 all the same. A message carries at " +
+    `most ${LIMITS.reactionsDistinctMax} distinct emoji (400 for a new one beyond that). Members' joined connections receive the new ` +
+    "version as `message:updated`; webhooks get `reaction.added`. A deleted message takes no reactions (409). " +
+    "Counts against the member's message rate limit.",
+  request: { params: messageParamSchema, body: body(reactionBodySchema) },
+  responses: { 200: json(messageSchema, "The message's current version, with its `reactions`."), ...errors(404, 409, ...BODY_ERRORS) },
+});
+
+export const removeReactionRoute = v1("write", {
+  method: "delete",
+  path: "/v1/conversations/{id}/messages/{messageId}/reactions",
+  tags: ["Messages"],
+  summary: "Take a member's reaction back",
+  description:
+    "Removes `userId`'s reaction `emoji` (URL-encoded); removing one that is not there succeeds. Announced as `message:updated` " +
+    "and the `reaction.removed` webhook. Counts against the member's message rate limit.",
+  request: { params: messageParamSchema, query: reactionQuerySchema },
+  responses: { 200: json(messageSchema, "The message's current version."), ...errors(400, 404, 409, ...AUTHED_ERRORS) },
 });
 
 export const createTokenRoute = v1("admin", {
@@ -351,6 +399,9 @@ export const API_ROUTES = [
   markReadRoute,
   editMessageRoute,
   deleteMessageRoute,
+  addReactionRoute,
+  removeReactionRoute,
+  changesRoute,
   createTokenRoute,
   createApiKeyRoute,
   listApiKeysRoute,

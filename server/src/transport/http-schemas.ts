@@ -6,6 +6,7 @@ import {
   clientMessageIdSchema,
   conversationCreateSchema,
   conversationTypeSchema,
+  emojiSchema,
   idSchema,
   phoneSchema,
   roleSchema,
@@ -93,6 +94,30 @@ export const historyQuerySchema = z.object({
     .pipe(z.number().int().min(1).max(LIMITS.pageMax))
     .optional()
     .meta({ param: { name: "limit", in: "query" }, description: `Page size, 1 to ${LIMITS.pageMax} (default 50).`, type: "integer", minimum: 1, maximum: LIMITS.pageMax }),
+  threadId: idSchema.optional().meta({
+    param: { name: "threadId", in: "query" },
+    description: "Only the replies of the thread under this top-level message, still paged by the conversation's `seq`.",
+  }),
+});
+
+export const changesQuerySchema = z.object({
+  afterRev: seqQuery.meta({
+    param: { name: "afterRev", in: "query", required: true },
+    description: "The revision already seen (a conversation's `lastRev`, or the `lastRev` of the previous answer); 0 for everything.",
+    type: "integer",
+    minimum: 0,
+  }),
+  limit: z.coerce
+    .number()
+    .pipe(z.number().int().min(1).max(LIMITS.pageMax))
+    .optional()
+    .meta({ param: { name: "limit", in: "query" }, description: `Page size, 1 to ${LIMITS.pageMax} (default ${LIMITS.pageMax}).`, type: "integer", minimum: 1, maximum: LIMITS.pageMax }),
+});
+
+/** `DELETE …/reactions?userId=&emoji=`: the reaction to take back. */
+export const reactionQuerySchema = z.object({
+  userId: idSchema.meta({ param: { name: "userId", in: "query", required: true }, description: "The member whose reaction it is.", example: "alice" }),
+  emoji: emojiSchema.meta({ param: { name: "emoji", in: "query", required: true }, description: "The emoji (URL-encoded) or `:shortcode:`.", example: "👍" }),
 });
 
 // ---- request bodies ----
@@ -132,8 +157,21 @@ export const messageSendBodySchema = z
     }),
     attachments: attachmentsSchema.optional(),
     type: z.enum(["text", "system"]).optional().meta({ description: "Default `text`. Only backends (API keys) can send `system` messages." }),
+    replyTo: idSchema.optional().meta({
+      description: "The id of a message of the same conversation this one answers; it is quoted as `replyTo` (400 if it is not there, 409 if it was deleted).",
+    }),
+    threadId: idSchema.optional().meta({
+      description: "Post into the thread under this top-level message of the conversation (400 if it is a thread reply itself or not there).",
+    }),
   })
   .meta({ id: "MessageSend" });
+
+export const reactionBodySchema = z
+  .strictObject({
+    userId: idSchema.meta({ description: "The member who reacts.", example: "alice" }),
+    emoji: emojiSchema.meta({ description: "One emoji, or a `:shortcode:` of lowercase letters, digits, `_ + -`.", example: "👍" }),
+  })
+  .meta({ id: "ReactionAdd" });
 
 export const markReadBodySchema = z
   .strictObject({
@@ -211,6 +249,9 @@ export const conversationSchema = z
     members: z.array(memberSchema),
     lastSeq: z.number().int(),
     createdAt: isoTime,
+    lastRev: z.number().int().optional().meta({
+      description: "The highest message revision of the conversation (0 before any change): the watermark for `GET …/changes`.",
+    }),
   })
   .meta({ id: "Conversation" });
 
@@ -218,6 +259,25 @@ export const attachmentResponseSchema = attachmentSchema.meta({
   id: "Attachment",
   description: "An attachment reference; Switchboard stores metadata only, never the bytes.",
 });
+
+export const replyRefSchema = z
+  .object({
+    messageId: z.string(),
+    seq: z.number().int(),
+    senderId: z.string(),
+    excerpt: z.string().meta({ description: `The start of the quoted message's current text, at most ${LIMITS.replyExcerptLength} characters; empty when it was deleted.` }),
+    deleted: z.literal(true).optional().meta({ description: "Present when the quoted message has been deleted since." }),
+    attachmentCount: z.number().int().optional().meta({ description: "How many attachments the quoted message has, when any." }),
+  })
+  .meta({ id: "ReplyRef", description: "What a reply quotes of the message it answers, resolved when read: edits and deletions of that message show." });
+
+export const reactionSummarySchema = z
+  .object({
+    emoji: z.string(),
+    count: z.number().int().meta({ description: "How many users reacted with it; exact." }),
+    userIds: z.array(z.string()).meta({ description: `Who reacted, oldest first; at most ${LIMITS.reactionUsersListed}.` }),
+  })
+  .meta({ id: "ReactionSummary" });
 
 export const messageSchema = z
   .object({
@@ -233,6 +293,15 @@ export const messageSchema = z
     editedAt: isoTime.optional().meta({ description: "Time of the latest edit; absent when never edited." }),
     deletedAt: isoTime.optional().meta({ description: "Time of the deletion; the message keeps its `id` and `seq`." }),
     deleted: z.literal(true).optional().meta({ description: "Present on a deleted message, whose `text` is empty and which has no attachments." }),
+    rev: z.number().int().optional().meta({
+      description: "The conversation revision of this message's latest change (edit, deletion, reaction, a new thread reply); absent while it never changed.",
+    }),
+    replyTo: replyRefSchema.optional(),
+    threadId: z.string().optional().meta({ description: "On a thread reply: the id of the thread's parent message. Thread replies take the conversation's next `seq` like any message." }),
+    threadSeq: z.number().int().optional().meta({ description: "On a thread reply: 1, 2, 3, … within the thread, gapless." }),
+    replyCount: z.number().int().optional().meta({ description: "On a thread's parent: how many replies the thread has." }),
+    lastReplyAt: isoTime.optional().meta({ description: "On a thread's parent: when its latest reply was written." }),
+    reactions: z.array(reactionSummarySchema).optional().meta({ description: "One entry per emoji, in order of first use; absent without reactions." }),
   })
   .meta({ id: "Message" });
 
@@ -242,6 +311,14 @@ export const messagePageSchema = z
     hasMore: z.boolean().meta({ description: "More messages exist beyond the page in the direction of the query." }),
   })
   .meta({ id: "MessagePage" });
+
+export const changesSchema = z
+  .object({
+    messages: z.array(messageSchema).meta({ description: "Current versions of the messages changed after `afterRev`, oldest change first." }),
+    lastRev: z.number().int().meta({ description: "Every change up to this revision is covered: the next `afterRev`." }),
+    hasMore: z.boolean().meta({ description: "More changes follow; ask again with `afterRev=lastRev`." }),
+  })
+  .meta({ id: "MessageChanges" });
 
 export const tokenSchema = z
   .object({ token: z.string().meta({ description: "A user token (HS256 JWT) for the Socket.IO handshake." }), expiresAt: isoTime })

@@ -17,6 +17,7 @@ import {
   conversationJoinSchema,
   conversationLeaveSchema,
   conversationListSchema,
+  messageChangesSchema,
   messageDeleteSchema,
   messageEditSchema,
   messageHistorySchema,
@@ -24,6 +25,7 @@ import {
   messageSendSchema,
   parse,
   presenceQuerySchema,
+  reactionSchema,
   typingSchema,
 } from "../core/schemas.js";
 import type { TypingService } from "../core/typing-service.js";
@@ -265,6 +267,24 @@ function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
     return messages.history({ kind: "user", userId }, conversationId, query);
   });
 
+  handle("message:changes", async (payload) => {
+    const { conversationId, ...query } = parse(messageChangesSchema, payload);
+    return messages.changes({ kind: "user", userId }, conversationId, query);
+  });
+
+  // Reactions fan out like edits, so they spend the same per-user message budget.
+  handle("reaction:add", async (payload) => {
+    const input = parse(reactionSchema, payload);
+    await limits.messages.consume(userId);
+    return { message: await messages.react({ kind: "user", userId }, input) };
+  });
+
+  handle("reaction:remove", async (payload) => {
+    const input = parse(reactionSchema, payload);
+    await limits.messages.consume(userId);
+    return { message: await messages.unreact({ kind: "user", userId }, input) };
+  });
+
   handle("message:read", async (payload) => {
     const { conversationId, seq } = parse(messageReadSchema, payload);
     await messages.markRead(userId, conversationId, seq);
@@ -326,6 +346,9 @@ const KNOWN_EVENTS = new Set<string>([
   "message:read",
   "message:edit",
   "message:delete",
+  "message:changes",
+  "reaction:add",
+  "reaction:remove",
   "typing:start",
   "typing:stop",
   "presence:query",

@@ -11,7 +11,9 @@ import type { WebhookEvent, WebhookEventType } from "./webhook-store.js";
  * (a retried send is announced again) maps to the same id, which the store records once.
  *
  * Payloads (`data`):
- * - `message.created`, `message.updated`, `message.deleted`: the `Message`
+ * - `message.created`, `message.updated`, `message.deleted`: the `Message` (a thread reply's
+ *   `message.created` carries `threadId`; the parent's new reply count is no event of its own)
+ * - `reaction.added`, `reaction.removed`: `{ conversationId, messageId, seq, userId, emoji, reactions }`
  * - `message.read`: `{ conversationId, userId, seq }`
  * - `conversation.created`: the `Conversation`
  * - `member.added`, `member.removed`: `{ conversationId, userId, member, conversation }`
@@ -22,10 +24,21 @@ export function toWebhookEvent(event: ChatEvent, now: string): WebhookEvent | nu
     case "message.created":
       return make("message.created", `message.created:${event.message.id}`, event.message.createdAt, event.message);
     case "message.updated": {
-      const { message } = event;
-      return event.change === "deleted"
-        ? make("message.deleted", `message.deleted:${message.id}`, message.deletedAt ?? now, message)
-        : make("message.updated", `message.updated:${message.id}:${message.editedAt ?? now}`, message.editedAt ?? now, message);
+      const { message, change } = event;
+      switch (change) {
+        case "deleted":
+          return make("message.deleted", `message.deleted:${message.id}`, message.deletedAt ?? now, message);
+        case "edited":
+          return make("message.updated", `message.updated:${message.id}:${message.editedAt ?? now}`, message.editedAt ?? now, message);
+        // The reply's own message.created (with threadId and threadSeq) already tells receivers;
+        // the parent's moved counters would be a second event per reply, and no edit at all.
+        case "thread":
+          return null;
+        default: {
+          const exhaustive: never = change;
+          return exhaustive;
+        }
+      }
     }
     case "reaction.changed": {
       const { message } = event;
