@@ -12,6 +12,7 @@ import { API_ROUTES } from "../server/src/transport/http-routes.js";
 import { WEBHOOK_ROUTES } from "../server/src/transport/http-webhook-routes.js";
 import { DELIVERY_ROUTES, MY_DELIVERY_ROUTES } from "../server/src/transport/http-delivery-routes.js";
 import { PUSH_ROUTES } from "../server/src/transport/http-push-routes.js";
+import { UPLOAD_ROUTES } from "../server/src/transport/http-upload-routes.js";
 import { SUPPORT_ROUTES } from "../server/src/transport/http-support-routes.js";
 import { InflightTracker } from "../server/src/transport/inflight-tracker.js";
 import { call, captureLogger, HTTP_ADMIN_KEY, HTTP_JWT_SECRET, startHttpApp, type CallResult, type HttpTestApp } from "./support/http-harness.js";
@@ -85,12 +86,17 @@ const EXPECTED_OPERATIONS = [
   "PATCH /v1/me/notification-preferences",
   "PUT /v1/me/mutes/{conversationId}",
   "DELETE /v1/me/mutes/{conversationId}",
+  "POST /v1/uploads",
+  "GET /v1/uploads/{id}",
+  "GET /v1/uploads/{id}/content",
 ].sort();
 
 /** `/v1` routes that take no API key. */
-const PUBLIC_V1_PATHS = ["/v1/widget/sessions", "/v1/push/vapid-public-key"];
+const PUBLIC_V1_PATHS = ["/v1/widget/sessions", "/v1/push/vapid-public-key", "/v1/uploads/{id}/content"];
 /** `/v1` routes that take the user's own token instead. */
 const USER_TOKEN_PATHS = ["/v1/push/subscriptions", "/v1/me/notification-preferences", "/v1/me/mutes/{conversationId}"];
+/** `/v1` routes that take either the user's own token or an API key. */
+const USER_TOKEN_OR_API_KEY_PATHS = ["/v1/uploads", "/v1/uploads/{id}"];
 /** Routes outside the OpenAPI document: Twilio's webhooks (form-encoded, signed) and the SMS sandbox. */
 const UNDOCUMENTED = ["POST /v1/sms/inbound", "POST /v1/sms/status", "GET /sandbox/sms", "GET /sandbox/sms.css", "GET /v1/sandbox/sms", "POST /v1/sandbox/sms/inbound"];
 
@@ -519,12 +525,17 @@ describe("HTTP API", () => {
             else if (USER_TOKEN_PATHS.includes(path)) {
               expect(op.security).toEqual([{ userToken: [] }]);
               expect(statuses, `${method} ${path}`).toContain("401");
+            } else if (USER_TOKEN_OR_API_KEY_PATHS.includes(path)) {
+              expect(op.security).toEqual([{ userToken: [] }, { apiKey: [expect.stringMatching(/^(read|write)$/)] }]);
+              for (const s of ["401", "403", "429"]) expect(statuses, `${method} ${path}`).toContain(s);
             } else {
               for (const s of ["401", "403", "429"]) expect(statuses, `${method} ${path}`).toContain(s);
               expect(op.security).toEqual([{ apiKey: [expect.stringMatching(/^(read|write|admin)$/)] }]);
             }
           }
-          if (op.requestBody) for (const s of ["400", "413", "415"]) expect(statuses, `${method} ${path}`).toContain(s);
+          // A JSON body can be malformed or of the wrong type; a file body (an upload) is taken as it is, so no 415.
+          if (op.requestBody) for (const s of ["400", "413"]) expect(statuses, `${method} ${path}`).toContain(s);
+          if (op.requestBody?.content["application/json"]) expect(statuses, `${method} ${path}`).toContain("415");
           if (op.parameters?.length) expect(statuses, `${method} ${path}`).toContain("400");
           for (const [status, response] of Object.entries<any>(op.responses)) {
             if (Number(status) >= 400 && path.startsWith("/v1/")) {
@@ -535,7 +546,7 @@ describe("HTTP API", () => {
       }
       expect(operations.sort()).toEqual(EXPECTED_OPERATIONS);
       expect(
-        [...API_ROUTES, ...WEBHOOK_ROUTES, ...SUPPORT_ROUTES, ...DELIVERY_ROUTES, ...MY_DELIVERY_ROUTES, ...PUSH_ROUTES].map((r) => `${r.method.toUpperCase()} ${r.path}`).sort(),
+        [...API_ROUTES, ...WEBHOOK_ROUTES, ...SUPPORT_ROUTES, ...DELIVERY_ROUTES, ...MY_DELIVERY_ROUTES, ...PUSH_ROUTES, ...UPLOAD_ROUTES].map((r) => `${r.method.toUpperCase()} ${r.path}`).sort(),
       ).toEqual(EXPECTED_OPERATIONS);
       // What the router actually serves: every handler but the pages is documented.
       const served = new Set(
@@ -711,6 +722,7 @@ function stubApi(overrides: { users: Partial<UserService>; inflight?: InflightTr
       sms: { sms: {} as never, provider: "sandbox", publicUrl: "http://localhost:3000", apiKeys: {} as never, store: {} as never },
       settings: { settings: {} as never, tokens: {} as TokenService },
     },
+    uploads: { uploads: {} as never, links: {} as never, tokens: {} as TokenService, apiKeys: {} as never, limit: RateLimit.inMemory(100, 60, "test") },
   });
 }
 

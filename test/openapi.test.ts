@@ -25,9 +25,13 @@ describe("the OpenAPI document", () => {
   });
 
   it("documents the Idempotency-Key header on every POST authenticated by an API key, and Idempotent-Replayed on its successes", () => {
-    // The header is applied after API key authentication; a route with other credentials (the widget's) does not take it.
+    // The header is applied after API key authentication; a route with other credentials (the widget's) does not take it,
+    // nor does one whose body is a file (an upload), which is streamed to disk instead of being fingerprinted and replayed.
     const posts = Object.entries<Record<string, any>>(doc.paths).filter(
-      ([path, item]) => path.startsWith("/v1/") && item.post?.security?.some((s: Record<string, unknown>) => "apiKey" in s),
+      ([path, item]) =>
+        path.startsWith("/v1/") &&
+        item.post?.security?.some((s: Record<string, unknown>) => "apiKey" in s) &&
+        (!item.post.requestBody || "application/json" in item.post.requestBody.content),
     );
     expect(posts.length).toBeGreaterThan(5);
     for (const [path, item] of posts) {
@@ -55,5 +59,18 @@ describe("the OpenAPI document", () => {
     expect(doc.paths["/v1/api-keys/{id}/rotate"].post.security).toEqual([{ apiKey: ["admin"] }]);
     expect(doc.components.schemas.ApiKey.properties).toHaveProperty("previousKeyExpiresAt");
     expect(doc.components.schemas.ApiKey.properties).toHaveProperty("lastUsedAt");
+  });
+
+  it("documents uploads: raw bytes in with a user token or an API key, and the signed download without credentials", () => {
+    const upload = doc.paths["/v1/uploads"].post;
+    expect(upload.security).toEqual([{ userToken: [] }, { apiKey: ["write"] }]);
+    expect(upload.requestBody.content["application/octet-stream"].schema).toMatchObject({ type: "string", format: "binary" });
+    expect(upload.responses["201"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Upload" });
+    expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(["400", "401", "403", "413", "429"]));
+    expect(doc.paths["/v1/uploads/{id}"].get.security).toEqual([{ userToken: [] }, { apiKey: ["read"] }]);
+    const content = doc.paths["/v1/uploads/{id}/content"].get;
+    expect(content.security).toEqual([]);
+    expect(content.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["id", "v", "exp", "sig"]));
+    expect(Object.keys(doc.components.schemas.Attachment.properties)).toEqual(expect.arrayContaining(["uploadId", "thumbnail", "urlExpiresAt", "width"]));
   });
 });

@@ -4,6 +4,7 @@ import type { Agent as HttpsAgent } from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { S3Client } from "@aws-sdk/client-s3";
 import { createAdaptorServer } from "@hono/node-server";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { MongoClient } from "mongodb";
@@ -55,7 +56,7 @@ import { SandboxSmsGateway } from "./delivery/sms/sandbox-sms-gateway.js";
 import type { SmsGateway } from "./delivery/sms/sms-gateway.js";
 import { InboundMediaFetcher } from "./delivery/sms/inbound-media-fetcher.js";
 import { SmsService } from "./delivery/sms/sms-service.js";
-import { UploadMmsMedia, type UploadFiles } from "./delivery/sms/upload-mms-media.js";
+import { UploadMmsMedia } from "./delivery/sms/upload-mms-media.js";
 import { TwilioSmsGateway } from "./delivery/sms/twilio-sms-gateway.js";
 import { SqliteDeliveryStore } from "./delivery/sqlite-delivery-store.js";
 import { DestinationPolicy } from "./webhooks/destination-policy.js";
@@ -64,6 +65,16 @@ import { SqliteWebhookStore } from "./webhooks/sqlite-webhook-store.js";
 import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
 import type { WebhookStore } from "./webhooks/webhook-store.js";
+import type { BlobStore } from "./blobs/blob-store.js";
+import { FsBlobStore } from "./blobs/fs-blob-store.js";
+import { S3BlobStore } from "./blobs/s3-blob-store.js";
+import { withAttachmentLinks } from "./uploads/attachment-links-store.js";
+import { MongoUploadStore } from "./uploads/mongo-upload-store.js";
+import { SqliteUploadStore } from "./uploads/sqlite-upload-store.js";
+import { resolveLinkKey, UploadLinks } from "./uploads/upload-links.js";
+import { UploadService } from "./uploads/upload-service.js";
+import type { UploadStore } from "./uploads/upload-store.js";
+import { UploadSweeper } from "./uploads/upload-sweeper.js";
 
 /** A running (or ready to run) Switchboard node. */
 export interface SwitchboardApp {
@@ -75,6 +86,8 @@ export interface SwitchboardApp {
   readonly localUrl: string;
   /** The admin API key generated on this start, if one was (it is never shown again). */
   readonly generatedAdminKey?: string;
+  /** Uploaded files: for embedding code and the SMS bridge's MMS (signed links, the MMS variant). */
+  readonly uploads: UploadService;
   /** Calls the HTTP API in-process, without a socket (Hono's `app.request`), for tests. */
   request(input: string, init?: RequestInit): Promise<Response>;
   /** Binds `config.host:config.port`. */
@@ -100,6 +113,8 @@ export interface AppOptions {
 const DEMO_DIR = fileURLToPath(new URL("../../demo-app/public/", import.meta.url));
 /** The widget session limit's description, as rate-limited callers read it. */
 const WIDGET_SESSION_LIMIT = (config: Config) => `${config.support.widgetSessionsPerMinute} widget sessions per minute per IP address`;
+/** The upload limit's description, as rate-limited callers read it. */
+const UPLOAD_LIMIT = (config: Config) => `${config.uploads.uploadsPerMinute} uploads per minute per user or API key (RATE_LIMIT_UPLOADS)`;
 /** Where the demo app's TypeScript is, bundled on first request (`server/src/demo/demo-assets.ts`). */
 const DEMO_SOURCE_DIR = fileURLToPath(new URL("../../demo-app/src/", import.meta.url));
 
@@ -112,7 +127,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
-  const { store, webhookStore, idempotency, supportStore, deliveryStore, closeStore, storeName } = await openStore(config, logger);
+  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, uploadStore, closeStore, storeName } = await openStore(config, logger);
+  const links = new UploadLinks({ key: await resolveLinkKey(uploadStore), publicUrl: config.publicUrl, ttlSeconds: config.uploads.urlTtlSeconds });
+  // Every service reads messages through this wrapper, so every answer carries fresh download links.
+  const store = withAttachmentLinks(rawStore, links);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const metrics = new Metrics({
     nodeId: config.nodeId,
@@ -127,7 +145,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const apiKeys = new ApiKeyService(store, { rotationGraceMs: config.apiKeyRotationGraceHours * 3_600_000 });
   const users = new UserService(store);
   const conversations = new ConversationService(store, events);
-  const messages = new MessageService(store, conversations, events);
+  const { blobs, closeBlobs } = openBlobStore(config);
+  const uploads = new UploadService({
+    store: uploadStore,
+    blobs,
+    links,
+    isMember: async (conversationId, userId) => (await store.getMember(conversationId, userId)) !== null,
+    tempDir: path.join(config.dataDir, "tmp", "uploads"),
+    maxBytes: config.uploads.maxBytes,
+    allowedTypes: config.uploads.allowedTypes,
+    unattachedTtlSeconds: config.uploads.unattachedTtlSeconds,
+    deletedRetentionSeconds: config.uploads.deletedRetentionSeconds,
+    maxImagePixels: config.uploads.maxImagePixels,
+    onError: (err, task, context) => logger.error({ err, task, ...context }, "upload bookkeeping failed"),
+  });
+  const uploadSweeper = new UploadSweeper({
+    sweep: (now, limit) => uploads.sweep(now, limit),
+    intervalMs: config.uploads.sweepIntervalMs,
+    logger: logger.child({ component: "upload-sweeper" }),
+  });
+  const messages = new MessageService(store, conversations, events, { attachments: uploads });
   const presence = new PresenceService(
     redis ? new RedisPresenceRegistry(redis.commands, { nodeId: config.nodeId }) : new InMemoryPresenceRegistry(),
     store,
@@ -160,6 +197,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     redis,
     metrics,
+    uploads,
     ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
     ...(options.inboundMediaDestinations ? { inboundMediaDestinations: options.inboundMediaDestinations } : {}),
   });
@@ -175,6 +213,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     widgetSessions: redis
       ? RateLimit.redis(redis.commands, config.support.widgetSessionsPerMinute, 60, WIDGET_SESSION_LIMIT(config), "switchboard:rl:widget")
       : RateLimit.inMemory(config.support.widgetSessionsPerMinute, 60, WIDGET_SESSION_LIMIT(config)),
+    // Per owner (user or API key) and minute: each upload costs disk, CPU (images) and bandwidth.
+    uploads: redis
+      ? RateLimit.redis(redis.commands, config.uploads.uploadsPerMinute, 60, UPLOAD_LIMIT(config), "switchboard:rl:uploads")
+      : RateLimit.inMemory(config.uploads.uploadsPerMinute, 60, UPLOAD_LIMIT(config)),
   };
 
   const { generatedKey } = await apiKeys.bootstrap(config.adminApiKey);
@@ -224,10 +266,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         ...(offline.sandbox ? { sandbox: offline.sandbox } : {}),
         store: deliveryStore,
         sandboxMediaMaxBytes: config.uploads.mmsInboundMaxBytes,
-        ...(offline.mmsMedia ? { mediaLinks: (uploadId: string) => offline.mmsMedia!.linkUrl(uploadId) } : {}),
+        mediaLinks: (uploadId: string) => offline.mmsMedia.linkUrl(uploadId),
       },
       settings: { settings: offline.settings, tokens },
     },
+    uploads: { uploads, links, tokens, apiKeys, limit: limits.uploads },
   });
   const httpServer = createAdaptorServer({ fetch: api.fetch }) as HttpServer;
 
@@ -290,6 +333,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return `http://127.0.0.1:${port}`;
     },
     ...(generatedKey ? { generatedAdminKey: generatedKey } : {}),
+    uploads,
     request: async (input, init) => api.request(input, init),
     async listen() {
       await new Promise<void>((resolve, reject) => {
@@ -303,6 +347,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       state = "ready";
       webhookDispatcher.start();
       offline.worker.start();
+      uploadSweeper.start();
       logger.info({ port, host: config.host, store: storeName, dataDir: config.dataDir }, "switchboard listening");
     },
     async close() {
@@ -330,6 +375,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await offline.worker.stop(Math.min(config.shutdownTimeoutMs, config.delivery.push.timeoutMs));
       await webhooks.close();
       await webhookDispatcher.stop(Math.min(config.shutdownTimeoutMs, config.webhooks.timeoutMs));
+      await uploadSweeper.stop();
+      closeBlobs();
       await closeStore();
       logger.info("shut down");
     },
@@ -392,10 +439,10 @@ interface OfflineDeps {
   logger: Logger;
   redis: RedisConnections | undefined;
   metrics: Metrics;
+  /** Uploaded files, for MMS media (signed links, the MMS variant, inbound media). */
+  uploads: UploadService;
   pushAgent?: HttpsAgent;
   inboundMediaDestinations?: Pick<DestinationPolicy, "check">;
-  /** The upload service, for MMS both ways; absent: texts carry no pictures either way. */
-  uploads?: UploadFiles;
 }
 
 /**
@@ -432,14 +479,16 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     timeoutMs: c.sms.timeoutMs,
     ...(twilio?.accountSid && twilio.authToken ? { credentials: { origin: twilio.apiBaseUrl, username: twilio.accountSid, password: twilio.authToken } } : {}),
   });
-  const mmsMedia = deps.uploads ? new UploadMmsMedia(deps.uploads, { maxBytes: config.uploads.mmsMaxBytes, urlTtlSeconds: config.uploads.mmsMediaUrlTtlSeconds }) : undefined;
+  // MMS both ways: a message's pictures go as signed links to their MMS variant, and a phone
+  // user's pictures become their uploads.
+  const mmsMedia = new UploadMmsMedia(deps.uploads, { maxBytes: config.uploads.mmsMaxBytes, urlTtlSeconds: config.uploads.mmsMediaUrlTtlSeconds });
   const sms = new SmsService({
     store,
     users: deps.users,
     conversations: deps.conversations,
     messages: deps.messages,
     chat: deps.store,
-    ...(mmsMedia ? { media: mmsMedia } : {}),
+    media: mmsMedia,
     mediaFetcher,
     fromNumbers: c.sms.fromNumbers,
     keywordReplies: c.sms.keywordReplies,
@@ -519,6 +568,37 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
   };
 }
 
+/**
+ * The blob store `BLOB_STORE` names: files under `DATA_DIR/blobs`, or S3 with a client built
+ * here from `Config.uploads.s3` (and destroyed by `closeBlobs`).
+ */
+function openBlobStore(config: Config): { blobs: BlobStore; closeBlobs: () => void } {
+  const { uploads } = config;
+  switch (uploads.blobStore) {
+    case "fs":
+      return { blobs: new FsBlobStore(path.join(config.dataDir, "blobs")), closeBlobs: () => undefined };
+    case "s3": {
+      const { s3 } = uploads;
+      const client = new S3Client({
+        region: s3.region,
+        ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+        forcePathStyle: s3.forcePathStyle,
+        ...(s3.accessKeyId && s3.secretAccessKey ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } : {}),
+        // Checksums only where S3 requires them: the SDK's default streams uploads as aws-chunked
+        // with a trailing CRC, which several S3-compatible services (s3rver, older MinIO and Ceph)
+        // store framing and all. The upload's SHA-256 is in its record.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+      });
+      return { blobs: new S3BlobStore({ client, bucket: s3.bucket ?? "", prefix: s3.prefix }), closeBlobs: () => client.destroy() };
+    }
+    default: {
+      const exhaustive: never = uploads.blobStore;
+      return exhaustive;
+    }
+  }
+}
+
 /** A 10 s limit counted in Redis when the node is in cluster mode, else in this process. */
 function sharedLimit(redis: RedisConnections | undefined, points: number, description: string, keyPrefix: string): RateLimit {
   return redis ? RateLimit.redis(redis.commands, points, 10, description, keyPrefix) : RateLimit.inMemory(points, 10, description);
@@ -533,6 +613,7 @@ async function openStore(
   idempotency: IdempotencyStore;
   supportStore: SupportStore;
   deliveryStore: DeliveryStore;
+  uploadStore: UploadStore;
   closeStore: () => Promise<void>;
   storeName: string;
 }> {
@@ -556,6 +637,8 @@ async function openStore(
     await supportStore.init();
     const deliveryStore = new MongoDeliveryStore(client.db());
     await deliveryStore.init();
+    const uploadStore = new MongoUploadStore(client.db());
+    await uploadStore.init();
     logger.info({ database: client.db().databaseName }, "using the MongoDB store");
     return {
       store,
@@ -563,6 +646,7 @@ async function openStore(
       idempotency,
       supportStore,
       deliveryStore,
+      uploadStore,
       storeName: "mongodb",
       closeStore: async () => {
         await store.close();
@@ -586,6 +670,9 @@ async function openStore(
   // And the offline fallback's outbox, subscriptions and consent ledger.
   const deliveryStore = new SqliteDeliveryStore(db);
   await deliveryStore.init();
+  // And the upload records.
+  const uploadStore = new SqliteUploadStore(db);
+  await uploadStore.init();
   logger.info({ file }, "using the embedded SQLite store");
-  return { store, webhookStore, idempotency, supportStore, deliveryStore, storeName: "sqlite", closeStore: () => store.close() };
+  return { store, webhookStore, idempotency, supportStore, deliveryStore, uploadStore, storeName: "sqlite", closeStore: () => store.close() };
 }

@@ -123,6 +123,10 @@ export interface UploadConfig {
   deletedRetentionSeconds: number;
   /** Uploads one user (or API key) may make per minute (`RATE_LIMIT_UPLOADS`, default 30). */
   uploadsPerMinute: number;
+  /** Most pixels an uploaded image may have, against decompression bombs (`UPLOAD_MAX_IMAGE_PIXELS`, default 50000000). */
+  maxImagePixels: number;
+  /** How often each node deletes expired and released uploads (`UPLOAD_SWEEP_INTERVAL_MS`, default 60000). */
+  sweepIntervalMs: number;
   /** Outbound MMS: an image is recompressed to fit this many bytes (`MMS_MAX_BYTES`, default 750000). */
   mmsMaxBytes: number;
   /** Lifetime of the signed media URLs handed to the SMS provider (`MMS_MEDIA_URL_TTL_SECONDS`, default 14400). */
@@ -360,10 +364,12 @@ const envSchema = z.object({
   S3_PREFIX: optional(z.string().regex(/^[A-Za-z0-9._\/-]{0,200}$/, "must be a key prefix of letters, digits and . _ / -")),
   UPLOAD_MAX_BYTES: optional(int(1024, 1024 * 1024 * 1024)),
   UPLOAD_ALLOWED_TYPES: optional(z.string().regex(/^\s*[a-z]+\/[a-z0-9.+*-]+\s*(,\s*[a-z]+\/[a-z0-9.+*-]+\s*)*$/, "must be comma-separated media types such as image/png,image/*,application/pdf")),
-  UPLOAD_URL_TTL_SECONDS: optional(int(10, 7 * 86400)),
+  UPLOAD_URL_TTL_SECONDS: optional(int(1, 7 * 86400)),
   UPLOAD_UNATTACHED_TTL_SECONDS: optional(int(1, 30 * 86400)),
   UPLOAD_DELETED_RETENTION_SECONDS: optional(int(0, 365 * 86400)),
   RATE_LIMIT_UPLOADS: optional(int(1, 1_000_000)),
+  UPLOAD_MAX_IMAGE_PIXELS: optional(int(10_000, 1_000_000_000)),
+  UPLOAD_SWEEP_INTERVAL_MS: optional(int(10, 3_600_000)),
   MMS_MAX_BYTES: optional(int(50_000, 5_000_000)),
   MMS_MEDIA_URL_TTL_SECONDS: optional(int(60, 7 * 86400)),
   MMS_INBOUND_MAX_BYTES: optional(int(10_000, 100 * 1024 * 1024)),
@@ -523,6 +529,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       unattachedTtlSeconds: e.UPLOAD_UNATTACHED_TTL_SECONDS ?? 86400,
       deletedRetentionSeconds: e.UPLOAD_DELETED_RETENTION_SECONDS ?? 86400,
       uploadsPerMinute: e.RATE_LIMIT_UPLOADS ?? 30,
+      maxImagePixels: e.UPLOAD_MAX_IMAGE_PIXELS ?? 50_000_000,
+      sweepIntervalMs: e.UPLOAD_SWEEP_INTERVAL_MS ?? 60_000,
       mmsMaxBytes: e.MMS_MAX_BYTES ?? 750_000,
       mmsMediaUrlTtlSeconds: e.MMS_MEDIA_URL_TTL_SECONDS ?? 14_400,
       mmsInboundMaxBytes: e.MMS_INBOUND_MAX_BYTES ?? 5 * 1024 * 1024,

@@ -56,8 +56,8 @@ export const emojiSchema = z
   .max(LIMITS.reactionMaxLength)
   .regex(/^(?:\p{RGI_Emoji}|:[a-z0-9_+\-]{1,32}:)$/v, "must be one emoji, or a :shortcode: of lowercase letters, digits, _ + -");
 
-/** A message with neither text nor attachments says nothing. */
-function requireContent(value: { text: string; attachments?: unknown[] | undefined }, ctx: z.core.$RefinementCtx): void {
+/** A message with neither text nor attachments says nothing (a refinement shared with the HTTP API's schemas). */
+export function requireContent(value: { text: string; attachments?: unknown[] | undefined }, ctx: z.core.$RefinementCtx): void {
   if (value.text.trim().length === 0 && !(value.attachments && value.attachments.length > 0)) {
     ctx.addIssue({ code: "custom", path: ["text"], message: "text must not be empty (unless the message has attachments)" });
   }

@@ -57,6 +57,7 @@ import { registerDeliveryRoutes, registerMyDeliveryRoutes, type DeliveryHttpDeps
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
 import { registerPushRoutes } from "./http-push-routes.js";
 import { registerSmsRoutes, SANDBOX_INBOUND_PATH } from "./http-sms-routes.js";
+import { registerUploadRoutes, UPLOADS_PATH, type UploadHttpDeps } from "./http-upload-routes.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { OriginPolicy } from "./origin-policy.js";
 
@@ -96,6 +97,8 @@ export interface HttpApiDeps {
   support?: SupportHttpDeps;
   /** The demo app's bundles and demo sign-in; absent: not served. */
   demo?: DemoHttpDeps;
+  /** Uploads (`/v1/uploads`) and their signed downloads; absent: not served. */
+  uploads?: UploadHttpDeps;
   /** The offline fallback: push subscriptions, SMS webhooks and sandbox, preferences, delivery timelines; absent: not served. */
   offline?: {
     push: Parameters<typeof registerPushRoutes>[1];
@@ -103,9 +106,6 @@ export interface HttpApiDeps {
     settings: DeliveryHttpDeps;
   };
 }
-
-/** Paths whose routes apply a body limit of their own rather than `MAX_HTTP_BODY_BYTES`. */
-const OWN_BODY_LIMIT_PATHS: ReadonlySet<string> = new Set([SANDBOX_INBOUND_PATH]);
 
 /** Lifetime of a minted user token when the request does not say. */
 const DEFAULT_TOKEN_TTL_SECONDS = 3600;
@@ -180,18 +180,21 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
       origin: (origin, c) => (deps.originAllowed(origin || undefined, c.req.header("host")) && origin ? origin : null),
       allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
       allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
-      exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id", "Idempotent-Replayed"],
+      exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id", "Idempotent-Replayed", "Content-Disposition", "Content-Range"],
       maxAge: 600,
     }),
   );
-  const apiBodyLimit = bodyLimit({
+  const limitBody = bodyLimit({
     maxSize: config.limits.httpBodyBytes,
     onError: () => {
       throw new SwitchboardError("payload_too_large", `Request body is larger than ${config.limits.httpBodyBytes} bytes (MAX_HTTP_BODY_BYTES).`);
     },
   });
-  // Routes that take files check a limit of their own instead.
-  app.use((c, next) => (OWN_BODY_LIMIT_PATHS.has(c.req.path) ? next() : apiBodyLimit(c, next)));
+  // An upload's body is a file, streamed to disk under its own limit (UPLOAD_MAX_BYTES), never
+  // buffered here; the SMS sandbox's pictures are checked against a limit of their own.
+  const ownBodyLimit = (c: Context<HttpEnv>): boolean =>
+    c.req.method === "POST" && ((deps.uploads !== undefined && c.req.path === UPLOADS_PATH) || (deps.offline !== undefined && c.req.path === SANDBOX_INBOUND_PATH));
+  app.use((c, next) => (ownBodyLimit(c) ? next() : limitBody(c, next)));
 
   /** Takes one request from the caller's `/v1` budget, with the RateLimit headers (also on a 429). */
   const countRequest = async (c: Context<HttpEnv>, caller: string): Promise<void> => {
@@ -220,6 +223,9 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
     registerMyDeliveryRoutes(app, deps.offline.settings);
     registerSmsRoutes(app, deps.offline.sms);
   }
+
+  // Called with a user token or an API key (the download link: with neither), so before the API key check.
+  if (deps.uploads) registerUploadRoutes(app, deps.uploads, countRequest);
 
   // Authentication and the per-key rate limit, before any /v1 route (its scope check included).
   app.use("/v1/*", async (c, next) => {

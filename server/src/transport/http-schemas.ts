@@ -1,17 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_CODES, LIMITS } from "../../../client-sdk/src/protocol.js";
 import {
-  attachmentSchema,
   attachmentsSchema,
   clientMessageIdSchema,
   conversationCreateSchema,
   conversationTypeSchema,
   emojiSchema,
   idSchema,
+  messageTextSchema,
   phoneSchema,
+  requireContent,
   roleSchema,
   seqSchema,
-  textSchema,
 } from "../core/schemas.js";
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from "./http-idempotency.js";
 
@@ -151,7 +151,7 @@ export const memberAddSchema = z
 export const messageSendBodySchema = z
   .strictObject({
     senderId: idSchema.meta({ description: "The member the message is sent as." }),
-    text: textSchema,
+    text: messageTextSchema.meta({ description: "May be empty when the message has attachments." }),
     clientMessageId: clientMessageIdSchema.optional().meta({
       description: "Makes the send idempotent: a retry with the same `(senderId, clientMessageId)` returns the original message (200) and stores nothing.",
     }),
@@ -164,6 +164,7 @@ export const messageSendBodySchema = z
       description: "Post into the thread under this top-level message of the conversation (400 if it is a thread reply itself or not there).",
     }),
   })
+  .superRefine(requireContent)
   .meta({ id: "MessageSend" });
 
 export const reactionBodySchema = z
@@ -184,9 +185,10 @@ export const readPositionSchema = z.object({ lastReadSeq: z.number().int() }).me
 
 export const messageEditBodySchema = z
   .strictObject({
-    text: textSchema,
+    text: messageTextSchema.meta({ description: "May be empty when `attachments` is given and not empty." }),
     attachments: attachmentsSchema.optional().meta({ description: "Replaces the attachments (`[]` removes them); absent: they are kept." }),
   })
+  .superRefine(requireContent)
   .meta({ id: "MessageEdit" });
 
 export const tokenCreateSchema = z
@@ -255,10 +257,35 @@ export const conversationSchema = z
   })
   .meta({ id: "Conversation" });
 
-export const attachmentResponseSchema = attachmentSchema.meta({
-  id: "Attachment",
-  description: "An attachment reference; Switchboard stores metadata only, never the bytes.",
-});
+export const attachmentThumbnailSchema = z
+  .object({
+    url: z.string().meta({ description: "Signed download link of the thumbnail (WebP); expires at the attachment's `urlExpiresAt`." }),
+    width: z.number().int(),
+    height: z.number().int(),
+    mimeType: z.string().meta({ example: "image/webp" }),
+  })
+  .meta({ id: "AttachmentThumbnail", description: "A preview of an uploaded image, at most 320 px on its longer side." });
+
+export const attachmentResponseSchema = z
+  .object({
+    url: z.string().meta({
+      description:
+        "A plain attachment: the URL the sender gave. An uploaded one: a signed download link that expires at `urlExpiresAt`; " +
+        "reading the message again (history, `GET /v1/uploads/{id}`) gives a fresh one.",
+    }),
+    uploadId: z.string().optional().meta({ description: "The upload behind this attachment (`POST /v1/uploads`); absent for plain URL attachments.", example: "up_0f3c9a6e2b7d4c1a8e5f0b2d6a9c3e71" }),
+    name: z.string().optional(),
+    mimeType: z.string().optional().meta({ description: "For an upload: detected from its bytes, never the client's claim." }),
+    size: z.number().int().optional().meta({ description: "Bytes." }),
+    width: z.number().int().optional().meta({ description: "Uploaded images: pixels, after EXIF orientation." }),
+    height: z.number().int().optional(),
+    thumbnail: attachmentThumbnailSchema.optional(),
+    urlExpiresAt: isoTime.optional().meta({ description: "Uploaded attachments: when `url` and `thumbnail.url` stop working." }),
+  })
+  .meta({
+    id: "Attachment",
+    description: "A file of a message: a reference to a URL elsewhere (Switchboard keeps the metadata only), or a file uploaded to Switchboard.",
+  });
 
 export const replyRefSchema = z
   .object({

@@ -1,16 +1,8 @@
+import type { UploadService } from "../../uploads/upload-service.js";
 import type { MmsMedia } from "./mms-media.js";
 
-/**
- * What {@link UploadMmsMedia} uses of the upload service (`uploads/upload-service.ts`), by shape.
- */
-export interface UploadFiles {
-  /** Stores bytes as an upload (type detected, allow-list, EXIF stripped, thumbnail). */
-  createFromBytes(input: { owner: { kind: "user"; userId: string }; name?: string; bytes: Uint8Array; claimedType?: string }): Promise<{ uploadId: string }>;
-  /** An absolute signed URL of a variant, valid `ttlSeconds`; `not_found` for a gone upload or variant. */
-  signedUrl(uploadId: string, variant: "original" | "thumbnail" | "mms", ttlSeconds: number): Promise<string>;
-  /** Makes sure a JPEG variant within `maxBytes` exists; `invalid_argument` for an upload that is not a picture. */
-  mmsVariant(uploadId: string, maxBytes: number): Promise<number>;
-}
+/** What {@link UploadMmsMedia} uses of the upload service. */
+export type UploadFiles = Pick<UploadService, "createFromBytes" | "signedUrl" | "mmsVariant">;
 
 /** Options of {@link UploadMmsMedia}, from `Config.uploads`. */
 export interface UploadMmsMediaOptions {
