@@ -345,6 +345,7 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
           from: "+15005550006",
           encoding: "UCS-2",
           segments: 2,
+          mediaCount: 3,
         });
         expect(done).toMatchObject({
           status: "sent",
@@ -356,6 +357,7 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
           from: "+15005550006",
           encoding: "UCS-2",
           segments: 2,
+          mediaCount: 3,
         });
         expect(done).not.toHaveProperty("dueAt");
         expect(done!.events).toEqual([...sms.events, retry, wait, sent]);
@@ -626,7 +628,8 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
         sms(1, {}),
         sms(2, { direction: "inbound", from: "+15551230001", to: "+15005550006", status: "received" }),
         sms(3, { to: "+15551230002" }),
-        sms(4, {}),
+        // An MMS: its pictures' URLs come back as given, in order.
+        sms(4, { mediaUrls: ["https://chat.example.com/v1/uploads/up_b/mms?sig=1", "https://chat.example.com/v1/uploads/up_a/mms?sig=2"] }),
       ];
       for (const t of texts) await store.recordSandboxSms(t);
       await store.updateSandboxSmsStatus(texts[0].sid, "delivered");
@@ -635,6 +638,8 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
       const all = await store.listSandboxSms(10);
       expect(all.map((t) => t.sid)).toEqual([texts[3].sid, texts[2].sid, texts[1].sid, texts[0].sid]);
       expect(all[3]).toEqual({ ...texts[0], status: "delivered" });
+      expect(all[3]).not.toHaveProperty("mediaUrls");
+      expect(all[0]).toEqual(texts[3]);
       expect((await store.listSandboxSms(2)).map((t) => t.sid)).toEqual([texts[3].sid, texts[2].sid]);
       expect((await store.listSandboxSms(10, "+15551230001")).map((t) => t.sid)).toEqual([texts[3].sid, texts[1].sid, texts[0].sid]);
       expect((await store.listSandboxSms(10, "+15551230002")).map((t) => t.sid)).toEqual([texts[2].sid]);

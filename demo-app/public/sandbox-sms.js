@@ -1,6 +1,7 @@
 // The SMS sandbox page (/sandbox/sms): lists the texts the server "sent" with SMS_PROVIDER=sandbox,
-// grouped per phone number (newest last), and sends texts as a phone user through
-// POST /v1/sandbox/sms/inbound. Plain DOM code, served as a file: the page's CSP allows no inline script.
+// grouped per phone number (newest last), with the pictures of an MMS, and sends texts and pictures
+// as a phone user through POST /v1/sandbox/sms/inbound. Plain DOM code, served as a file: the page's
+// CSP allows no inline script (and images from this origin only).
 "use strict";
 
 (() => {
@@ -18,6 +19,7 @@
   const replyFrom = $("reply-from");
   const replyTo = $("reply-to");
   const replyBody = $("reply-body");
+  const replyMedia = $("reply-media");
   const replyResult = $("reply-result");
 
   let timer;
@@ -82,12 +84,50 @@
       const ul = element("ul", "texts");
       for (const text of list) {
         const li = element("li", text.direction, text.body);
-        li.append(element("span", "meta", `${new Date(text.at).toLocaleString()} · ${text.from} → ${text.to} · ${text.status} · ${text.sid}`));
+        if (text.mediaUrls && text.mediaUrls.length) {
+          const pictures = element("div", "media");
+          text.mediaUrls.forEach((url, i) => {
+            const img = element("img");
+            img.src = sameOrigin(url);
+            img.alt = `picture ${i + 1} of ${text.mediaUrls.length}`;
+            img.loading = "lazy";
+            pictures.append(img);
+          });
+          li.append(pictures);
+        }
+        const kind = text.mediaUrls && text.mediaUrls.length ? ` · MMS, ${text.mediaUrls.length} picture(s)` : "";
+        li.append(element("span", "meta", `${new Date(text.at).toLocaleString()} · ${text.from} → ${text.to} · ${text.status}${kind} · ${text.sid}`));
         ul.append(li);
       }
       box.append(ul);
       threads.append(box);
     }
+  }
+
+  /**
+   * A media URL as a path of this origin: the server signs them on PUBLIC_URL, which may name this
+   * server differently (localhost vs 127.0.0.1), and the CSP loads images from this origin only.
+   */
+  function sameOrigin(url) {
+    try {
+      const parsed = new URL(url, location.href);
+      return parsed.pathname + parsed.search;
+    } catch {
+      return "";
+    }
+  }
+
+  /** A picture chosen in the file input, as the API takes it: base64 with its type and name. */
+  function readFile(file) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => {
+        const dataUrl = String(reader.result);
+        resolve({ data: dataUrl.slice(dataUrl.indexOf(",") + 1), ...(file.type ? { contentType: file.type } : {}), name: file.name });
+      };
+      reader.onerror = () => reject(new Error(`could not read ${file.name}`));
+      reader.readAsDataURL(file);
+    });
   }
 
   async function refresh() {
@@ -133,8 +173,19 @@
       return;
     }
     try {
-      const result = await api("POST", "/v1/sandbox/sms/inbound", { from: replyFrom.value.trim(), to: replyTo.value, body: replyBody.value });
+      const media = await Promise.all([...replyMedia.files].map(readFile));
+      if (!replyBody.value.trim() && media.length === 0) {
+        say(replyResult, "Type a text or choose a picture.", true);
+        return;
+      }
+      const result = await api("POST", "/v1/sandbox/sms/inbound", {
+        from: replyFrom.value.trim(),
+        to: replyTo.value,
+        body: replyBody.value,
+        ...(media.length ? { media } : {}),
+      });
       replyBody.value = "";
+      replyMedia.value = "";
       say(replyResult, result.reply ? `Sent. The server answered: ${result.reply}` : "Sent.");
       refresh();
     } catch (err) {

@@ -54,7 +54,9 @@ import { resolveVapidKeys } from "./delivery/push/vapid-keys.js";
 import { WebPushSender } from "./delivery/push/web-push-sender.js";
 import { SandboxSmsGateway } from "./delivery/sms/sandbox-sms-gateway.js";
 import type { SmsGateway } from "./delivery/sms/sms-gateway.js";
+import { InboundMediaFetcher } from "./delivery/sms/inbound-media-fetcher.js";
 import { SmsService } from "./delivery/sms/sms-service.js";
+import { UploadMmsMedia } from "./delivery/sms/upload-mms-media.js";
 import { TwilioSmsGateway } from "./delivery/sms/twilio-sms-gateway.js";
 import { SqliteDeliveryStore } from "./delivery/sqlite-delivery-store.js";
 import { createPreSendHookAgent, HttpPreSendHook } from "./moderation/http-pre-send-hook.js";
@@ -101,6 +103,11 @@ export interface AppOptions {
   logger?: Logger;
   /** HTTPS agent for requests to push services (tests use one that trusts their local push service's certificate). */
   pushAgent?: HttpsAgent;
+  /**
+   * The SSRF guard of inbound MMS media downloads (tests allow their local Twilio stand-in only).
+   * Default: the webhooks' rule, private addresses refused unless `WEBHOOK_ALLOW_PRIVATE`.
+   */
+  inboundMediaDestinations?: Pick<DestinationPolicy, "check">;
 }
 
 /** Where the demo app's static files are. */
@@ -209,6 +216,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     uploads,
     ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
+    ...(options.inboundMediaDestinations ? { inboundMediaDestinations: options.inboundMediaDestinations } : {}),
   });
   const inflight = new InflightTracker();
   const originAllowed = createOriginPolicy(config);
@@ -274,6 +282,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         apiKeys,
         ...(offline.sandbox ? { sandbox: offline.sandbox } : {}),
         store: deliveryStore,
+        sandboxMediaMaxBytes: config.uploads.mmsInboundMaxBytes,
+        mediaLinks: (uploadId: string) => offline.mmsMedia.linkUrl(uploadId),
       },
       settings: { settings: offline.settings, tokens },
     },
@@ -475,6 +485,7 @@ interface OfflineDeps {
   /** Uploaded files, for MMS media (signed links, the MMS variant, inbound media). */
   uploads: UploadService;
   pushAgent?: HttpsAgent;
+  inboundMediaDestinations?: Pick<DestinationPolicy, "check">;
 }
 
 /**
@@ -503,11 +514,25 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     maxSubscriptionsPerUser: c.push.maxSubscriptionsPerUser,
   });
 
+  // Inbound MMS: the provider's media URLs are fetched like a webhook destination is reached.
+  const twilio = c.sms.provider === "twilio" ? c.sms.twilio : undefined;
+  const mediaFetcher = new InboundMediaFetcher({
+    destinations: deps.inboundMediaDestinations ?? new DestinationPolicy({ allowPrivate: config.webhooks.allowPrivate }),
+    maxBytes: config.uploads.mmsInboundMaxBytes,
+    timeoutMs: c.sms.timeoutMs,
+    ...(twilio?.accountSid && twilio.authToken ? { credentials: { origin: twilio.apiBaseUrl, username: twilio.accountSid, password: twilio.authToken } } : {}),
+  });
+  // MMS both ways: a message's pictures go as signed links to their MMS variant, and a phone
+  // user's pictures become their uploads.
+  const mmsMedia = new UploadMmsMedia(deps.uploads, { maxBytes: config.uploads.mmsMaxBytes, urlTtlSeconds: config.uploads.mmsMediaUrlTtlSeconds });
   const sms = new SmsService({
     store,
     users: deps.users,
     conversations: deps.conversations,
     messages: deps.messages,
+    chat: deps.store,
+    media: mmsMedia,
+    mediaFetcher,
     fromNumbers: c.sms.fromNumbers,
     keywordReplies: c.sms.keywordReplies,
     helpText: c.sms.helpText,
@@ -546,6 +571,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
       gateway,
       chooseNumber: (phone, userId, conversationId, now) => sms.chooseNumber(phone, userId, conversationId, now),
       composeBody: (input) => sms.composeBody(input),
+      outboundMedia: (message) => sms.outboundMedia(message),
       perNumberLimit,
       statusCallbackUrl: `${config.publicUrl}/v1/sms/status`,
       recordProviderOptOut: (phone, note, now) => store.appendConsent({ phone, action: "opt_out", source: "provider", note, at: new Date(now).toISOString() }),
@@ -581,6 +607,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     vapidPublicKey: vapid.publicKey,
     sms,
     sandbox,
+    mmsMedia,
   };
 }
 

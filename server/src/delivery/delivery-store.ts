@@ -104,6 +104,8 @@ export interface Delivery {
   /** SMS: the encoding and segment count of the text sent. */
   encoding?: "GSM-7" | "UCS-2";
   segments?: number;
+  /** SMS: the pictures sent with the text as MMS (`MediaUrl`s); absent for a plain SMS. */
+  mediaCount?: number;
   /** Oldest first. */
   events: DeliveryEvent[];
   /** ISO-8601. */
@@ -155,6 +157,7 @@ export interface DeliveryPatch {
   from?: string;
   encoding?: "GSM-7" | "UCS-2";
   segments?: number;
+  mediaCount?: number;
   cancelReason?: CancelReason;
 }
 
@@ -240,12 +243,17 @@ export interface SmsThread {
 
 /** A text the sandbox SMS driver "sent" or "received", kept for the sandbox page. */
 export interface SandboxSms {
-  /** `SM` + 32 hex, like a Twilio message sid. */
+  /** `SM` (`MM` for an MMS) + 32 hex, like a Twilio message sid. */
   sid: string;
   direction: "outbound" | "inbound";
   from: string;
   to: string;
   body: string;
+  /**
+   * MMS: the pictures' URLs, as the provider would fetch them (outbound: signed URLs on
+   * `PUBLIC_URL`; inbound: the uploads the phone user's pictures became). Absent for a plain text.
+   */
+  mediaUrls?: string[];
   /** The sandbox's simulated provider status. */
   status: "queued" | "sent" | "delivered" | "received";
   /** ISO-8601. */

@@ -9,15 +9,19 @@ import type { AttemptOutcome, CancelReason, Delivery, DeliveryEvent, DeliveryPat
 import { buildPushPayload } from "./push/push-payload.js";
 import type { PushOptions, PushResult, PushSender } from "./push/push-sender.js";
 import { pushTopic } from "./push/web-push-sender.js";
+import type { OutboundMedia } from "./sms/mms-media.js";
 import type { SmsGateway } from "./sms/sms-gateway.js";
 import { smsEncoding } from "./sms/sms-encoding.js";
+import type { ComposeInput } from "./sms/sms-service.js";
 
 /** The SMS side of the worker. */
 export interface SmsChannel {
   gateway: SmsGateway;
   /** Picks our number for the conversation (and records the thread a reply maps back through). */
   chooseNumber(phone: string, userId: string, conversationId: string, now: number): Promise<string>;
-  composeBody(input: { senderName: string; conversationTitle?: string; text: string; messageCount: number }): string;
+  composeBody(input: ComposeInput): string;
+  /** How the message's attachments travel: pictures as MMS media URLs, other files as links (`SmsService.outboundMedia`). */
+  outboundMedia(message: Message): Promise<OutboundMedia>;
   /** Texts per second per number of ours (`SMS_PER_NUMBER_PER_SECOND`), shared by the cluster in cluster mode. */
   perNumberLimit: RateLimit;
   /** `PUBLIC_URL` + `/v1/sms/status`. */
@@ -240,22 +244,35 @@ export class DeliveryWorker {
       await this.finish(leased, { status: "scheduled", dueAt: now + wait, countsAsAttempt: false }, { status: "retrying", detail: `waiting ${wait} ms for ${from}'s send rate (SMS_PER_NUMBER_PER_SECOND)` });
       return;
     }
+    const attempt = delivery.attempts + 1;
+    let media: OutboundMedia;
+    try {
+      media = await sms.outboundMedia(context.message);
+    } catch (err) {
+      if (!(err instanceof SwitchboardError) || err.code !== "unavailable") throw err;
+      // The pictures' storage is down: retried, rather than sent without them.
+      await this.retryOrFail(leased, attempt, undefined, { detail: `the message's pictures could not be prepared for MMS: ${err.message}` });
+      return;
+    }
     const body = sms.composeBody({
       senderName: context.senderName,
       ...(context.conversation.type === "direct" || !context.conversation.title ? {} : { conversationTitle: context.conversation.title }),
       text: context.message.text,
       messageCount: delivery.messageCount,
+      pictures: media.mediaUrls.length,
+      links: media.links,
     });
     const { encoding, segments } = smsEncoding(body);
-    const patch: DeliveryPatch = { to: phone, from, encoding, segments };
-    const result = await sms.gateway.send({ to: phone, from, body, statusCallbackUrl: sms.statusCallbackUrl });
-    const attempt = delivery.attempts + 1;
+    const mediaCount = media.mediaUrls.length;
+    const patch: DeliveryPatch = { to: phone, from, encoding, segments, ...(mediaCount ? { mediaCount } : {}) };
+    const result = await sms.gateway.send({ to: phone, from, body, ...(mediaCount ? { mediaUrls: media.mediaUrls } : {}), statusCallbackUrl: sms.statusCallbackUrl });
+    const what = mediaCount ? `MMS with ${mediaCount} ${mediaCount === 1 ? "picture" : "pictures"} and ${segments} ${encoding} segment(s)` : `${segments} ${encoding} segment(s)`;
     switch (result.kind) {
       case "accepted":
         await this.finish(
           leased,
           { status: "sent" },
-          { status: "sent", attempt, statusCode: result.statusCode, detail: `${sms.gateway.name} ${result.status} ${result.providerMessageId}: ${segments} ${encoding} segment(s) from ${from}` },
+          { status: "sent", attempt, statusCode: result.statusCode, detail: `${sms.gateway.name} ${result.status} ${result.providerMessageId}: ${what} from ${from}` },
           { ...patch, providerMessageId: result.providerMessageId },
         );
         return;

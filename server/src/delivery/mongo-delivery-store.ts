@@ -57,6 +57,7 @@ interface DeliveryDoc {
   from?: string;
   encoding?: "GSM-7" | "UCS-2";
   segments?: number;
+  mediaCount?: number;
   events: DeliveryEvent[];
   leaseToken?: string;
   /** Epoch ms. */
@@ -122,6 +123,8 @@ interface SandboxDoc {
   from: string;
   to: string;
   body: string;
+  /** MMS only. */
+  mediaUrls?: string[];
   status: SandboxSms["status"];
   at: string;
   /** `at` in epoch ms. */
@@ -306,7 +309,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       }
       // The provider id is kept from the first accepted text; the other fields follow the attempt.
       if (patch.providerMessageId !== undefined) set.providerMessageId = { $ifNull: ["$providerMessageId", { $literal: patch.providerMessageId }] };
-      for (const key of ["to", "from", "encoding", "segments", "cancelReason"] as const) {
+      for (const key of ["to", "from", "encoding", "segments", "mediaCount", "cancelReason"] as const) {
         const value = patch[key];
         if (value !== undefined) set[key] = { $literal: value };
       }
@@ -517,7 +520,17 @@ export class MongoDeliveryStore implements DeliveryStore {
 
   recordSandboxSms(sms: SandboxSms): Promise<void> {
     return runMongo(async () => {
-      await this.sandbox.insertOne({ _id: sms.sid, direction: sms.direction, from: sms.from, to: sms.to, body: sms.body, status: sms.status, at: sms.at, atMs: isoToMs(sms.at) });
+      await this.sandbox.insertOne({
+        _id: sms.sid,
+        direction: sms.direction,
+        from: sms.from,
+        to: sms.to,
+        body: sms.body,
+        ...(sms.mediaUrls?.length ? { mediaUrls: [...sms.mediaUrls] } : {}),
+        status: sms.status,
+        at: sms.at,
+        atMs: isoToMs(sms.at),
+      });
     });
   }
 
@@ -533,7 +546,18 @@ export class MongoDeliveryStore implements DeliveryStore {
       if (n === 0) return [];
       const filter: Filter<SandboxDoc> = phone === undefined ? {} : { $or: [{ from: phone }, { to: phone }] };
       const docs = await this.sandbox.find(filter).sort({ atMs: -1, _id: -1 }).limit(n).toArray();
-      return docs.map((d): SandboxSms => ({ sid: d._id, direction: d.direction, from: d.from, to: d.to, body: d.body, status: d.status, at: d.at }));
+      return docs.map(
+        (d): SandboxSms => ({
+          sid: d._id,
+          direction: d.direction,
+          from: d.from,
+          to: d.to,
+          body: d.body,
+          ...(d.mediaUrls?.length ? { mediaUrls: d.mediaUrls } : {}),
+          status: d.status,
+          at: d.at,
+        }),
+      );
     });
   }
 
@@ -693,6 +717,7 @@ function toDelivery(d: DeliveryDoc): Delivery {
   if (d.from != null) delivery.from = d.from;
   if (d.encoding != null) delivery.encoding = d.encoding;
   if (d.segments != null) delivery.segments = d.segments;
+  if (d.mediaCount != null) delivery.mediaCount = d.mediaCount;
   return delivery;
 }
 

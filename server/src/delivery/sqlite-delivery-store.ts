@@ -141,6 +141,11 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // MMS: the pictures a text carried.
+  `
+  ALTER TABLE deliveries ADD COLUMN media_count INTEGER;
+  ALTER TABLE sandbox_sms ADD COLUMN media_urls TEXT; -- JSON array of URLs; NULL for a plain text
+  `,
 ];
 
 interface DeliveryRow {
@@ -165,6 +170,7 @@ interface DeliveryRow {
   from_number: string | null;
   encoding: string | null;
   segments: number | null;
+  media_count: number | null;
   events: string;
   lease_token: string | null;
   lease_until: number | null;
@@ -213,6 +219,7 @@ interface SandboxRow {
   from_number: string;
   to_number: string;
   body: string;
+  media_urls: string | null;
   status: string;
   at: string;
 }
@@ -288,6 +295,7 @@ function prepareStatements(db: SqliteDatabase) {
          from_number = coalesce(@from, from_number),
          encoding = coalesce(@encoding, encoding),
          segments = coalesce(@segments, segments),
+         media_count = coalesce(@mediaCount, media_count),
          cancel_reason = coalesce(@cancelReason, cancel_reason),
          events = json_insert(events, '$[#]', json(@event)),
          lease_token = NULL, lease_until = NULL,
@@ -363,8 +371,8 @@ function prepareStatements(db: SqliteDatabase) {
     threads: db.prepare<[string], ThreadRow>("SELECT * FROM sms_threads WHERE phone = ? ORDER BY last_used_ms DESC, our_number"),
 
     recordSandbox: db.prepare<Record<string, unknown>>(
-      `INSERT INTO sandbox_sms (sid, direction, from_number, to_number, body, status, at, at_ms)
-       VALUES (@sid, @direction, @from, @to, @body, @status, @at, @atMs)`,
+      `INSERT INTO sandbox_sms (sid, direction, from_number, to_number, body, media_urls, status, at, at_ms)
+       VALUES (@sid, @direction, @from, @to, @body, @mediaUrls, @status, @at, @atMs)`,
     ),
     sandboxStatus: db.prepare<[string, string]>("UPDATE sandbox_sms SET status = ? WHERE sid = ?"),
     // rowid breaks ties between texts of the same millisecond: the later insert is the newer text.
@@ -485,6 +493,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
         from: patch.from ?? null,
         encoding: patch.encoding ?? null,
         segments: patch.segments ?? null,
+        mediaCount: patch.mediaCount ?? null,
         cancelReason: patch.cancelReason ?? null,
         event: JSON.stringify(event),
       });
@@ -673,7 +682,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
 
   recordSandboxSms(sms: SandboxSms): Promise<void> {
     return this.run(() => {
-      this.q.recordSandbox.run({ ...sms, atMs: isoToMs(sms.at) });
+      this.q.recordSandbox.run({ ...sms, mediaUrls: sms.mediaUrls?.length ? JSON.stringify(sms.mediaUrls) : null, atMs: isoToMs(sms.at) });
     });
   }
 
@@ -692,6 +701,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
           from: r.from_number,
           to: r.to_number,
           body: r.body,
+          ...(r.media_urls === null ? {} : { mediaUrls: JSON.parse(r.media_urls) as string[] }),
           status: r.status as SandboxSms["status"],
           at: r.at,
         }),
@@ -799,6 +809,7 @@ function toDelivery(r: DeliveryRow): Delivery {
   if (r.from_number !== null) delivery.from = r.from_number;
   if (r.encoding !== null) delivery.encoding = r.encoding as "GSM-7" | "UCS-2";
   if (r.segments !== null) delivery.segments = r.segments;
+  if (r.media_count !== null) delivery.mediaCount = r.media_count;
   return delivery;
 }
 

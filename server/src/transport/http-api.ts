@@ -56,7 +56,7 @@ import { idempotency } from "./http-idempotency.js";
 import { registerDeliveryRoutes, registerMyDeliveryRoutes, type DeliveryHttpDeps } from "./http-delivery-routes.js";
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
 import { registerPushRoutes } from "./http-push-routes.js";
-import { registerSmsRoutes } from "./http-sms-routes.js";
+import { registerSmsRoutes, SANDBOX_INBOUND_PATH } from "./http-sms-routes.js";
 import { registerUploadRoutes, UPLOADS_PATH, type UploadHttpDeps } from "./http-upload-routes.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { OriginPolicy } from "./origin-policy.js";
@@ -190,8 +190,11 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
       throw new SwitchboardError("payload_too_large", `Request body is larger than ${config.limits.httpBodyBytes} bytes (MAX_HTTP_BODY_BYTES).`);
     },
   });
-  // An upload's body is a file, streamed to disk under its own limit (UPLOAD_MAX_BYTES), never buffered here.
-  app.use((c, next) => (deps.uploads && c.req.method === "POST" && c.req.path === UPLOADS_PATH ? next() : limitBody(c, next)));
+  // An upload's body is a file, streamed to disk under its own limit (UPLOAD_MAX_BYTES), never
+  // buffered here; the SMS sandbox's pictures are checked against a limit of their own.
+  const ownBodyLimit = (c: Context<HttpEnv>): boolean =>
+    c.req.method === "POST" && ((deps.uploads !== undefined && c.req.path === UPLOADS_PATH) || (deps.offline !== undefined && c.req.path === SANDBOX_INBOUND_PATH));
+  app.use((c, next) => (ownBodyLimit(c) ? next() : limitBody(c, next)));
 
   /** Takes one request from the caller's `/v1` budget, with the RateLimit headers (also on a 429). */
   const countRequest = async (c: Context<HttpEnv>, caller: string): Promise<void> => {

@@ -57,6 +57,7 @@ const deliverySchema = z
     from: z.string().optional(),
     encoding: z.enum(["GSM-7", "UCS-2"]).optional(),
     segments: z.number().int().optional(),
+    mediaCount: z.number().int().optional().meta({ description: "SMS: the pictures sent with the text as an MMS; absent for a plain SMS." }),
     events: z.array(deliveryEventSchema).meta({ description: "The timeline, oldest first." }),
     createdAt: isoTime,
     updatedAt: isoTime,

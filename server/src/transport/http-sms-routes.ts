@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { hasScope, type ApiKeyService } from "../auth/api-key-service.js";
 import { SwitchboardError } from "../core/errors.js";
@@ -26,6 +27,15 @@ export interface SmsHttpDeps {
   sandbox?: SandboxSmsGateway;
   /** Where the sandbox texts are kept. */
   store: DeliveryStore;
+  /**
+   * Largest file of a picture the sandbox sends as a phone user, and of all its files together
+   * (`MMS_INBOUND_MAX_BYTES`, as for Twilio's 5 MB per MMS); `POST /v1/sandbox/sms/inbound` takes
+   * a body of a third more (base64) instead of `MAX_HTTP_BODY_BYTES`. Default 5242880, as the
+   * variable's.
+   */
+  sandboxMediaMaxBytes?: number;
+  /** Signed links to the uploads an inbound sandbox MMS became, so the page can show them (absent: uploads off). */
+  mediaLinks?: (uploadId: string) => Promise<string>;
 }
 
 /** Inbound texts Twilio forwards: form-encoded, signed with `X-Twilio-Signature`. */
@@ -34,6 +44,8 @@ export const SMS_INBOUND_PATH = "/v1/sms/inbound";
 export const SMS_STATUS_PATH = "/v1/sms/status";
 /** The sandbox page (HTML). */
 export const SANDBOX_PAGE_PATH = "/sandbox/sms";
+/** A text (or MMS) from a phone user, sent from the sandbox page; its body limit is its own (see {@link SmsHttpDeps.sandboxMediaMaxBytes}). */
+export const SANDBOX_INBOUND_PATH = "/v1/sandbox/sms/inbound";
 
 /** Longest text the sandbox accepts as inbound: Twilio's limit for one message body. */
 const SANDBOX_BODY_MAX = 1600;
@@ -53,11 +65,29 @@ const SANDBOX_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const sandboxInboundSchema = z.strictObject({
-  from: phoneSchema,
-  to: phoneSchema,
-  body: z.string().min(1).max(SANDBOX_BODY_MAX),
+/** {@link SmsHttpDeps.sandboxMediaMaxBytes} when not given: `MMS_INBOUND_MAX_BYTES`'s default. */
+const DEFAULT_SANDBOX_MEDIA_MAX_BYTES = 5 * 1024 * 1024;
+/** Files of one sandbox MMS at most, as with Twilio. */
+const SANDBOX_MEDIA_MAX = 10;
+
+const sandboxMediaSchema = z.strictObject({
+  /** The type the phone claims; the upload service decides from the bytes. */
+  contentType: z.string().regex(/^[a-z]+\/[a-z0-9.+-]{1,100}$/i, "must be a media type such as image/jpeg").optional(),
+  name: z.string().min(1).max(200).optional(),
+  /** The file, base64 (standard or url-safe alphabet). */
+  data: z.string().min(1).regex(/^[A-Za-z0-9+/_-]+={0,2}$/, "must be the file's bytes in base64"),
 });
+
+const sandboxInboundSchema = z
+  .strictObject({
+    from: phoneSchema,
+    to: phoneSchema,
+    body: z.string().max(SANDBOX_BODY_MAX).default(""),
+    media: z.array(sandboxMediaSchema).max(SANDBOX_MEDIA_MAX).optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.body.trim() === "" && !value.media?.length) ctx.addIssue({ code: "custom", path: ["body"], message: "send a text, a picture (media), or both" });
+  });
 
 const sandboxListSchema = z.strictObject({
   phone: phoneSchema.optional(),
@@ -74,9 +104,10 @@ const sandboxListSchema = z.strictObject({
  *   texts are answered with TwiML (`<Response><Message>…</Message></Response>` or `<Response/>`).
  * - `GET /sandbox/sms` (provider `sandbox`): a page listing the texts per phone number with a
  *   form to answer as a phone; its script is `/sandbox-sms.js` from the demo app's files.
- * - `GET /v1/sandbox/sms?phone=&limit=` → `{ ourNumbers, texts }` (oldest first) and
- *   `POST /v1/sandbox/sms/inbound` `{ from, to, body }` → `{ sid, reply? }` (provider `sandbox`,
- *   admin API key): a text from a phone, handled exactly like one from Twilio.
+ * - `GET /v1/sandbox/sms?phone=&limit=` → `{ ourNumbers, texts }` (oldest first; an MMS with its
+ *   `mediaUrls`) and `POST /v1/sandbox/sms/inbound` `{ from, to, body, media?: [{ contentType?,
+ *   name?, data }] }` → `{ sid, reply?, messageId? }` (provider `sandbox`, admin API key): a text
+ *   or MMS (files in base64) from a phone, handled exactly like one from Twilio.
  */
 export function registerSmsRoutes(app: OpenAPIHono<HttpEnv>, deps: SmsHttpDeps): void {
   const base = deps.publicUrl.replace(/\/+$/, "");
@@ -112,7 +143,8 @@ export function registerSmsRoutes(app: OpenAPIHono<HttpEnv>, deps: SmsHttpDeps):
     if (webhook?.kind !== "inbound") {
       throw new SwitchboardError("invalid_argument", `${SMS_INBOUND_PATH} takes Twilio's incoming-message webhook (MessageSid, From, To, Body).`);
     }
-    const { reply } = await deps.sms.handleInbound(webhook);
+    const { media, ...text } = webhook;
+    const { reply } = await deps.sms.handleInbound({ ...text, media: media.map((m) => ({ kind: "url", ...m })) });
     return c.body(twiml(reply), 200, { "Content-Type": "text/xml; charset=utf-8" });
   });
 
@@ -157,21 +189,42 @@ export function registerSmsRoutes(app: OpenAPIHono<HttpEnv>, deps: SmsHttpDeps):
     return c.json({ ourNumbers: deps.sms.ourNumbers, texts: texts.reverse() }, 200);
   });
 
-  app.post("/v1/sandbox/sms/inbound", async (c) => {
-    requireSandbox();
-    await requireAdmin(c);
-    const { from, to, body } = parse(sandboxInboundSchema, await c.req.json().catch(() => undefined));
-    if (!deps.sms.ourNumbers.includes(to)) {
-      throw new SwitchboardError("invalid_argument", `to: ${to} is not one of our numbers (SMS_FROM): ${deps.sms.ourNumbers.join(", ")}.`);
-    }
-    const sid = newSandboxSid();
-    const record = (sms: SandboxSms) => deps.store.recordSandboxSms(sms);
-    await record({ sid, direction: "inbound", from, to, body, status: "received", at: new Date().toISOString() });
-    const { reply } = await deps.sms.handleInbound({ providerMessageId: sid, from, to, body });
-    // A TwiML answer is a text from our number like any other: keep it on the page.
-    if (reply) await record({ sid: newSandboxSid(), direction: "outbound", from: to, to: from, body: reply, status: "delivered", at: new Date().toISOString() });
-    return c.json({ sid, ...(reply ? { reply } : {}) }, 200);
-  });
+  // Pictures in base64 take a third more than their bytes; the API-wide limit does not apply here.
+  const mediaMax = deps.sandboxMediaMaxBytes ?? DEFAULT_SANDBOX_MEDIA_MAX_BYTES;
+  const sandboxBodyMax = Math.ceil((mediaMax * 4) / 3) + SANDBOX_BODY_MAX * 4 + 4096;
+  app.post(
+    SANDBOX_INBOUND_PATH,
+    bodyLimit({
+      maxSize: sandboxBodyMax,
+      onError: () => {
+        throw new SwitchboardError("payload_too_large", `The sandbox takes pictures of ${mediaMax} bytes in all (MMS_INBOUND_MAX_BYTES); send smaller ones.`);
+      },
+    }),
+    async (c) => {
+      requireSandbox();
+      await requireAdmin(c);
+      const { from, to, body, media } = parse(sandboxInboundSchema, await c.req.json().catch(() => undefined));
+      if (!deps.sms.ourNumbers.includes(to)) {
+        throw new SwitchboardError("invalid_argument", `to: ${to} is not one of our numbers (SMS_FROM): ${deps.sms.ourNumbers.join(", ")}.`);
+      }
+      const files = (media ?? []).map((m) => ({ kind: "bytes" as const, bytes: Buffer.from(m.data, "base64"), ...(m.contentType ? { contentType: m.contentType } : {}), ...(m.name ? { name: m.name } : {}) }));
+      const total = files.reduce((sum, f) => sum + f.bytes.byteLength, 0);
+      if (total > mediaMax) {
+        throw new SwitchboardError("payload_too_large", `media: ${total} bytes in all, more than MMS_INBOUND_MAX_BYTES (${mediaMax}); send smaller pictures.`);
+      }
+      const sid = newSandboxSid(files.length ? "MM" : "SM");
+      const at = new Date().toISOString();
+      const record = (sms: SandboxSms) => deps.store.recordSandboxSms(sms);
+      const { reply, message } = await deps.sms.handleInbound({ providerMessageId: sid, from, to, body, media: files });
+      // Recorded once handled, so the page can show the pictures as the server kept them (with
+      // the time it arrived, so it still lists before the answer).
+      const kept = deps.mediaLinks ? await Promise.all((message?.attachments ?? []).flatMap((a) => (a.uploadId ? [deps.mediaLinks!(a.uploadId)] : []))) : [];
+      await record({ sid, direction: "inbound", from, to, body, ...(kept.length ? { mediaUrls: kept } : {}), status: "received", at });
+      // A TwiML answer is a text from our number like any other: keep it on the page.
+      if (reply) await record({ sid: newSandboxSid(), direction: "outbound", from: to, to: from, body: reply, status: "delivered", at: new Date().toISOString() });
+      return c.json({ sid, ...(reply ? { reply } : {}), ...(message ? { messageId: message.id } : {}) }, 200);
+    },
+  );
 }
 
 /** A form body's parameters; a name sent several times keeps all its values, in order. */
@@ -217,9 +270,9 @@ function sandboxPage(ourNumbers: readonly string[]): string {
 <body>
   <header>
     <h1>SMS sandbox</h1>
-    <p>With <code>SMS_PROVIDER=sandbox</code> no text leaves this server: the texts it sends to phone users are listed here,
-      and you can answer as a phone user. Answers go through the same path as a Twilio webhook
-      (keywords STOP, START and HELP included).</p>
+    <p>With <code>SMS_PROVIDER=sandbox</code> no text leaves this server: the texts it sends to phone users are listed here
+      (with the pictures of an MMS), and you can answer as a phone user, with pictures too. Answers go through the same path
+      as a Twilio webhook (keywords STOP, START and HELP included).</p>
   </header>
   <main>
     <section aria-labelledby="key-title">
@@ -240,7 +293,9 @@ function sandboxPage(ourNumbers: readonly string[]): string {
         <label for="reply-to">To (our number)</label>
         <select id="reply-to" name="to" required>${options}</select>
         <label for="reply-body">Text</label>
-        <textarea id="reply-body" name="body" required maxlength="${SANDBOX_BODY_MAX}" rows="3"></textarea>
+        <textarea id="reply-body" name="body" maxlength="${SANDBOX_BODY_MAX}" rows="3"></textarea>
+        <label for="reply-media">Pictures (MMS)</label>
+        <input id="reply-media" name="media" type="file" accept="image/*" multiple>
         <button type="submit">Send</button>
       </form>
       <p id="reply-result" role="status"></p>
@@ -274,5 +329,7 @@ textarea, input, select { font: inherit; padding: 4px 6px; }
 .texts li.outbound { background: #f3f4f6; }
 .texts li.inbound { background: #dbeafe; margin-left: auto; }
 .meta { display: block; font-size: 12px; color: #57606a; white-space: normal; }
+.media { display: flex; flex-wrap: wrap; gap: 6px; margin: 6px 0 2px; }
+.media img { max-width: 160px; max-height: 160px; border-radius: 6px; object-fit: cover; background: #fff; }
 .error { color: #b42318; }
 `;

@@ -39,7 +39,7 @@ const MAGIC_NUMBERS: Record<string, SmsSendResult> = {
 
 /**
  * The default SMS driver: nothing leaves the machine. Each text is stored (`SandboxSms`, status
- * `queued`) for the sandbox page at `/sandbox/sms`, where a developer reads it and answers as
+ * `queued`, with an MMS's media URLs) for the sandbox page at `/sandbox/sms`, where a developer reads it and answers as
  * the phone user; then the driver reports `sent` and `delivered` on the next ticks, as Twilio's
  * status callbacks would. Twilio's magic test numbers fail as they do at Twilio
  * (`+15005550001` invalid, `+15005550009` not a mobile, `+15005550004` unsubscribed, …).
@@ -57,13 +57,14 @@ export class SandboxSmsGateway implements SmsGateway {
   async send(request: SmsSendRequest): Promise<SmsSendResult> {
     const magic = MAGIC_NUMBERS[request.to];
     if (magic) return magic;
-    const sid = newSandboxSid();
+    const sid = newSandboxSid(request.mediaUrls?.length ? "MM" : "SM");
     await this.options.store.recordSandboxSms({
       sid,
       direction: "outbound",
       from: request.from,
       to: request.to,
       body: request.body,
+      ...(request.mediaUrls?.length ? { mediaUrls: [...request.mediaUrls] } : {}),
       status: "queued",
       at: new Date(this.now()).toISOString(),
     });
@@ -126,7 +127,7 @@ export class SandboxSmsGateway implements SmsGateway {
   }
 }
 
-/** `SM` + 32 hex digits, shaped like a Twilio message sid. */
-export function newSandboxSid(): string {
-  return `SM${randomBytes(16).toString("hex")}`;
+/** `SM` (`MM` for an MMS) + 32 hex digits, shaped like a Twilio message sid. */
+export function newSandboxSid(prefix: "SM" | "MM" = "SM"): string {
+  return `${prefix}${randomBytes(16).toString("hex")}`;
 }

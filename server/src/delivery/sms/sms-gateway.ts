@@ -5,8 +5,21 @@ export interface SmsSendRequest {
   /** Our number, E.164. */
   from: string;
   body: string;
+  /**
+   * MMS: absolute URLs of pictures the provider fetches and sends with the text (Twilio: one
+   * `MediaUrl` field each, at most 10). Absent or empty: a plain SMS.
+   */
+  mediaUrls?: readonly string[];
   /** Where the provider posts status reports for this text (`POST /v1/sms/status`), absolute. */
   statusCallbackUrl: string;
+}
+
+/** One file of an inbound MMS, as the provider announced it. */
+export interface InboundMediaRef {
+  /** Where the provider serves it (Twilio: its API, which redirects to a CDN). */
+  url: string;
+  /** The type the provider names (`MediaContentType{N}`); the bytes decide in the end. */
+  contentType?: string;
 }
 
 /** What the provider answered, as the delivery worker acts on it. */
@@ -25,7 +38,7 @@ export type SmsSendResult =
 
 /** An inbound text or status report, parsed from the provider's webhook. */
 export type SmsWebhook =
-  | { kind: "inbound"; providerMessageId: string; from: string; to: string; body: string }
+  | { kind: "inbound"; providerMessageId: string; from: string; to: string; body: string; media: InboundMediaRef[] }
   | { kind: "status"; providerMessageId: string; status: "queued" | "sending" | "sent" | "delivered" | "undelivered" | "failed"; errorCode?: string; detail?: string };
 
 /**

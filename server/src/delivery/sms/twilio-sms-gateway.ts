@@ -1,5 +1,5 @@
 import { parseRetryAfter } from "../../webhooks/webhook-retry-policy.js";
-import type { SmsGateway, SmsSendRequest, SmsSendResult, SmsWebhook } from "./sms-gateway.js";
+import type { InboundMediaRef, SmsGateway, SmsSendRequest, SmsSendResult, SmsWebhook } from "./sms-gateway.js";
 import type { TwilioParams } from "./twilio-signature.js";
 
 /** Options of {@link TwilioSmsGateway}, from `Config.delivery.sms`. */
@@ -58,6 +58,8 @@ export class TwilioSmsGateway implements SmsGateway {
 
   async send(request: SmsSendRequest): Promise<SmsSendResult> {
     const form = new URLSearchParams({ To: request.to, From: request.from, Body: request.body, StatusCallback: request.statusCallbackUrl });
+    // One field per picture, repeated: Twilio fetches each URL and sends the text as an MMS.
+    for (const url of request.mediaUrls ?? []) form.append("MediaUrl", url);
     let response: Response;
     let json: TwilioMessageJson;
     try {
@@ -117,9 +119,13 @@ function interpretAnswer(response: Pick<Response, "status" | "headers">, json: T
   return { kind: "failed", statusCode, ...withCode, detail };
 }
 
+/** Media Twilio attaches to one inbound message at most; `NumMedia` above it is read as this. */
+const MAX_INBOUND_MEDIA = 10;
+
 /**
  * Reads an inbound-message or status-callback webhook from its form parameters; null when they
- * are neither. Inbound texts carry `SmsStatus=received` (and `Body`); status callbacks carry
+ * are neither. Inbound texts carry `SmsStatus=received` (and `Body`, "" for a picture-only MMS),
+ * and an MMS `NumMedia` with `MediaUrl0…` and `MediaContentType0…`; status callbacks carry
  * `MessageStatus` (older accounts: `SmsStatus`), with `ErrorCode` on failures. Twilio's
  * `accepted`/`scheduled` count as `queued`, `read` (WhatsApp) as `delivered` and `canceled` as
  * `failed`.
@@ -137,7 +143,7 @@ export function parseTwilioWebhook(params: TwilioParams): SmsWebhook | null {
   const body = get("Body");
   if (status === "received" || status === "receiving" || (status === undefined && body !== undefined)) {
     if (!from || !to) return null;
-    return { kind: "inbound", providerMessageId, from, to, body: body ?? "" };
+    return { kind: "inbound", providerMessageId, from, to, body: body ?? "", media: inboundMedia(get) };
   }
   const mapped = status === undefined ? undefined : STATUS_MAP[status];
   if (!mapped) return null;
@@ -150,6 +156,20 @@ export function parseTwilioWebhook(params: TwilioParams): SmsWebhook | null {
     ...(errorCode ? { errorCode } : {}),
     ...(detail ? { detail: errorCode ? `Twilio error ${errorCode}: ${detail}` : detail } : {}),
   };
+}
+
+/** `MediaUrl{N}` and `MediaContentType{N}` for N below `NumMedia`, skipping gaps. */
+function inboundMedia(get: (key: string) => string | undefined): InboundMediaRef[] {
+  const count = Number(get("NumMedia") ?? "0");
+  if (!Number.isInteger(count) || count <= 0) return [];
+  const media: InboundMediaRef[] = [];
+  for (let i = 0; i < Math.min(count, MAX_INBOUND_MEDIA); i++) {
+    const url = get(`MediaUrl${i}`);
+    if (!url) continue;
+    const contentType = get(`MediaContentType${i}`);
+    media.push({ url, ...(contentType ? { contentType } : {}) });
+  }
+  return media;
 }
 
 const STATUS_MAP: Record<string, Extract<SmsWebhook, { kind: "status" }>["status"] | undefined> = {
