@@ -174,6 +174,27 @@ describe("pre-send moderation hook", () => {
     expect((await history(open, conversation.id)).map((m) => m.text)).toEqual(["d**n, d**n it"]);
   });
 
+  it("judges an edit like a send: a rejected edit keeps the old text, a rewritten one is stored rewritten, and the call names the edited message", async () => {
+    const { conversation, members } = await room(open, "alice", "bob");
+    const [alice] = members;
+    const ack = await send(alice.socket, conversation.id, "harmless");
+    if (!ack.ok) throw new Error(ack.error.message);
+    const messageId = ack.message.id;
+
+    receiver.answer((c) => (c.data.text.includes("buy now") ? { status: 200, json: { action: "reject", reason: "advertising" } } : ALLOW));
+    const rejected = await request<MessageResult>(alice.socket, "message:edit", { conversationId: conversation.id, messageId, text: "buy now!" });
+    expect(rejected.ok ? "ok" : rejected.error.code).toBe("forbidden");
+    expect(!rejected.ok && rejected.error.message).toContain("advertising");
+    expect((await history(open, conversation.id)).map((m) => m.text)).toEqual(["harmless"]);
+
+    receiver.answer((c) => ({ status: 200, json: { action: "rewrite", text: c.data.text.replaceAll("darn", "d**n") } }));
+    const edited = await request<MessageResult>(alice.socket, "message:edit", { conversationId: conversation.id, messageId, text: "darn" });
+    expect(edited.ok && edited.message.text).toBe("d**n");
+    expect((await history(open, conversation.id)).map((m) => m.text)).toEqual(["d**n"]);
+    const editCalls = callsFor(conversation.id).filter((r) => r.verified?.data.messageId === messageId);
+    expect(editCalls.map((r) => r.verified?.data.text)).toEqual(["buy now!", "darn"]);
+  });
+
   it("stores the message as sent when the hook does not answer in time with PRESEND_HOOK_FAILURE=open, and warns with the reason", async () => {
     const { conversation, members } = await room(open, "alice");
     receiver.answer(() => "hang");

@@ -14,6 +14,8 @@ export interface PreSendCall {
     attachments: unknown[];
     replyTo?: string;
     threadId?: string;
+    /** On an edit: the message being edited. */
+    messageId?: string;
   };
 }
 

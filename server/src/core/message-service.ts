@@ -75,6 +75,8 @@ export interface PreSendDraft {
   attachments: Attachment[];
   replyTo?: string;
   threadId?: string;
+  /** Present when the draft is an edit: the id of the message being edited. */
+  messageId?: string;
 }
 
 /** A pre-send hook's answer. */
@@ -123,38 +125,26 @@ export class MessageService {
     }
     await this.conversations.requireMember(input.conversationId, senderId);
     // A retry answers the original before anything else runs: its attachments are already the
-    // message's and the hook already judged it (a second verdict could differ).
-    if (input.clientMessageId !== undefined) {
+    // message's and the hook already judged it (a second verdict could differ). Without a hook or
+    // uploads there is nothing to skip, and appendMessage finds the original in its own transaction.
+    if (input.clientMessageId !== undefined && (this.extensions.preSend || input.attachments?.length)) {
       const original = await this.store.getMessageByClientId(senderId, input.clientMessageId);
       if (original) return this.announceDuplicate(input, senderId, original);
     }
     const attachments = input.attachments?.length ? await this.resolveAttachments(actor, senderId, input.conversationId, input.attachments) : [];
     const type = input.type ?? "text";
-    let text = input.text;
-    if (this.extensions.preSend && type !== "system") {
-      const verdict = await this.extensions.preSend.check({
-        conversationId: input.conversationId,
-        senderId,
-        ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}),
-        text,
-        attachments,
-        ...(input.replyTo ? { replyTo: input.replyTo } : {}),
-        ...(input.threadId ? { threadId: input.threadId } : {}),
-      });
-      switch (verdict.action) {
-        case "allow":
-          break;
-        case "reject":
-          throw new SwitchboardError("forbidden", `The message was rejected: ${verdict.reason}`);
-        case "rewrite":
-          text = verdict.text;
-          break;
-        default: {
-          const exhaustive: never = verdict;
-          return exhaustive;
-        }
-      }
-    }
+    const text =
+      type === "system"
+        ? input.text
+        : await this.moderate({
+            conversationId: input.conversationId,
+            senderId,
+            ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}),
+            text: input.text,
+            attachments,
+            ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+            ...(input.threadId ? { threadId: input.threadId } : {}),
+          });
     const result = await this.store.appendMessage({
       id: `m_${randomUUID()}`,
       conversationId: input.conversationId,
@@ -189,6 +179,25 @@ export class MessageService {
     }
     this.events.publish({ type: "message.created", message: original });
     return { message: original, created: false };
+  }
+
+  /** The text to store after the pre-send hook's verdict (the sent text when there is no hook); throws `forbidden` on a rejection. */
+  private async moderate(draft: PreSendDraft): Promise<string> {
+    const hook = this.extensions.preSend;
+    if (!hook) return draft.text;
+    const verdict = await hook.check(draft);
+    switch (verdict.action) {
+      case "allow":
+        return draft.text;
+      case "reject":
+        throw new SwitchboardError("forbidden", `The message was rejected: ${verdict.reason}`);
+      case "rewrite":
+        return verdict.text;
+      default: {
+        const exhaustive: never = verdict;
+        return exhaustive;
+      }
+    }
   }
 
   private async resolveAttachments(actor: Actor, senderId: string, conversationId: string, inputs: AttachmentInput[]): Promise<Attachment[]> {
@@ -229,8 +238,19 @@ export class MessageService {
     if (input.text.trim() === "" && !(attachments ?? current.attachments ?? []).length) {
       throw new SwitchboardError("invalid_argument", "text: must not be empty (unless the message has attachments)");
     }
+    // An edit is judged like a send: otherwise a harmless message could be edited into anything.
+    const text =
+      current.type === "system"
+        ? input.text
+        : await this.moderate({
+            conversationId: input.conversationId,
+            senderId,
+            messageId: input.messageId,
+            text: input.text,
+            attachments: attachments ?? current.attachments ?? [],
+          });
     const message = await this.store.updateMessage(input.conversationId, input.messageId, {
-      text: input.text,
+      text,
       ...(attachments === undefined ? {} : { attachments }),
       editedAt: new Date().toISOString(),
     });
