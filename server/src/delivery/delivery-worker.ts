@@ -12,6 +12,7 @@ import { pushTopic } from "./push/web-push-sender.js";
 import type { OutboundMedia } from "./sms/mms-media.js";
 import type { SmsGateway } from "./sms/sms-gateway.js";
 import { smsEncoding } from "./sms/sms-encoding.js";
+import { describeFiles } from "./sms/sms-service.js";
 import type { ComposeInput } from "./sms/sms-service.js";
 
 /** The SMS side of the worker. */
@@ -188,7 +189,8 @@ export class DeliveryWorker {
       messageId: context.message.id,
       seq: context.message.seq,
       senderName: context.senderName,
-      text: context.message.text,
+      // A picture-only message would otherwise notify as a bare "New message".
+      text: context.message.text.trim() || attachmentSummary(context.message),
       messageCount: delivery.messageCount,
       ...(push.url ? { url: push.url } : {}),
     });
@@ -342,6 +344,14 @@ interface SendContext {
   message: Message;
   recipient: User;
   senderName: string;
+}
+
+/** "Sent a photo", "Sent 2 photos and a file", or "" for a message without attachments. */
+function attachmentSummary(message: Message): string {
+  const attachments = message.attachments ?? [];
+  if (attachments.length === 0) return "";
+  const pictures = attachments.filter((a) => a.mimeType?.startsWith("image/")).length;
+  return `Sent ${describeFiles(pictures, attachments.length - pictures)}`;
 }
 
 function describePush(result: PushResult): string {

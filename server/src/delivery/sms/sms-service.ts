@@ -399,7 +399,7 @@ export class SmsService {
 }
 
 /** "a photo", "2 photos", "a photo and 2 files"… */
-function describeFiles(pictures: number, files: number): string {
+export function describeFiles(pictures: number, files: number): string {
   const count = (n: number, one: string, many: string) => (n === 1 ? `a ${one}` : `${n} ${many}`);
   const parts = [...(pictures ? [count(pictures, "photo", "photos")] : []), ...(files ? [count(files, "file", "files")] : [])];
   return parts.join(" and ");
