@@ -176,9 +176,8 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
   // Before the API's CORS: widget host pages are on origins of their own (see http-support-routes.ts).
   app.use(WIDGET_SESSIONS_PATH, widgetSessionCors(deps.support));
   // The widget uploads attachments with the visitor's token from the same host pages.
-  const uploadsCors = widgetUploadsCors(deps.support);
-  app.use(UPLOADS_PATH, uploadsCors);
-  app.use(`${UPLOADS_PATH}/*`, uploadsCors);
+  // (hono's `/v1/uploads/*` matches `/v1/uploads` itself too.)
+  app.use(`${UPLOADS_PATH}/*`, widgetUploadsCors(deps.support));
   app.use(
     cors({
       origin: (origin, c) => (deps.originAllowed(origin || undefined, c.req.header("host")) && origin ? origin : null),
