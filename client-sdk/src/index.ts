@@ -32,3 +32,4 @@ export { readJwtClaims, type JwtClaims } from "./jwt-claims.js";
 export { randomUuid } from "./random-id.js";
 export * from "./protocol.js";
 export { enablePushNotifications, disablePushNotifications, type PushEnableResult, type PushDisableResult, type WebPushOptions } from "./web-push.js";
+export { uploadFile, type Upload, type UploadFileOptions } from "./uploads.js";

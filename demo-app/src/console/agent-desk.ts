@@ -8,6 +8,7 @@ import {
 } from "../../../client-sdk/src/index.js";
 import { h, replaceChildren } from "../shared/dom.js";
 import { initials, shortTime, visitorName } from "../shared/format.js";
+import { previewText } from "../shared/message-content.js";
 import { ConversationView } from "./conversation-view.js";
 
 /** The signed-in demo agent. */
@@ -43,6 +44,7 @@ const PRESENCE_POLL_MS = 20_000;
  */
 export class AgentDesk {
   private readonly client: ChatClient;
+  private readonly getToken: () => Promise<string>;
   private readonly rows = new Map<string, InboxRow>();
   private readonly presence = new Map<string, PresenceStatus>();
   private agents: SupportAgent[] = [];
@@ -58,6 +60,7 @@ export class AgentDesk {
     private readonly el: DeskElements,
   ) {
     this.client = new ChatClient({ url: location.origin, getToken });
+    this.getToken = getToken;
   }
 
   /** Connects and keeps the inbox live. */
@@ -161,7 +164,7 @@ export class AgentDesk {
     const active = this.view?.conversationId === ticket.conversationId;
     const unread = active ? 0 : Math.max(0, ticket.lastSeq - lastReadSeq);
     const last = ticket.lastMessage;
-    const preview = last ? `${last.senderId === ticket.visitorId ? "" : `${last.senderId === this.agent.id ? "You" : (ticket.names[last.senderId] ?? "Agent")}: `}${last.deleted ? "Message deleted" : last.text}` : "";
+    const preview = last ? `${last.senderId === ticket.visitorId ? "" : `${last.senderId === this.agent.id ? "You" : (ticket.names[last.senderId] ?? "Agent")}: `}${previewText(last)}` : "";
     const assignee = ticket.assigneeId ? (ticket.assigneeId === this.agent.id ? "You" : (ticket.names[ticket.assigneeId] ?? ticket.assigneeId)) : "Unassigned";
     const button = h(
       "button",
@@ -222,6 +225,7 @@ export class AgentDesk {
         }
       },
       onError: (message) => this.toast(message),
+      getToken: this.getToken,
     });
     this.view = view;
     replaceChildren(this.el.conversation, view.element);

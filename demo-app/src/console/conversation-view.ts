@@ -1,4 +1,5 @@
 import {
+  LIMITS,
   SwitchboardClientError,
   type ChatClient,
   type ConversationHandle,
@@ -10,7 +11,10 @@ import {
 } from "../../../client-sdk/src/index.js";
 import { h, replaceChildren } from "../shared/dom.js";
 import { initials, shortTime, visitorName } from "../shared/format.js";
-import { bubbleText, MessageRows } from "../shared/message-rows.js";
+import { AttachmentTray } from "../shared/attachment-tray.js";
+import { flashRow, messageContent, ReplyTarget, type MessageActions } from "../shared/message-content.js";
+import { MessageRows } from "../shared/message-rows.js";
+import { ThreadPanel } from "./thread-panel.js";
 
 /** What the conversation view tells the desk. */
 export interface ConversationViewHooks {
@@ -18,6 +22,8 @@ export interface ConversationViewHooks {
   onRead(conversationId: string, seq: number): void;
   /** Something failed that the agent should know about. */
   onError(message: string): void;
+  /** The agent's token, for uploads. */
+  getToken(): Promise<string>;
 }
 
 /** A visitor's typing indicator is dropped after this long without news. */
@@ -26,7 +32,9 @@ const TYPING_HIDE_MS = 8_000;
 /**
  * One open support conversation in the console: history (older pages load on scroll), live
  * messages, the visitor's typing and presence, read receipts, a reply box, and the assignment
- * and status controls.
+ * and status controls. Messages show their attachments, quotes and reactions; files attach by
+ * the paperclip, a paste or a drop; a thread opens in a panel beside the conversation, and
+ * thread replies stay out of the main list.
  */
 export class ConversationView {
   readonly element: HTMLElement;
@@ -43,6 +51,12 @@ export class ConversationView {
   private readonly input = h("textarea", { rows: 2, "aria-label": "Reply", maxlength: 4000 });
   private readonly receipt = h("div", { class: "receipt" }, "Seen");
   private readonly rows = new MessageRows(this.thread, "from-team mine");
+  private readonly tray: AttachmentTray;
+  private readonly replyTarget = new ReplyTarget(() => this.input.focus());
+  private readonly actions: MessageActions;
+  private readonly body: HTMLElement;
+  private panel?: ThreadPanel;
+  private sending = false;
   private readonly unsubscribe: (() => void)[] = [];
   private ticket: SupportTicket;
   private agents: SupportAgent[] = [];
@@ -60,7 +74,28 @@ export class ConversationView {
   ) {
     this.ticket = ticket;
     this.handle = client.conversation(ticket.conversationId);
-    const form = h("form", { class: "composer" }, this.input, h("button", { class: "send", type: "submit" }, "Send"));
+    this.tray = new AttachmentTray({ serverUrl: location.origin, getToken: hooks.getToken, max: LIMITS.attachmentsMax });
+    this.actions = {
+      me: client.userId,
+      nameOf: (userId) => this.nameOf(userId),
+      react: (message, emoji, add) => {
+        (add ? this.handle.react(message.id, emoji) : this.handle.unreact(message.id, emoji)).catch((err: unknown) =>
+          this.hooks.onError(`Reaction not saved: ${SwitchboardClientError.from(err).message}`),
+        );
+      },
+      reply: (message) => {
+        this.replyTarget.set(message, this.nameOf(message.senderId));
+        this.input.focus();
+      },
+      openThread: (message) => void this.openThread(message),
+      showQuoted: (ref) => {
+        const row = this.rows.get(ref.seq);
+        if (row) flashRow(row);
+      },
+    };
+    const form = h("form", { class: "composer" }, this.tray.button, this.input, h("button", { class: "send", type: "submit" }, "Send"));
+    this.body = h("div", { class: "conv-body" }, h("div", { class: "conv-main" }, this.thread, this.typingLine, this.replyTarget.element, this.tray.element, form));
+    this.tray.listen(this.input, this.body);
     this.element = h(
       "div",
       { class: "conv", "data-conversation-id": ticket.conversationId },
@@ -70,21 +105,19 @@ export class ConversationView {
         h("div", { class: "who" }, this.avatar, h("div", {}, h("div", { class: "conv-title" }, this.name, this.statusPill), this.presenceLine)),
         h("div", { class: "actions" }, h("label", { class: "assign-label" }, "Assignee ", this.assign), this.statusButton),
       ),
-      this.thread,
-      this.typingLine,
-      form,
+      this.body,
     );
     this.thread.append(this.older);
     this.older.hidden = true;
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.send();
+      void this.send();
     });
     this.input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        this.send();
+        void this.send();
       }
     });
     this.input.addEventListener("input", () => (this.input.value.trim() ? this.handle.startTyping() : this.handle.stopTyping()));
@@ -108,7 +141,11 @@ export class ConversationView {
     const h = this.handle;
     this.unsubscribe.push(
       h.on("message", (m) => this.onMessage(m)),
-      h.on("message:updated", (m) => this.rows.update(m)),
+      h.on("message:updated", (m) => {
+        this.rows.replace(m.seq, this.row(m));
+        this.panel?.updated(m);
+        this.updateReceipt();
+      }),
       h.on("pending", (p) => this.renderPending(p)),
       h.on("receipt", ({ userId, seq }) => {
         if (userId !== this.ticket.visitorId) return;
@@ -144,6 +181,7 @@ export class ConversationView {
   /** Stops following the conversation (another one was selected). */
   close(): void {
     this.closed = true;
+    this.closeThread();
     for (const off of this.unsubscribe.splice(0)) off();
     clearTimeout(this.typingTimer);
     this.handle.stopTyping();
@@ -189,6 +227,7 @@ export class ConversationView {
   // ---- rendering ----
 
   private onMessage(message: Message): void {
+    this.panel?.message(message);
     this.renderMessage(message);
     if (message.senderId === this.ticket.visitorId) this.setTyping(false);
     this.scrollToEnd();
@@ -196,23 +235,55 @@ export class ConversationView {
   }
 
   private renderMessage(message: Message): void {
-    if (this.rows.has(message.seq)) return;
-    const fromVisitor = message.senderId === this.ticket.visitorId;
-    const mine = message.senderId === this.client.userId;
-    const who = fromVisitor ? visitorName(this.ticket) : mine ? "You" : (this.ticket.names[message.senderId] ?? this.agentName(message.senderId));
-    const row = h(
-      "li",
-      { class: `message ${fromVisitor ? "from-visitor" : "from-team"}${mine ? " mine" : ""}`, "data-seq": message.seq },
-      h("div", { class: "bubble" }, bubbleText(message)),
-      h("div", { class: "meta" }, `${who} · ${shortTime(message.createdAt)}`),
-    );
-    this.rows.insert(message.seq, row);
+    // Thread replies live in the thread panel; the main list shows their parent's count.
+    if (this.rows.has(message.seq) || message.threadId) return;
+    this.rows.insert(message.seq, this.row(message));
     this.updateReceipt();
   }
 
+  /** A message's row, in the main list or the thread panel. */
+  private row(message: Message): HTMLLIElement {
+    const fromVisitor = message.senderId === this.ticket.visitorId;
+    const mine = message.senderId === this.client.userId;
+    return h(
+      "li",
+      { class: `message ${fromVisitor ? "from-visitor" : "from-team"}${mine ? " mine" : ""}`, "data-seq": message.seq, "data-message-id": message.id },
+      ...messageContent(message, this.actions),
+      h("div", { class: "meta" }, `${this.nameOf(message.senderId)} · ${shortTime(message.createdAt)}`),
+    );
+  }
+
+  private nameOf(userId: string): string {
+    if (userId === this.ticket.visitorId) return visitorName(this.ticket);
+    if (userId === this.client.userId) return "You";
+    return this.ticket.names[userId] ?? this.agentName(userId);
+  }
+
   private renderPending(pending: readonly PendingMessage[]): void {
-    this.rows.showPending(pending);
+    // A thread reply appears in the panel once stored; the main list never shows it.
+    this.rows.showPending(pending.filter((p) => !p.threadId));
     this.scrollToEnd();
+  }
+
+  /** Opens the thread under `parent` beside the conversation (another open thread closes). */
+  private async openThread(parent: Message): Promise<void> {
+    if (this.panel?.threadId === parent.id) return;
+    this.closeThread();
+    const panel = new ThreadPanel(this.handle, parent, {
+      row: (m) => this.row(m),
+      onClose: () => this.closeThread(),
+      onError: (message) => this.hooks.onError(message),
+    });
+    this.panel = panel;
+    this.body.appendChild(panel.element);
+    this.body.classList.add("with-thread");
+    await panel.open();
+  }
+
+  private closeThread(): void {
+    this.panel?.element.remove();
+    this.panel = undefined;
+    this.body.classList.remove("with-thread");
   }
 
   /** "Seen" under the latest team message the visitor has read. */
@@ -244,12 +315,24 @@ export class ConversationView {
 
   // ---- actions ----
 
-  private send(): void {
+  /** Sends the text and the tray's files (waiting for their uploads), as a reply when one is set. */
+  private async send(): Promise<void> {
     const text = this.input.value;
-    if (!text.trim()) return;
-    this.input.value = "";
-    this.handle.stopTyping();
-    this.handle.send(text).catch((err: unknown) => this.hooks.onError(`Not sent: ${SwitchboardClientError.from(err).message}`));
+    if ((!text.trim() && !this.tray.hasFiles) || this.sending) return;
+    this.sending = true;
+    try {
+      const replyTo = this.replyTarget.value?.id;
+      const attachments = await this.tray.take();
+      if (!text.trim() && attachments.length === 0) return;
+      this.input.value = "";
+      this.replyTarget.clear();
+      this.handle.stopTyping();
+      this.handle
+        .send(text.trim() ? text : "", { ...(attachments.length ? { attachments } : {}), ...(replyTo ? { replyTo } : {}) })
+        .catch((err: unknown) => this.hooks.onError(`Not sent: ${SwitchboardClientError.from(err).message}`));
+    } finally {
+      this.sending = false;
+    }
   }
 
   private async changeAssignee(assigneeId: string | null): Promise<void> {

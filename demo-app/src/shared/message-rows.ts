@@ -44,9 +44,17 @@ export class MessageRows {
     this.list.insertBefore(row, before ?? null);
   }
 
-  /** Shows the edited or deleted version of a message already listed. */
+  /** Shows the edited or deleted version of a message already listed (its text only). */
   update(message: Message): void {
     this.stored.get(message.seq)?.querySelector(".bubble")?.replaceChildren(bubbleText(message));
+  }
+
+  /** Puts a new rendering of a listed message in place of the old one (a new version: reactions, replies, edits). */
+  replace(seq: number, row: HTMLLIElement): void {
+    const old = this.stored.get(seq);
+    if (!old) return;
+    old.replaceWith(row);
+    this.stored.set(seq, row);
   }
 
   /** Shows exactly the messages of `pending` as sending, in order. Returns whether a row was added. */
@@ -61,7 +69,9 @@ export class MessageRows {
     let added = false;
     for (const p of pending) {
       if (this.sending.has(p.clientMessageId)) continue;
-      const row = h("li", { class: `message ${this.sendingClass} pending` }, h("div", { class: "bubble" }, p.text), h("div", { class: "meta" }, "Sending…"));
+      const files = p.attachments?.length ?? 0;
+      const text = p.text || `📎 ${files === 1 ? "1 file" : `${files} files`}`;
+      const row = h("li", { class: `message ${this.sendingClass} pending` }, h("div", { class: "bubble" }, text), h("div", { class: "meta" }, "Sending…"));
       this.sending.set(p.clientMessageId, row);
       this.list.appendChild(row);
       added = true;

@@ -1,5 +1,6 @@
 import {
   ChatClient,
+  LIMITS,
   SwitchboardClientError,
   type ConversationHandle,
   type Message,
@@ -8,7 +9,9 @@ import {
 } from "../../../client-sdk/src/index.js";
 import { h, icon, ICONS, replaceChildren } from "../shared/dom.js";
 import { shortTime } from "../shared/format.js";
-import { bubbleText, MessageRows } from "../shared/message-rows.js";
+import { AttachmentTray } from "../shared/attachment-tray.js";
+import { flashRow, messageContent, ReplyTarget, type MessageActions } from "../shared/message-content.js";
+import { MessageRows } from "../shared/message-rows.js";
 import css from "./widget.css";
 import type { WidgetSession } from "./widget-session.js";
 
@@ -44,6 +47,10 @@ export class SupportWidget {
   private readonly typingLine: HTMLDivElement;
   private readonly input: HTMLTextAreaElement;
   private readonly receipt = h("div", { class: "receipt" }, "Seen");
+  private readonly tray: AttachmentTray;
+  private readonly replyTarget = new ReplyTarget(() => this.input.focus());
+  private readonly actions: MessageActions;
+  private sending = false;
 
   private client?: ChatClient;
   private handle?: ConversationHandle;
@@ -77,7 +84,24 @@ export class SupportWidget {
     this.typingLine = h("div", { class: "typing", hidden: true });
     this.input = h("textarea", { rows: 1, placeholder: "Write a message…", "aria-label": "Message", maxlength: 4000 });
     const close = h("button", { class: "close", type: "button", "aria-label": "Close chat" }, icon(ICONS.close));
-    const form = h("form", { class: "composer" }, this.input, h("button", { class: "send", type: "submit", "aria-label": "Send" }, icon(ICONS.send)));
+    this.tray = new AttachmentTray({ serverUrl: options.serverUrl, getToken: session.getToken, max: LIMITS.attachmentsMax });
+    this.actions = {
+      me: undefined,
+      nameOf: (userId) => (userId === this.client?.userId ? "You" : (this.ticket?.names[userId] ?? "Support")),
+      react: (message, emoji, add) => {
+        const handle = this.handle;
+        if (handle) (add ? handle.react(message.id, emoji) : handle.unreact(message.id, emoji)).catch((err: unknown) => this.showError(err));
+      },
+      reply: (message) => {
+        this.replyTarget.set(message, this.actions.nameOf(message.senderId));
+        this.input.focus();
+      },
+      showQuoted: (ref) => {
+        const row = this.rows.get(ref.seq);
+        if (row) flashRow(row);
+      },
+    };
+    const form = h("form", { class: "composer" }, this.tray.button, this.input, h("button", { class: "send", type: "submit", "aria-label": "Send" }, icon(ICONS.send)));
     this.panel = h(
       "section",
       { class: "panel", role: "dialog", "aria-label": options.title ?? "Chat with us", hidden: true },
@@ -85,21 +109,24 @@ export class SupportWidget {
       this.notice,
       this.list,
       this.typingLine,
+      this.replyTarget.element,
+      this.tray.element,
       form,
       h("div", { class: "footer" }, "Powered by Switchboard"),
     );
     this.root.append(this.panel, this.launcher);
+    this.tray.listen(this.input, this.panel);
 
     this.launcher.addEventListener("click", () => (this.panel.hidden ? this.open() : this.close()));
     close.addEventListener("click", () => this.close());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.send();
+      void this.send();
     });
     this.input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        this.send();
+        void this.send();
       }
     });
     this.input.addEventListener("input", () => {
@@ -177,7 +204,10 @@ export class SupportWidget {
       this.updateBadge();
     });
     handle.on("message", (message) => this.onMessage(message));
-    handle.on("message:updated", (message) => this.rows.update(message));
+    handle.on("message:updated", (message) => {
+      this.rows.replace(message.seq, this.row(message));
+      this.updateReceipt();
+    });
     handle.on("pending", (pending) => this.renderPending(pending));
     handle.on("receipt", ({ userId, seq }) => {
       if (userId === client.userId) {
@@ -222,16 +252,20 @@ export class SupportWidget {
   private renderMessage(message: Message): void {
     if (this.rows.has(message.seq)) return;
     this.list.querySelector(".empty")?.remove();
-    const mine = message.senderId === this.client?.userId;
-    const who = mine ? "You" : (this.ticket?.names[message.senderId] ?? "Support");
-    const row = h(
-      "li",
-      { class: `message ${mine ? "mine" : "theirs"}`, "data-seq": message.seq },
-      h("div", { class: "bubble" }, bubbleText(message)),
-      h("div", { class: "meta" }, `${who} · ${shortTime(message.createdAt)}`),
-    );
-    this.rows.insert(message.seq, row);
+    this.rows.insert(message.seq, this.row(message));
     this.updateReceipt();
+  }
+
+  /** A message's row. Thread replies (started by an agent in the console) show inline, marked. */
+  private row(message: Message): HTMLLIElement {
+    const mine = message.senderId === this.client?.userId;
+    this.actions.me = this.client?.userId;
+    return h(
+      "li",
+      { class: `message ${mine ? "mine" : "theirs"}`, "data-seq": message.seq, "data-message-id": message.id },
+      ...messageContent(message, this.actions),
+      h("div", { class: "meta" }, `${this.actions.nameOf(message.senderId)} · ${shortTime(message.createdAt)}`, message.threadId && h("span", { class: "in-thread" }, " · in thread")),
+    );
   }
 
   private renderPending(pending: readonly PendingMessage[]): void {
@@ -297,12 +331,24 @@ export class SupportWidget {
 
   // ---- actions ----
 
-  private send(): void {
+  /** Sends the text and the tray's files (waiting for their uploads), as a reply when one is set. */
+  private async send(): Promise<void> {
+    const handle = this.handle;
     const text = this.input.value;
-    if (!text.trim() || !this.handle) return;
-    this.input.value = "";
-    this.handle.stopTyping();
-    this.handle.send(text).catch((err: unknown) => this.showError(err));
+    if ((!text.trim() && !this.tray.hasFiles) || !handle || this.sending) return;
+    this.sending = true;
+    try {
+      const replyTo = this.replyTarget.value?.id;
+      const attachments = await this.tray.take();
+      // Every file failed (its error line says why) and there is no text: nothing to send.
+      if (!text.trim() && attachments.length === 0) return;
+      this.input.value = "";
+      this.replyTarget.clear();
+      handle.stopTyping();
+      handle.send(text.trim() ? text : "", { ...(attachments.length ? { attachments } : {}), ...(replyTo ? { replyTo } : {}) }).catch((err: unknown) => this.showError(err));
+    } finally {
+      this.sending = false;
+    }
   }
 
   /** Reads up to the newest message while the panel is open and the page visible. */

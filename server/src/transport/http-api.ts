@@ -51,7 +51,7 @@ import {
 import { DEFAULT_API_KEY_SCOPES } from "./http-schemas.js";
 import { registerWebhookRoutes } from "./http-webhook-routes.js";
 import { registerDemoRoutes, type DemoHttpDeps } from "./http-demo-routes.js";
-import { registerWidgetKeyRoutes, registerWidgetSessionRoute, widgetSessionCors, WIDGET_SESSIONS_PATH, type SupportHttpDeps } from "./http-support-routes.js";
+import { registerWidgetKeyRoutes, registerWidgetSessionRoute, widgetSessionCors, widgetUploadsCors, WIDGET_SESSIONS_PATH, type SupportHttpDeps } from "./http-support-routes.js";
 import { idempotency } from "./http-idempotency.js";
 import { registerDeliveryRoutes, registerMyDeliveryRoutes, type DeliveryHttpDeps } from "./http-delivery-routes.js";
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
@@ -175,6 +175,9 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
   app.use(secureHeaders({ contentSecurityPolicy: API_CSP, overwrite: false }));
   // Before the API's CORS: widget host pages are on origins of their own (see http-support-routes.ts).
   app.use(WIDGET_SESSIONS_PATH, widgetSessionCors(deps.support));
+  // The widget uploads attachments with the visitor's token from the same host pages.
+  // (hono's `/v1/uploads/*` matches `/v1/uploads` itself too.)
+  app.use(`${UPLOADS_PATH}/*`, widgetUploadsCors(deps.support));
   app.use(
     cors({
       origin: (origin, c) => (deps.originAllowed(origin || undefined, c.req.header("host")) && origin ? origin : null),

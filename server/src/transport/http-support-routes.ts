@@ -185,6 +185,30 @@ export function widgetSessionCors(deps: SupportHttpDeps | undefined): Middleware
 }
 
 /**
+ * CORS of the upload routes (`/v1/uploads`, `/v1/uploads/*`) for widget host pages, registered
+ * before the API's own CORS, which still answers for `ALLOWED_ORIGINS`. The widget uploads with
+ * the visitor's token and may read an upload's metadata or bytes with `fetch`: every request
+ * carries a bearer token or a signed link (never a cookie), so answering any origin that some
+ * active widget key allows grants a page nothing it does not already hold.
+ */
+export function widgetUploadsCors(deps: SupportHttpDeps | undefined): MiddlewareHandler<HttpEnv> {
+  const forWidgets = cors({
+    origin: (origin) => origin,
+    allowMethods: ["GET", "HEAD", "POST"],
+    allowHeaders: ["Authorization", "Content-Type", "Range"],
+    exposeHeaders: ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "X-Request-Id", "Content-Disposition", "Content-Range"],
+    maxAge: 600,
+  });
+  return async (c, next) => {
+    const origin = c.req.header("origin");
+    // Other origins fall through to the API's CORS: hono's cors answers every preflight itself,
+    // so running it for them here would hide ALLOWED_ORIGINS from the upload routes.
+    if (!origin || !deps || !(await deps.service.isWidgetOrigin(origin).catch(() => false))) return next();
+    return forWidgets(c, next);
+  };
+}
+
+/**
  * Registers `POST /v1/widget/sessions`. It must come before the `/v1` API key middleware, which
  * it answers in place of. Without a support desk it answers 503.
  */
