@@ -58,7 +58,10 @@ export interface HistoryInput {
  * message holds, and becomes its stored metadata. Implemented by the uploads component.
  */
 export interface AttachmentResolver {
-  /** Throws `invalid_argument` / `not_found` / `forbidden` naming the bad attachment. */
+  /**
+   * One stored attachment per input, in the inputs' order. Throws `invalid_argument` /
+   * `not_found` / `forbidden` / `conflict` naming the bad attachment.
+   */
   resolve(actor: Actor, senderId: string, conversationId: string, inputs: AttachmentInput[]): Promise<Attachment[]>;
   /** Called once a message holding uploads is stored: they are now the message's, and no longer expire. */
   attached(message: Message): Promise<void>;
@@ -219,22 +222,14 @@ export class MessageService {
     const senderId = current.senderId;
     // Uploads the message already holds stay valid in an edit; new ones must be the sender's.
     const held = new Map((current.attachments ?? []).filter((a) => a.uploadId).map((a) => [a.uploadId!, a]));
-    const attachments =
-      input.attachments === undefined
-        ? undefined
-        : await this.resolveAttachments(
-            actor,
-            senderId,
-            input.conversationId,
-            input.attachments.filter((a) => !("uploadId" in a && held.has(a.uploadId))),
-          ).then((fresh) => {
-            const kept = input.attachments!.flatMap((a) => ("uploadId" in a && held.has(a.uploadId) ? [held.get(a.uploadId)!] : []));
-            // In the order the editor gave them.
-            const byUpload = new Map([...kept, ...fresh].filter((a) => a.uploadId).map((a) => [a.uploadId!, a]));
-            const plain = fresh.filter((a) => !a.uploadId);
-            let p = 0;
-            return input.attachments!.map((a) => ("uploadId" in a ? byUpload.get(a.uploadId)! : plain[p++]!));
-          });
+    const heldAttachment = (a: AttachmentInput) => ("uploadId" in a ? held.get(a.uploadId) : undefined);
+    let attachments: Attachment[] | undefined;
+    if (input.attachments !== undefined) {
+      // The resolver answers one attachment per input, in order, so the fresh ones slot back in place.
+      const fresh = await this.resolveAttachments(actor, senderId, input.conversationId, input.attachments.filter((a) => !heldAttachment(a)));
+      let next = 0;
+      attachments = input.attachments.map((a) => heldAttachment(a) ?? fresh[next++]!);
+    }
     if (input.text.trim() === "" && !(attachments ?? current.attachments ?? []).length) {
       throw new SwitchboardError("invalid_argument", "text: must not be empty (unless the message has attachments)");
     }
