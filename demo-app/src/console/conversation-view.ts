@@ -11,7 +11,7 @@ import {
 } from "../../../client-sdk/src/index.js";
 import { h, replaceChildren } from "../shared/dom.js";
 import { initials, shortTime, visitorName } from "../shared/format.js";
-import { AttachmentTray } from "../shared/attachment-tray.js";
+import { AttachmentTray, takeComposed } from "../shared/attachment-tray.js";
 import { flashRow, messageContent, ReplyTarget, type MessageActions } from "../shared/message-content.js";
 import { MessageRows } from "../shared/message-rows.js";
 import { ThreadPanel } from "./thread-panel.js";
@@ -317,19 +317,13 @@ export class ConversationView {
 
   /** Sends the text and the tray's files (waiting for their uploads), as a reply when one is set. */
   private async send(): Promise<void> {
-    const text = this.input.value;
-    if ((!text.trim() && !this.tray.hasFiles) || this.sending) return;
+    if (this.sending) return;
     this.sending = true;
     try {
-      const replyTo = this.replyTarget.value?.id;
-      const attachments = await this.tray.take();
-      if (!text.trim() && attachments.length === 0) return;
-      this.input.value = "";
-      this.replyTarget.clear();
+      const composed = await takeComposed(this.input, this.tray, this.replyTarget);
+      if (!composed) return;
       this.handle.stopTyping();
-      this.handle
-        .send(text.trim() ? text : "", { ...(attachments.length ? { attachments } : {}), ...(replyTo ? { replyTo } : {}) })
-        .catch((err: unknown) => this.hooks.onError(`Not sent: ${SwitchboardClientError.from(err).message}`));
+      this.handle.send(composed.text, composed.options).catch((err: unknown) => this.hooks.onError(`Not sent: ${SwitchboardClientError.from(err).message}`));
     } finally {
       this.sending = false;
     }

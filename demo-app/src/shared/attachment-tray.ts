@@ -1,6 +1,6 @@
 import { SwitchboardClientError, uploadFile, type Upload } from "../../../client-sdk/src/index.js";
 import { h, icon, ICONS } from "./dom.js";
-import { formatSize } from "./message-content.js";
+import { formatSize, type ReplyTarget } from "./message-content.js";
 
 /** Where the tray uploads to, as the page's chat client. */
 export interface AttachmentTrayOptions {
@@ -180,4 +180,26 @@ function describeUploadError(file: File, err: unknown): string {
     default:
       return `${name} could not be uploaded. Check the connection and try again.`;
   }
+}
+
+/** What the composer holds, ready for `handle.send(text, options)`. */
+export interface ComposedMessage {
+  text: string;
+  options: { attachments?: { uploadId: string }[]; replyTo?: string };
+}
+
+/**
+ * Takes what the composer holds (its text, the tray's files once uploaded, the reply target) and
+ * clears it, or answers undefined when there is nothing to send: no text and no file, or every
+ * file failed (its error line says why). Shared by the widget and the console.
+ */
+export async function takeComposed(input: HTMLTextAreaElement | HTMLInputElement, tray: AttachmentTray, replyTarget: ReplyTarget): Promise<ComposedMessage | undefined> {
+  const text = input.value;
+  if (!text.trim() && !tray.hasFiles) return undefined;
+  const replyTo = replyTarget.value?.id;
+  const attachments = await tray.take();
+  if (!text.trim() && attachments.length === 0) return undefined;
+  input.value = "";
+  replyTarget.clear();
+  return { text: text.trim() ? text : "", options: { ...(attachments.length ? { attachments } : {}), ...(replyTo ? { replyTo } : {}) } };
 }

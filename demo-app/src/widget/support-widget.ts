@@ -9,7 +9,7 @@ import {
 } from "../../../client-sdk/src/index.js";
 import { h, icon, ICONS, replaceChildren } from "../shared/dom.js";
 import { shortTime } from "../shared/format.js";
-import { AttachmentTray } from "../shared/attachment-tray.js";
+import { AttachmentTray, takeComposed } from "../shared/attachment-tray.js";
 import { flashRow, messageContent, ReplyTarget, type MessageActions } from "../shared/message-content.js";
 import { MessageRows } from "../shared/message-rows.js";
 import css from "./widget.css";
@@ -334,18 +334,13 @@ export class SupportWidget {
   /** Sends the text and the tray's files (waiting for their uploads), as a reply when one is set. */
   private async send(): Promise<void> {
     const handle = this.handle;
-    const text = this.input.value;
-    if ((!text.trim() && !this.tray.hasFiles) || !handle || this.sending) return;
+    if (!handle || this.sending) return;
     this.sending = true;
     try {
-      const replyTo = this.replyTarget.value?.id;
-      const attachments = await this.tray.take();
-      // Every file failed (its error line says why) and there is no text: nothing to send.
-      if (!text.trim() && attachments.length === 0) return;
-      this.input.value = "";
-      this.replyTarget.clear();
+      const composed = await takeComposed(this.input, this.tray, this.replyTarget);
+      if (!composed) return;
       handle.stopTyping();
-      handle.send(text.trim() ? text : "", { ...(attachments.length ? { attachments } : {}), ...(replyTo ? { replyTo } : {}) }).catch((err: unknown) => this.showError(err));
+      handle.send(composed.text, composed.options).catch((err: unknown) => this.showError(err));
     } finally {
       this.sending = false;
     }
