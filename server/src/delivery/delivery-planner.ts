@@ -1,8 +1,8 @@
-import type { Message, PresenceInfo } from "../../../client-sdk/src/protocol.js";
+import type { Message, PresenceInfo, User } from "../../../client-sdk/src/protocol.js";
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
 import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
-import { DELIVERY_CHANNELS, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
+import { DELIVERY_CHANNELS, preferenceAllows, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
 
 /** Background work of the planner that can fail, as its error callback names it. */
 export type PlannerTask = "plan" | "cancel-on-read" | "cancel-on-connect";
@@ -16,6 +16,13 @@ export interface DeliveryPlannerOptions {
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
   /** Default wait before an SMS (`SMS_DELAY_SECONDS`); a user's preference overrides it. */
   smsDelayMs: number;
+  /** Default wait before an email (`EMAIL_DELAY_SECONDS`); a user's preference overrides it. */
+  emailDelayMs: number;
+  /**
+   * Whether the user's address may get email about the conversation (it did not bounce, they did
+   * not unsubscribe); absent while email is off on this server.
+   */
+  emailAllowed?: (address: string, userId: string, conversationId: string) => Promise<boolean>;
   /** How long a sent notification absorbs the conversation's next messages (`DELIVERY_COLLAPSE_SECONDS`). */
   collapseWindowMs: number;
   /** Told about every delivery that was created or changed (webhooks, logs). */
@@ -123,7 +130,9 @@ export class DeliveryPlanner {
           userId,
           channel,
           dueAt: now + delayMs,
-          collapseSince: now - this.options.collapseWindowMs,
+          // An email lists every unread message since the last one: a sent email absorbs nothing,
+          // so the next message starts the next digest (a scheduled one still absorbs its burst).
+          collapseSince: channel === "email" ? now : now - this.options.collapseWindowMs,
           now,
         });
       }
@@ -158,12 +167,21 @@ export class DeliveryPlanner {
     const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
     if (mute) return [];
     const channels: { channel: DeliveryChannel; delayMs: number }[] = [];
-    if (preferences?.push !== false && (await store.listPushSubscriptions(userId)).length > 0) {
+    let user: User | null | undefined;
+    const loadUser = async () => (user === undefined ? (user = await this.options.chat.getUser(userId)) : user);
+    if (preferenceAllows(preferences, "push") && (await store.listPushSubscriptions(userId)).length > 0) {
       channels.push({ channel: "push", delayMs: 0 });
     }
-    if (preferences?.sms !== false) {
-      const user = await this.options.chat.getUser(userId);
-      if (user?.phone && (await store.consentState(user.phone)) === "opted_in") {
+    const { emailAllowed } = this.options;
+    if (emailAllowed && preferenceAllows(preferences, "email")) {
+      const email = (await loadUser())?.email;
+      if (email && (await emailAllowed(email, userId, conversationId))) {
+        channels.push({ channel: "email", delayMs: preferences?.emailDelayMs ?? this.options.emailDelayMs });
+      }
+    }
+    if (preferenceAllows(preferences, "sms")) {
+      const phone = (await loadUser())?.phone;
+      if (phone && (await store.consentState(phone)) === "opted_in") {
         channels.push({ channel: "sms", delayMs: preferences?.smsDelayMs ?? this.options.smsDelayMs });
       }
     }

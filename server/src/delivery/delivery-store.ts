@@ -9,10 +9,10 @@
  */
 
 /** How an offline member is reached. */
-export type DeliveryChannel = "push" | "sms";
+export type DeliveryChannel = "push" | "email" | "sms";
 
 /** Every {@link DeliveryChannel}, in the order the fallback ladder tries them. */
-export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "sms"];
+export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "email", "sms"];
 
 /** Where a delivery stands. */
 export type DeliveryStatus =
@@ -96,9 +96,9 @@ export interface Delivery {
   attempts: number;
   /** ISO-8601: when it was handed over (status `sent` or later); bursts collapse into it for a while. */
   sentAt?: string;
-  /** The provider's id of what it sent (Twilio's `SM…` sid); set on the first accepted SMS. */
+  /** The provider's id of what it sent (Twilio's `SM…` sid; an email's `Message-ID`); set on the first accepted send. */
   providerMessageId?: string;
-  /** SMS: the recipient's number (E.164) and ours. */
+  /** SMS: the recipient's number (E.164) and ours; email: the recipient's address and our `From`. */
   to?: string;
   from?: string;
   /** SMS: the encoding and segment count of the text sent. */
@@ -193,8 +193,34 @@ export interface NotificationPreferences {
   sms: boolean;
   /** Overrides the server's SMS delay for this user, in ms (absent: the server's default). */
   smsDelayMs?: number;
+  /** Email on/off (default on; email also needs an address on the user record that did not bounce). */
+  email: boolean;
+  /** Overrides the server's email delay for this user, in ms (absent: `EMAIL_DELAY_SECONDS`). */
+  emailDelayMs?: number;
   /** ISO-8601. */
   updatedAt: string;
+}
+
+/**
+ * Whether the user's preferences let `channel` reach them (no preferences: every channel on).
+ * The one place that maps a channel to its switch, shared by the planner, the worker and the
+ * settings service.
+ */
+export function preferenceAllows(preferences: NotificationPreferences | null | undefined, channel: DeliveryChannel): boolean {
+  if (!preferences) return true;
+  switch (channel) {
+    case "push":
+      return preferences.push !== false;
+    case "email":
+      // Rows written before email existed have no such field: on, like every channel by default.
+      return preferences.email !== false;
+    case "sms":
+      return preferences.sms !== false;
+    default: {
+      const exhaustive: never = channel;
+      return exhaustive;
+    }
+  }
 }
 
 /** One conversation muted by one user. */

@@ -84,6 +84,9 @@ interface PreferencesDoc {
   push: boolean;
   sms: boolean;
   smsDelayMs?: number;
+  /** Absent in documents written before email existed: on. */
+  email?: boolean;
+  emailDelayMs?: number;
   updatedAt: string;
 }
 
@@ -431,16 +434,18 @@ export class MongoDeliveryStore implements DeliveryStore {
     return runMongo(async () => {
       const doc = await this.preferences.findOne({ _id: userId });
       if (!doc) return null;
-      const preferences: NotificationPreferences = { userId: doc._id, push: doc.push, sms: doc.sms, updatedAt: doc.updatedAt };
+      const preferences: NotificationPreferences = { userId: doc._id, push: doc.push, sms: doc.sms, email: doc.email !== false, updatedAt: doc.updatedAt };
       if (doc.smsDelayMs != null) preferences.smsDelayMs = doc.smsDelayMs;
+      if (doc.emailDelayMs != null) preferences.emailDelayMs = doc.emailDelayMs;
       return preferences;
     });
   }
 
   savePreferences(preferences: NotificationPreferences): Promise<void> {
     return runMongo(async () => {
-      const doc: PreferencesDoc = { _id: preferences.userId, push: preferences.push, sms: preferences.sms, updatedAt: preferences.updatedAt };
+      const doc: PreferencesDoc = { _id: preferences.userId, push: preferences.push, sms: preferences.sms, email: preferences.email, updatedAt: preferences.updatedAt };
       if (preferences.smsDelayMs !== undefined) doc.smsDelayMs = preferences.smsDelayMs;
+      if (preferences.emailDelayMs !== undefined) doc.emailDelayMs = preferences.emailDelayMs;
       await retryDuplicate(() => this.preferences.replaceOne({ _id: doc._id }, doc, { upsert: true }));
     });
   }

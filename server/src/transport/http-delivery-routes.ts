@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { TokenService } from "../auth/token-service.js";
 import { idSchema } from "../core/schemas.js";
+import { DELIVERY_CHANNELS } from "../delivery/delivery-store.js";
 import type { NotificationSettingsService } from "../delivery/notification-settings-service.js";
 import { AUTHED_ERRORS, BODY_ERRORS, body, errors, json, v1, type HttpEnv } from "./http-routes.js";
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
@@ -38,7 +39,7 @@ const deliverySchema = z
     conversationId: z.string(),
     seq: z.number().int(),
     userId: z.string(),
-    channel: z.enum(["push", "sms"]),
+    channel: z.enum(DELIVERY_CHANNELS),
     status: z.enum(["scheduled", "sent", "delivered", "undelivered", "failed", "cancelled", "collapsed"]).meta({
       description:
         "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service or SMS provider; `delivered`/`undelivered`: the SMS provider's receipt; " +
@@ -70,6 +71,8 @@ const preferencesSchema = z
     push: z.boolean(),
     sms: z.boolean(),
     smsDelayMs: z.number().int().optional().meta({ description: "This user's wait before an SMS; absent: the server's SMS_DELAY_SECONDS." }),
+    email: z.boolean(),
+    emailDelayMs: z.number().int().optional().meta({ description: "This user's wait before an email; absent: the server's EMAIL_DELAY_SECONDS." }),
     updatedAt: isoTime,
   })
   .meta({ id: "NotificationPreferences" });
@@ -86,6 +89,15 @@ const preferencesPatchSchema = z
       .nullable()
       .optional()
       .meta({ description: "Wait before an SMS for this user, in ms; null returns to the server's default." }),
+    email: z.boolean().optional().meta({ description: "Email on or off (email also needs an address on the user record)." }),
+    emailDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400_000)
+      .nullable()
+      .optional()
+      .meta({ description: "Wait before an email for this user, in ms; null returns to the server's default." }),
   })
   .meta({ id: "NotificationPreferencesPatch" });
 
