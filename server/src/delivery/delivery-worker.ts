@@ -331,8 +331,9 @@ export class DeliveryWorker {
         await this.finish(leased, { status: "sent" }, { status: "sent", attempt, statusCode: 250, detail: `${email.sender.name} accepted ${mail.messageId}: ${what} (${result.response.slice(0, 200)})` }, { ...patch, providerMessageId: mail.messageId });
         return;
       case "rejected":
-        await email.service.recordHardBounce(mail.to, delivery.userId, "smtp", `${result.statusCode} ${result.detail}`);
         await this.finish(leased, { status: "cancelled" }, { status: "cancelled", attempt, statusCode: result.statusCode, errorCode: "hard_bounce", detail: `${mail.to} refused for good: ${result.detail}; no more email goes there` }, { ...patch, cancelReason: "no_destination" });
+        // After this delivery's own record: the bounce cancels the user's other scheduled emails, and would take this lease too.
+        await email.service.recordHardBounce(mail.to, delivery.userId, "smtp", `${result.statusCode} ${result.detail}`);
         return;
       case "retry":
         await this.retryOrFail(leased, attempt, undefined, { ...(result.statusCode ? { statusCode: result.statusCode } : {}), detail: `${email.sender.name}: ${result.detail}` }, patch);

@@ -143,7 +143,8 @@ function toInboundEmail(parsed: ParsedMail, envelopeFrom: string): InboundEmail 
     ...(parsed.subject ? { subject: parsed.subject } : {}),
     ...(parsed.text ? { text: parsed.text } : {}),
     isDeliveryReport,
-    ...(isDeliveryReport ? { deliveryStatus: part(["message/delivery-status", "message/global-delivery-status"]) ?? "", returnedHeaders: part(["text/rfc822-headers", "message/rfc822"]) ?? "" } : {}),
+    ...(isDeliveryReport ? { // mailparser inlines a message/delivery-status part into the text; its fields are found there.
+            deliveryStatus: part(["message/delivery-status", "message/global-delivery-status"]) ?? parsed.text ?? "", returnedHeaders: part(["text/rfc822-headers", "message/rfc822"]) ?? "" } : {}),
     autoSubmitted: (autoSubmitted !== "no" && autoSubmitted !== "") || parsed.headers.has("x-autoreply") || parsed.headers.has("x-autorespond"),
   };
 }
