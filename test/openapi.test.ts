@@ -69,6 +69,7 @@ describe("the OpenAPI document", () => {
       expect(item[method].responses["200"].content).toHaveProperty(["text/html"]);
       expect(Object.keys(item[method].responses)).toEqual(expect.arrayContaining(["200", "404"]));
     }
+    expect(doc.paths["/v1/email/unsubscribe/{token}"].post.responses["404"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
     expect(doc.components.schemas.UserUpsert.properties).toHaveProperty("email");
     expect(doc.components.schemas.NotificationPreferencesPatch.properties).toHaveProperty("emailDelayMs");
   });

@@ -4,7 +4,7 @@ import { escapeHtml } from "../delivery/email/email-composer.js";
 import type { EmailService } from "../delivery/email/email-service.js";
 import { errors, type HttpEnv } from "./http-routes.js";
 
-/** What the email routes need; `email` is absent while email is off (`SMTP_URL` unset), and the routes then answer 404. */
+/** What the email routes need; `email` is absent while email is off (`SMTP_URL` unset), and the routes then answer 404 `not_found`. */
 export interface EmailHttpDeps {
   email?: Pick<EmailService, "unsubscribeTarget" | "unsubscribe">;
 }
@@ -30,7 +30,7 @@ export const emailUnsubscribePageRoute = createRoute({
     "so that a link scanner following the link unsubscribes nobody. Confirming POSTs to the same URL.",
   security: [],
   request: { params: tokenParam },
-  responses: { ...errors(400, 500, 503), 200: html("The confirmation page."), 404: html("`not_found`: the token does not check, or email is off on this server.") },
+  responses: { 200: html("The confirmation page."), ...errors(400, 404, 500, 503) },
 });
 
 export const emailUnsubscribeRoute = createRoute({
@@ -45,7 +45,7 @@ export const emailUnsubscribeRoute = createRoute({
     "already scheduled. Other channels and other conversations are unchanged.",
   security: [],
   request: { params: tokenParam },
-  responses: { ...errors(400, 413, 500, 503), 200: html("Unsubscribed (or already)."), 404: html("`not_found`: the token does not check, or email is off on this server.") },
+  responses: { 200: html("Unsubscribed (or already)."), ...errors(400, 404, 413, 500, 503) },
 });
 
 /** Every email route, in documentation order; {@link registerEmailRoutes} registers exactly these. */
@@ -62,7 +62,7 @@ export function registerEmailRoutes(app: OpenAPIHono<HttpEnv>, deps: EmailHttpDe
     c.header("Cache-Control", "no-store");
     const { token } = c.req.valid("param");
     const thread = await deps.email?.unsubscribeTarget(token);
-    if (!thread) return c.html(page("Link not valid", `<p>${escapeHtml(notFound)}</p>`), 404);
+    if (!thread) throw new SwitchboardError("not_found", notFound);
     return c.html(
       page(
         "Stop these emails?",
@@ -76,16 +76,12 @@ export function registerEmailRoutes(app: OpenAPIHono<HttpEnv>, deps: EmailHttpDe
   app.openapi(emailUnsubscribeRoute, async (c) => {
     c.header("Cache-Control", "no-store");
     const { token } = c.req.valid("param");
-    if (!deps.email) return c.html(page("Link not valid", `<p>${escapeHtml(notFound)}</p>`), 404);
+    if (!deps.email) throw new SwitchboardError("not_found", notFound);
     // RFC 8058: the one-click body is `List-Unsubscribe=One-Click`; our page sends `confirm=1`.
     const form = /application\/x-www-form-urlencoded/i.test(c.req.header("content-type") ?? "") ? new URLSearchParams(await c.req.text()) : new URLSearchParams();
     const source = form.get("List-Unsubscribe") === "One-Click" ? "one_click" : "link";
-    try {
-      await deps.email.unsubscribe(token, source);
-    } catch (err) {
-      if (err instanceof SwitchboardError && err.code === "not_found") return c.html(page("Link not valid", `<p>${escapeHtml(notFound)}</p>`), 404);
-      throw err;
-    }
+    // A token that does not check is `not_found`, answered like every API error.
+    await deps.email.unsubscribe(token, source);
     return c.html(page("Unsubscribed", "<p>You will no longer get emails about this conversation.</p>"), 200);
   });
 }
