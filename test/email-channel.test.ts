@@ -4,6 +4,8 @@ import type { Message } from "../client-sdk/src/protocol.js";
 import type { Delivery } from "../server/src/delivery/delivery-store.js";
 import { api, call, connectUser, startServer, waitFor, type TestServer } from "./support/harness.js";
 import { freePort } from "./support/redis-server.js";
+import { startReceiver } from "./support/webhook-receiver.js";
+import { Webhook } from "standardwebhooks";
 import { startSmtpSink, type SmtpSink, type SunkEmail } from "./support/smtp-sink.js";
 
 /**
@@ -32,7 +34,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startStack(): Promise<Stack> {
+async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
   const sink = await startSmtpSink();
   cleanups.push(() => sink.close());
   // PUBLIC_URL is where the unsubscribe links point, so the port is chosen before the server starts.
@@ -48,6 +50,7 @@ async function startStack(): Promise<Stack> {
       INBOUND_EMAIL_SMTP_PORT: "0",
       DELIVERY_POLL_INTERVAL_MS: "20",
       DELIVERY_RETRY_SCHEDULE: "100ms,200ms",
+      ...extraEnv,
     },
   });
   cleanups.push(() => server.close());
@@ -253,6 +256,22 @@ describe("the email channel", () => {
     const third = await stack.send("Nothing for carol now");
     await waitFor(() => to(stack.sink, "dave@example.com").length === 2, "dave's second email");
     expect((await stack.deliveries(third.id)).map((d) => d.userId)).toEqual(["dave"]);
+  }, 30_000);
+
+  it("tells webhooks about the email's steps as signed delivery.updated events", async () => {
+    const stack = await startStack({ WEBHOOK_ALLOW_PRIVATE: "1", WEBHOOK_POLL_INTERVAL_MS: "50" });
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const endpoint = (await api(stack.url, "POST", "/v1/webhooks", { url: receiver.url, eventTypes: ["delivery.updated"] })).body as { secret: string };
+    const message = await stack.send("webhook me by email");
+    const events = () =>
+      receiver.receipts
+        .map((r) => new Webhook(endpoint.secret).verify(r.body, r.headers) as { type: string; data: Delivery })
+        .filter((e) => e.data.messageId === message.id && e.data.userId === "bob");
+    await waitFor(() => events().some((e) => e.data.status === "sent"), "bob's sent event");
+    expect(events().map((e) => e.data.status)).toEqual(expect.arrayContaining(["scheduled", "sent"]));
+    expect(events().every((e) => e.data.channel === "email")).toBe(true);
+    expect(events().find((e) => e.data.status === "sent")!.data).toMatchObject({ to: "bob@example.com", from: "Switchboard <notify@example.com>" });
   }, 30_000);
 
   it("cancels the pending email when the member reads the message first, and honours the email preference", async () => {
