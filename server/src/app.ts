@@ -37,7 +37,6 @@ import type { Store } from "./store/store.js";
 import { createHttpApi, type Readiness } from "./transport/http-api.js";
 import { InflightTracker } from "./transport/inflight-tracker.js";
 import { createOriginPolicy } from "./transport/origin-policy.js";
-import { SmtpInboundServer } from "./transport/smtp-inbound-server.js";
 import { attachSocketGateway, userRoom, type SwitchboardServer } from "./transport/socket-gateway.js";
 import { DemoAssets } from "./demo/demo-assets.js";
 import { DEMO_WIDGET_KEY, seedDemo } from "./demo/demo-seed.js";
@@ -53,7 +52,6 @@ import { EmailAddresses } from "./delivery/email/email-addresses.js";
 import { EmailService } from "./delivery/email/email-service.js";
 import type { EmailStore } from "./delivery/email/email-store.js";
 import { MongoEmailStore } from "./delivery/email/mongo-email-store.js";
-import { SmtpEmailSender } from "./delivery/email/smtp-email-sender.js";
 import { SqliteEmailStore } from "./delivery/email/sqlite-email-store.js";
 import { MongoDeliveryStore } from "./delivery/mongo-delivery-store.js";
 import { NotificationSettingsService } from "./delivery/notification-settings-service.js";
@@ -651,6 +649,9 @@ const EMAIL_ATTACHMENT_LINK_TTL_SECONDS = 7 * 86_400;
 async function createEmailChannel(config: Config, c: EmailConfig, deps: OfflineDeps, onChanged: (delivery: Delivery) => void, log: Logger) {
   const key = await deps.deliveryStore.putSettingIfAbsent("email-signing-key", randomBytes(32).toString("base64url"));
   const addresses = new EmailAddresses(Buffer.from(key, "base64url"), c.replyDomain);
+  // Loaded only when email is on: nodemailer, mailparser and smtp-server add about a second to
+  // every start on a busy machine, for nothing where SMTP_URL is unset.
+  const [{ SmtpEmailSender }, { SmtpInboundServer }] = await Promise.all([import("./delivery/email/smtp-email-sender.js"), import("./transport/smtp-inbound-server.js")]);
   const sender = new SmtpEmailSender({ url: c.smtpUrl, timeoutMs: c.timeoutMs });
   const service = new EmailService({
     store: deps.emailStore,

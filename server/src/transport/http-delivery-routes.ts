@@ -42,7 +42,7 @@ const deliverySchema = z
     channel: z.enum(DELIVERY_CHANNELS),
     status: z.enum(["scheduled", "sent", "delivered", "undelivered", "failed", "cancelled", "collapsed"]).meta({
       description:
-        "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service or SMS provider; `delivered`/`undelivered`: the SMS provider's receipt; " +
+        "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service, the SMTP server or the SMS provider; `delivered`/`undelivered`: the SMS provider's receipt, or (`undelivered`) an email's bounce report; " +
         "`failed`: a permanent error or retries used up; `cancelled`: no longer needed (`cancelReason`); `collapsed`: covered by the notification `collapsedInto` of the same burst.",
     }),
     lastSeq: z.number().int().meta({ description: "The newest message this notification covers." }),
@@ -53,9 +53,9 @@ const deliverySchema = z
     dueAt: isoTime.optional(),
     attempts: z.number().int(),
     sentAt: isoTime.optional(),
-    providerMessageId: z.string().optional().meta({ description: "The SMS provider's message sid." }),
-    to: z.string().optional(),
-    from: z.string().optional(),
+    providerMessageId: z.string().optional().meta({ description: "The SMS provider's message sid, or the email's `Message-ID`." }),
+    to: z.string().optional().meta({ description: "SMS: the recipient's number; email: their address." }),
+    from: z.string().optional().meta({ description: "SMS: our number; email: `EMAIL_FROM`." }),
     encoding: z.enum(["GSM-7", "UCS-2"]).optional(),
     segments: z.number().int().optional(),
     mediaCount: z.number().int().optional().meta({ description: "SMS: the pictures sent with the text as an MMS; absent for a plain SMS." }),

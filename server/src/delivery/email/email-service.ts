@@ -112,6 +112,7 @@ export class EmailService {
     const now = new Date().toISOString();
     const thread = await store.ensureThread(delivery.userId, delivery.conversationId, newEmailThreadId(), now);
     const replyTo = addresses.replyAddress(thread);
+    const bounceTo = addresses.bounceAddress(thread);
     const unsubscribeUrl = `${this.deps.publicUrl}/v1/email/unsubscribe/${addresses.token("unsubscribe", thread)}`;
     const composed = composeEmail({
       ...(context.conversation.type !== "direct" && context.conversation.title ? { conversationTitle: context.conversation.title } : {}),
@@ -132,7 +133,7 @@ export class EmailService {
       from: this.deps.from,
       to: address,
       ...(replyTo ? { replyTo } : {}),
-      ...(addresses.bounceAddress(thread) ? { envelopeFrom: addresses.bounceAddress(thread) } : {}),
+      ...(bounceTo ? { envelopeFrom: bounceTo } : {}),
       subject: composed.subject,
       text: composed.text,
       html: composed.html,
