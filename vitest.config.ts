@@ -1,6 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  resolve: {
+    // @switchboard/react imports the SDK by package name; tests run both from source.
+    alias: { "@switchboard/client-sdk": fileURLToPath(new URL("./client-sdk/src/index.ts", import.meta.url)) },
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
