@@ -104,11 +104,11 @@ export class ConversationListStore extends ExternalStore {
     const summary = list[index]!;
     // Catch-up after a reconnect re-delivers what the list read already counted.
     if (message.seq <= summary.conversation.lastSeq) return;
-    const next = withConversation(
-      { ...summary, lastMessage: message },
-      { ...summary.conversation, lastSeq: message.seq },
-      this.client.userId,
-    );
+    const me = this.client.userId;
+    let conversation: Conversation = { ...summary.conversation, lastSeq: message.seq };
+    // The server moves the sender's read position to what they send: one's own messages are never unread.
+    if (message.senderId === me) conversation = readUpTo(conversation, me, message.seq);
+    const next = withConversation({ ...summary, lastMessage: message }, conversation, me);
     this.set({ ...this.snapshot, conversations: [next, ...list.slice(0, index), ...list.slice(index + 1)] });
   }
 

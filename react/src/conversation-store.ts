@@ -134,7 +134,14 @@ export class ConversationStore extends ExternalStore {
     const h = this.handle;
     const refresh = (): void => this.update();
     this.offs = [
-      h.on("message", refresh),
+      h.on("message", (message) => {
+        // The server moves a sender's read position to what they send, without a receipt.
+        if ((this.receiptsSnapshot[message.senderId] ?? 0) < message.seq && this.isMember(message.senderId)) {
+          this.receiptsSnapshot = { ...this.receiptsSnapshot, [message.senderId]: message.seq };
+        }
+        this.update();
+        this.notify();
+      }),
       h.on("message:updated", refresh),
       h.on("pending", refresh),
       h.on("joined", () => {
@@ -177,6 +184,10 @@ export class ConversationStore extends ExternalStore {
     this.handle.leave().catch(() => undefined);
     this.typingSnapshot = SERVER_TYPING;
     this.update();
+  }
+
+  private isMember(userId: string): boolean {
+    return this.handle.conversation?.members.some((m) => m.userId === userId) ?? false;
   }
 
   /** Re-derives the snapshots and notifies when one of them changed. */
