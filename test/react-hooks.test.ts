@@ -1,5 +1,6 @@
 import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-library/react";
-import { StrictMode, createElement, memo, useEffect, type ReactNode } from "react";
+import { StrictMode, createElement, memo, useEffect, version as reactVersion, type ReactNode } from "react";
+import { version as reactDomVersion } from "react-dom";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChatClient, type Message } from "../client-sdk/src/index.js";
 import {
@@ -57,6 +58,13 @@ describe("React hooks against a real server", () => {
     (c: ChatClient) =>
     ({ children }: { children?: ReactNode }) =>
       createElement(StrictMode, null, createElement(SwitchboardProvider, { client: c }, children));
+
+  it("runs on the React major version of its vitest project", () => {
+    // The dom-react18 / ssr-react18 projects alias React 18; the others use the React 19 devDependency.
+    const major = process.env.SWITCHBOARD_REACT_MAJOR ?? "19";
+    expect(reactVersion.split(".")[0]).toBe(major);
+    expect(reactDomVersion.split(".")[0]).toBe(major);
+  });
 
   it("renders messages as they arrive and older pages on loadOlder()", async () => {
     const id = await conversation(["alice", "bob"]);

@@ -1,4 +1,5 @@
-import { createElement, type ReactNode } from "react";
+import { createElement, version as reactVersion, type ReactNode } from "react";
+import { version as reactDomVersion } from "react-dom";
 import { renderToString } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { ChatClient, type SocketFactory } from "../client-sdk/src/index.js";
@@ -30,6 +31,13 @@ function Page(): ReactNode {
 }
 
 describe("React hooks in server-side rendering", () => {
+  it("runs on the React major version of its vitest project", () => {
+    // The dom-react18 / ssr-react18 projects alias React 18; the others use the React 19 devDependency.
+    const major = process.env.SWITCHBOARD_REACT_MAJOR ?? "19";
+    expect(reactVersion.split(".")[0]).toBe(major);
+    expect(reactDomVersion.split(".")[0]).toBe(major);
+  });
+
   it("renders with a provider that owns its client without creating it, so no socket is opened", () => {
     let sockets = 0;
     const io: SocketFactory = () => {
