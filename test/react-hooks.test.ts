@@ -231,8 +231,20 @@ describe("React hooks against a real server", () => {
     await post(quiet, "carol", "older news");
     const busy = await conversation(["alice", "bob"]);
     const alice = client(server.url, "alice");
-    const { result } = renderHook(() => ({ list: useConversations(), room: useMessages(busy) }), { wrapper: wrapperFor(alice) });
+    let quietRenders = 0;
+    function QuietRoom(): ReactNode {
+      const { status } = useMessages(quiet);
+      useEffect(() => {
+        quietRenders++;
+      });
+      return createElement("p", { "data-testid": "quiet" }, status);
+    }
+    const { result } = renderHook(() => ({ list: useConversations(), room: useMessages(busy) }), {
+      wrapper: ({ children }) => createElement(wrapperFor(alice), null, createElement(QuietRoom), children),
+    });
     await eventually(() => expect(result.current.room.status).toBe("joined"));
+    await eventually(() => expect(screen.getByTestId("quiet").textContent).toBe("joined"));
+    const quietRendersBefore = quietRenders;
     await eventually(() => expect(result.current.list.loading).toBe(false));
     const summary = (cid: string) => result.current.list.conversations.find((s) => s.conversation.id === cid);
     expect(summary(quiet)).toMatchObject({ unreadCount: 1, lastMessage: { text: "older news" } });
@@ -243,6 +255,8 @@ describe("React hooks against a real server", () => {
     await eventually(() => expect(summary(busy)).toMatchObject({ unreadCount: 2, lastMessage: { text: "two" } }));
     // Most recent activity first.
     expect(result.current.list.conversations[0]!.conversation.id).toBe(busy);
+    // Messages in one conversation do not re-render a component reading another.
+    expect(quietRenders).toBe(quietRendersBefore);
     const quietSummary = summary(quiet);
 
     await act(() => result.current.room.markRead(two.seq));

@@ -11,7 +11,7 @@ import { ExternalStore, sameItems } from "./external-store.js";
 
 /** Where the hooks' join of a conversation stands. */
 export type JoinStatus =
-  /** Nobody reads the conversation, or the join has not completed yet. */
+  /** Not joined on the current connection yet: the first join, or a re-join after a reconnect. */
   | "joining"
   /** Joined on the current connection: live events flow. */
   | "joined"
@@ -75,9 +75,18 @@ export class ConversationStore extends ExternalStore {
     this.derive();
   }
 
-  readonly getMessages = (): MessagesSnapshot => this.messagesSnapshot;
+  // Unsubscribed, the store hears no events, but the handle may have moved on (another reader,
+  // the app itself): re-derive so a first render is current. derive() keeps unchanged
+  // snapshots by reference, as useSyncExternalStore requires of repeated reads.
+  readonly getMessages = (): MessagesSnapshot => {
+    if (!this.active) this.derive();
+    return this.messagesSnapshot;
+  };
   readonly getTyping = (): TypingSnapshot => this.typingSnapshot;
-  readonly getReceipts = (): ReceiptsSnapshot => this.receiptsSnapshot;
+  readonly getReceipts = (): ReceiptsSnapshot => {
+    if (!this.active) this.derive();
+    return this.receiptsSnapshot;
+  };
 
   /** Queues a message in the SDK's outbox; it shows in `pending` at once. */
   send = (text: string, options?: SendOptions): Promise<Message> => this.handle.send(text, options);
@@ -135,12 +144,13 @@ export class ConversationStore extends ExternalStore {
     const refresh = (): void => this.update();
     this.offs = [
       h.on("message", (message) => {
+        let changed = false;
         // The server moves a sender's read position to what they send, without a receipt.
         if ((this.receiptsSnapshot[message.senderId] ?? 0) < message.seq && this.isMember(message.senderId)) {
           this.receiptsSnapshot = { ...this.receiptsSnapshot, [message.senderId]: message.seq };
+          changed = true;
         }
-        this.update();
-        this.notify();
+        if (this.derive() || changed) this.notify();
       }),
       h.on("message:updated", refresh),
       h.on("pending", refresh),

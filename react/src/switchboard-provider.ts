@@ -1,5 +1,5 @@
 import { ChatClient, type ChatClientOptions } from "@switchboard/client-sdk";
-import { createContext, createElement, useContext, useEffect, useState, type ReactNode } from "react";
+import { createContext, createElement, useContext, useEffect, useState, type ReactElement, type ReactNode } from "react";
 
 /** `undefined`: no provider above; `null`: a provider whose client does not exist yet (server, first render). */
 const ClientContext = createContext<ChatClient | null | undefined>(undefined);
@@ -33,7 +33,7 @@ export type SwitchboardProviderProps = { children?: ReactNode } & (
  *   <Room id="c1" />
  * </SwitchboardProvider>
  */
-export function SwitchboardProvider(props: SwitchboardProviderProps): ReactNode {
+export function SwitchboardProvider(props: SwitchboardProviderProps): ReactElement {
   const [owned, setOwned] = useState<ChatClient | null>(null);
   const options = props.client ? undefined : props.options;
   useEffect(() => {

@@ -52,7 +52,11 @@ export class ThreadStore extends ExternalStore {
     this.derive();
   }
 
-  readonly getSnapshot = (): ThreadSnapshot => this.snapshot;
+  readonly getSnapshot = (): ThreadSnapshot => {
+    // Unsubscribed, nothing updates the snapshot: re-derive (unchanged parts keep their references).
+    if (!this.active) this.derive();
+    return this.snapshot;
+  };
 
   /** Posts a reply into this thread through the conversation's outbox. */
   send = (text: string, options: Omit<SendOptions, "threadId"> = {}): Promise<Message> =>
