@@ -1,6 +1,8 @@
 import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-library/react";
 import { StrictMode, createElement, memo, useEffect, version as reactVersion, type ReactNode } from "react";
 import { version as reactDomVersion } from "react-dom";
+import { hydrateRoot } from "react-dom/client";
+import { renderToString } from "react-dom/server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChatClient, type Message } from "../client-sdk/src/index.js";
 import {
@@ -267,6 +269,33 @@ describe("React hooks against a real server", () => {
     await act(() => result.current.list.refresh());
     expect(summary(busy)).toMatchObject({ unreadCount: 0 });
     expect(summary(quiet)).toBe(quietSummary);
+  });
+
+  it("hydrates server-rendered HTML without a mismatch, then shows the live conversation", async () => {
+    const id = await conversation(["alice", "bob"]);
+    await post(id, "bob", "already there");
+    function Page(): ReactNode {
+      const { state } = useConnectionState();
+      const { messages } = useMessages(id);
+      return createElement("p", null, `${state}: ${messages.map((m) => m.text).join(", ")}`);
+    }
+    const page = (c: ChatClient) => createElement(SwitchboardProvider, { client: c, children: createElement(Page) });
+    const html = renderToString(page(client(server.url, "alice", false)));
+    expect(html).toBe("<p>disconnected: </p>");
+
+    const container = document.createElement("div");
+    container.innerHTML = html;
+    document.body.append(container);
+    cleanups.push(() => container.remove());
+    const browserClient = client(server.url, "alice");
+    const recoverable: unknown[] = [];
+    let root!: ReturnType<typeof hydrateRoot>;
+    act(() => {
+      root = hydrateRoot(container, page(browserClient), { onRecoverableError: (err) => recoverable.push(err) });
+    });
+    cleanups.push(() => act(() => root.unmount()));
+    await eventually(() => expect(container.textContent).toBe("connected: already there"));
+    expect(recoverable).toEqual([]);
   });
 
   it("leaves no listener, join or socket behind when the provider that owns the client unmounts", async () => {

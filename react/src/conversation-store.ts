@@ -39,7 +39,7 @@ export type TypingSnapshot = readonly string[];
 /** Each member's read position: user id → the highest `seq` they have read. */
 export type ReceiptsSnapshot = Readonly<Record<string, number>>;
 
-/** The snapshots used on the server and before a client exists. */
+/** The message snapshot used on the server and before a client exists. */
 export const SERVER_MESSAGES: MessagesSnapshot = Object.freeze({
   messages: Object.freeze([]) as readonly Message[],
   pending: Object.freeze([]) as readonly PendingMessage[],
@@ -47,7 +47,9 @@ export const SERVER_MESSAGES: MessagesSnapshot = Object.freeze({
   loadingOlder: false,
   status: "joining",
 });
+/** The typing snapshot used on the server and before a client exists. */
 export const SERVER_TYPING: TypingSnapshot = Object.freeze([]) as TypingSnapshot;
+/** The receipts snapshot used on the server and before a client exists. */
 export const SERVER_RECEIPTS: ReceiptsSnapshot = Object.freeze({});
 
 /**
