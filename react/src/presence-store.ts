@@ -60,6 +60,8 @@ export class PresenceStore extends ExternalStore {
 
   protected stop(): void {
     for (const off of this.offs.splice(0)) off();
+    // Nothing is heard while nobody reads the store: the next reader queries afresh.
+    this.known.clear();
   }
 
   private scheduled = false;

@@ -39,6 +39,8 @@ export class ThreadStore extends ExternalStore {
   private readonly read = new Map<number, Message>();
   private hasOlder = false;
   private loaded = false;
+  /** Bumped on every start and stop, so a page read for an earlier set of readers is dropped. */
+  private session = 0;
   private loadingOlder: Promise<boolean> | undefined;
   private error: SwitchboardClientError | undefined;
   private offs: (() => void)[] = [];
@@ -93,28 +95,38 @@ export class ThreadStore extends ExternalStore {
         if (this.keep(message)) this.update();
       }),
     ];
-    if (!this.loaded) {
-      this.fetchPage({}).then(
-        () => {
-          this.loaded = true;
-          this.update();
-        },
-        (err: unknown) => {
-          this.error = SwitchboardClientError.from(err);
-          this.update();
-        },
-      );
-    }
+    const session = ++this.session;
+    this.fetchPage({}).then(
+      () => {
+        if (session !== this.session) return;
+        this.loaded = true;
+        this.update();
+      },
+      (err: unknown) => {
+        if (session !== this.session) return;
+        this.error = SwitchboardClientError.from(err);
+        this.update();
+      },
+    );
     this.update();
   }
 
   protected stop(): void {
+    this.session++;
     for (const off of this.offs.splice(0)) off();
+    // Nothing is heard while nobody reads the thread: the next reader reads its pages afresh.
+    this.read.clear();
+    this.loaded = false;
+    this.hasOlder = false;
+    this.derive();
   }
 
   private async fetchPage(options: { beforeSeq?: number; limit?: number }): Promise<boolean> {
+    const session = this.session;
     // While connecting, the request waits for the connection (within the SDK's ack timeout).
     const page = await this.conversation.handle.threadHistory(this.threadId, options);
+    // A page read for readers who all left belongs to nobody: the next reader reads afresh.
+    if (session !== this.session) return page.hasMore;
     for (const message of page.messages) this.keep(message);
     // Only the page furthest back decides whether anything older is left.
     if (options.beforeSeq !== undefined || !this.loaded) this.hasOlder = page.hasMore;
