@@ -190,6 +190,27 @@ describe("React hooks against a real server", () => {
     expect(listRenders).toBe(before);
   });
 
+  it("reads a long thread newest page first, then older replies with loadOlder()", async () => {
+    const id = await conversation(["alice", "bob"]);
+    const parent = await post(id, "bob", "parent");
+    for (let i = 1; i <= 60; i++) await post(id, "bob", `reply ${i}`, { threadId: parent.id });
+    // Push the parent and the first replies out of the join's page (the newest 100 messages).
+    await Promise.all(Array.from({ length: 45 }, (_, i) => post(id, "bob", `filler ${i}`)));
+    const alice = client(server.url, "alice");
+    const { result } = renderHook(() => useThread(id, parent.id), { wrapper: wrapperFor(alice) });
+    await eventually(() => expect(result.current.loaded).toBe(true));
+    expect(result.current.hasOlder).toBe(true);
+    const first = result.current.replies.map((m) => m.text);
+    expect(first.length).toBeLessThan(60);
+    expect(first.at(-1)).toBe("reply 60");
+    // The parent is older than anything the conversation's handle holds.
+    expect(result.current.parent).toBeUndefined();
+
+    await act(() => result.current.loadOlder(20));
+    expect(result.current.hasOlder).toBe(false);
+    expect(result.current.replies.map((m) => m.text)).toEqual(Array.from({ length: 60 }, (_, i) => `reply ${i + 1}`));
+  });
+
   it("shows who is typing, who is online, and how far each member has read", async () => {
     const id = await conversation(["alice", "bob", "carol"]);
     const alice = client(server.url, "alice");

@@ -147,9 +147,9 @@ export function useReadReceipts(conversationId: string): UseReadReceiptsResult {
 export function usePresence(userIds: readonly string[]): PresenceSnapshot {
   const client = useChatClient();
   const store = client ? registryOf(client).presence : undefined;
-  // A new array with the same ids each render must not resubscribe.
+  // Keyed by content: a new array with the same ids each render must not resubscribe.
   const key = JSON.stringify(userIds);
-  const ids = useMemo(() => [...new Set(userIds)], [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  const ids = useMemo(() => [...new Set(JSON.parse(key) as string[])], [key]);
   const { subscribe, getSnapshot } = useMemo(() => {
     if (!store) return { subscribe: noSubscribe, getSnapshot: serverPresence };
     let last: PresenceSnapshot = SERVER_PRESENCE;

@@ -46,8 +46,7 @@ export function SwitchboardProvider(props: SwitchboardProviderProps): ReactEleme
       client.disconnect();
       setOwned(null);
     };
-    // Options are read once by contract (see the prop's doc); a new object per render must not reconnect.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Options are read once by contract (see the prop's doc): a new object per render must not reconnect.
   }, [options === undefined]);
   return createElement(ClientContext.Provider, { value: props.client ?? owned }, props.children);
 }
