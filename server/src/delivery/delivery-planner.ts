@@ -1,4 +1,4 @@
-import type { Message, PresenceInfo } from "../../../client-sdk/src/protocol.js";
+import type { Message, PresenceInfo, User } from "../../../client-sdk/src/protocol.js";
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
 import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
@@ -185,7 +185,8 @@ export class DeliveryPlanner {
     const { store } = this.options;
     const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
     if (mute) return [];
-    const recipient = new Recipient(userId, store, this.options.chat);
+    let user: Promise<User | null> | undefined;
+    const recipient: Recipient = { userId, store, user: () => (user ??= this.options.chat.getUser(userId)) };
     const channels: Pick<PlanInput, "channel" | "dueAt" | "deferred">[] = [];
     for (const step of this.ladder) {
       if (!preferenceAllows(preferences, step.channel) || !(await ELIGIBLE[step.channel](recipient))) continue;
@@ -214,21 +215,12 @@ export class DeliveryPlanner {
   }
 }
 
-/** One recipient's destinations, each looked up at most once however many channels ask. */
-class Recipient {
-  private user?: ReturnType<Pick<Store, "getUser">["getUser"]>;
-
-  constructor(
-    readonly userId: string,
-    readonly store: DeliveryStore,
-    private readonly chat: Pick<Store, "getUser">,
-  ) {}
-
-  /** The user record (phone number, …). */
-  record(): ReturnType<Pick<Store, "getUser">["getUser"]> {
-    this.user ??= this.chat.getUser(this.userId);
-    return this.user;
-  }
+/** What an eligibility check may look up about one recipient. */
+interface Recipient {
+  userId: string;
+  store: DeliveryStore;
+  /** The user record (phone number, email address), loaded once however many channels ask. */
+  user(): Promise<User | null>;
 }
 
 /**
@@ -238,7 +230,7 @@ class Recipient {
 const ELIGIBLE: { readonly [C in DeliveryChannel]: (recipient: Recipient) => Promise<boolean> } = {
   push: async (r) => (await r.store.listPushSubscriptions(r.userId)).length > 0,
   sms: async (r) => {
-    const phone = (await r.record())?.phone;
+    const phone = (await r.user())?.phone;
     return phone !== undefined && (await r.store.consentState(phone)) === "opted_in";
   },
 };
