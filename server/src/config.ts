@@ -167,7 +167,7 @@ export interface LadderStep {
   delayMs: number;
 }
 
-/** The email rung's wait in the default ladder, in ms. */
+/** The email rung's wait in the default ladder, in ms: one minute, the default of `EMAIL_DELAY_SECONDS`. */
 export const DEFAULT_EMAIL_DELAY_MS = 60_000;
 
 /**

@@ -67,13 +67,12 @@ const deliverySchema = z
   })
   .meta({ id: "Delivery" });
 
-const clockTime = (what: string) =>
-  z.string().regex(CLOCK_TIME, `must be a 24-hour time HH:MM such as 22:00`).meta({ description: what, example: what.startsWith("Start") ? "22:00" : "07:00" });
+const clockTime = (description: string, example: string) => z.string().regex(CLOCK_TIME, "must be a 24-hour time HH:MM such as 22:00").meta({ description, example });
 
 const quietHoursSchema = z
   .strictObject({
-    start: clockTime("Start of the window, HH:MM in `timeZone`."),
-    end: clockTime("End of the window, HH:MM; earlier than `start` means the next morning."),
+    start: clockTime("Start of the window, HH:MM in `timeZone`.", "22:00"),
+    end: clockTime("End of the window, HH:MM; earlier than `start` means the next morning.", "07:00"),
     timeZone: z
       .string()
       .max(64)
