@@ -58,7 +58,7 @@ describe("the switchboard CLI against a live server", () => {
     expect(key).toMatchObject({ name: "ci", scopes: ["read", "write"] });
     expect(key.key).toMatch(/^sb_/);
 
-    const listed = await cli(["keys", "list"], env);
+    const listed = await cliInProcess(["keys", "list"], env);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(new RegExp(`${key.id}\\s+ci\\s+read,write`));
     expect(listed.stdout).not.toContain(key.key);
@@ -91,11 +91,11 @@ describe("the switchboard CLI against a live server", () => {
     for (let i = 0; i < 3; i++) await sb.messages.send("cli-room", { senderId: "alice", text: `for the hook ${i}` });
     await waitFor(async () => (await sb.webhooks.listDeliveries(endpoint.id, { status: "succeeded" })).deliveries.length === 3, "three delivered webhooks");
 
-    const listed = await cli(["webhooks", "list"], env);
+    const listed = await cliInProcess(["webhooks", "list"], env);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(new RegExp(`${endpoint.id}\\s+${receiver.url.replace(/[.]/g, "\\.")}\\s+message\\.created\\s+true\\s+cli`));
 
-    const deliveries = await cli(["webhooks", "deliveries", endpoint.id, "--limit", "2", "--json"], env);
+    const deliveries = await cliInProcess(["webhooks", "deliveries", endpoint.id, "--limit", "2", "--json"], env);
     expect(deliveries.code, deliveries.stderr).toBe(0);
     const page = JSON.parse(deliveries.stdout);
     expect(page).toHaveLength(2);
@@ -106,7 +106,7 @@ describe("the switchboard CLI against a live server", () => {
     const one = await cli(["webhooks", "replay", endpoint.id, page[0].id], env);
     expect(one.code, one.stderr).toBe(0);
     expect(one.stdout).toMatch(/^Replaying as \S+ \(message\.created\)\./);
-    const range = await cli(["webhooks", "replay", endpoint.id, "--since", new Date(Date.now() - 60_000).toISOString()], env);
+    const range = await cliInProcess(["webhooks", "replay", endpoint.id, "--since", new Date(Date.now() - 60_000).toISOString()], env);
     expect(range.stdout).toMatch(/^Enqueued [3-9] deliveries again\./);
     await waitFor(async () => (await sb.webhooks.listDeliveries(endpoint.id, { status: "succeeded", limit: 100 })).deliveries.length >= 7, "the replays delivered");
   });
@@ -139,7 +139,7 @@ describe("the switchboard CLI against a live server", () => {
     expect(noKey.stderr).toMatch(/set SWITCHBOARD_API_KEY/);
     const unknown = await cliInProcess(["keys", "frobnicate"], env);
     expect(unknown.code).toBe(2);
-    const missing = await cli(["keys", "revoke", "key_does_not_exist"], env);
+    const missing = await cliInProcess(["keys", "revoke", "key_does_not_exist"], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^not_found \(HTTP 404\): .+\[request \S+\]/);
   });
@@ -206,7 +206,7 @@ describe("switchboard doctor against a cluster", () => {
       await redis.kill();
       const node = new Switchboard({ baseUrl: nodes[0]!.url, apiKey: TEST_ADMIN_KEY });
       await waitFor(async () => !(await node.readiness()).ready, "the node to notice Redis is gone");
-      const run = await cli(["doctor"], direct);
+      const run = await cliInProcess(["doctor"], direct);
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/✗ redis: Redis is down or unreachable from the server: disconnected.+\n {4}fix: Start Redis or fix REDIS_URL on every node/);
     } finally {

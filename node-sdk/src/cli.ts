@@ -3,7 +3,7 @@
  * `switchboard`: the admin CLI of Switchboard, on the Node SDK. Run `switchboard help`.
  * The deployment comes from SWITCHBOARD_URL and SWITCHBOARD_API_KEY (or --url, --api-key).
  */
-import path from "node:path";
+import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Switchboard, type Message } from "./client.js";
@@ -277,8 +277,8 @@ function nonNegativeInt(value: string, flag: string): number {
   return n;
 }
 
-// Run as the binary (not when imported by tests).
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run as the binary (not when imported by tests); npm's bin is a symlink to this file.
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url))) {
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
