@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Switchboard, SwitchboardApiError, type Message } from "../node-sdk/src/index.js";
@@ -180,5 +182,45 @@ describe("the Node SDK against a live server", () => {
     expect(err).toBeInstanceOf(SwitchboardApiError);
     expect(err).toMatchObject({ code: "invalid_argument", status: 400 });
     expect((err as Error).message).toMatch(/memberIds/);
+  });
+
+  it("retries a send whose answer was lost, and the server applies it once thanks to the Idempotency-Key", async () => {
+    // A proxy that forwards every request to the live server but replaces the first answer with a 502,
+    // as a balancer does when the connection to the node breaks after the node did the work.
+    let requests = 0;
+    const keys: (string | undefined)[] = [];
+    const replayed: (string | null)[] = [];
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", async () => {
+        requests++;
+        keys.push(req.headers["idempotency-key"] as string | undefined);
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length")) as Record<string, string>;
+        const upstream = await fetch(new URL(req.url!, server.url), { method: req.method!, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+        const body = Buffer.from(await upstream.arrayBuffer());
+        replayed.push(upstream.headers.get("idempotent-replayed"));
+        if (requests === 1) {
+          res.writeHead(502, { "content-type": "text/plain" }).end("bad gateway");
+          return;
+        }
+        res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const viaProxy = new Switchboard({ baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, apiKey: TEST_ADMIN_KEY, retry: { baseDelayMs: 5 } });
+      await sb.conversations.create({ id: "sdk-lost-answer", type: "group", memberIds: ["alice"] });
+      const sent = await viaProxy.messages.send("sdk-lost-answer", { senderId: "alice", text: "only once" });
+      expect(requests).toBe(2);
+      expect(keys[0]).toBeTruthy();
+      expect(keys[1]).toBe(keys[0]);
+      // No clientMessageId: the key alone made the server answer the retry with the stored response.
+      expect(replayed).toEqual([null, "true"]);
+      const history = await sb.messages.list("sdk-lost-answer");
+      expect(history.messages.map((m) => [m.id, m.text])).toEqual([[sent.id, "only once"]]);
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 });
