@@ -204,7 +204,9 @@ describe("the Node SDK against a live server", () => {
           res.writeHead(502, { "content-type": "text/plain" }).end("bad gateway");
           return;
         }
-        res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(body);
+        const answer: Record<string, string> = {};
+        upstream.headers.forEach((value, name) => (answer[name] = value));
+        res.writeHead(upstream.status, answer).end(body);
       });
     });
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
