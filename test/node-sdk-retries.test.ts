@@ -39,6 +39,14 @@ const json =
     res.writeHead(status, { "content-type": "application/json", "x-request-id": `req-${status}`, ...headers });
     res.end(JSON.stringify(body));
   };
+/** Polls `check` every 5 ms, for at most 5 s. */
+async function waitUntil(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 const drop = (req: http.IncomingMessage) => req.socket.destroy();
 const USER = { id: "alice", role: "user", createdAt: "2026-01-01T00:00:00.000Z" };
 
@@ -123,6 +131,18 @@ describe("the Node SDK's retries", () => {
     const sb = new Switchboard({ baseUrl: s.url, apiKey: "k", retry: { maxDelayMs: 1000 } });
     await expect(sb.users.get("alice")).rejects.toMatchObject({ code: "rate_limited", retryAfterMs: 120_000 });
     expect(s.seen).toHaveLength(1);
+  });
+
+  it("stops retrying when the caller aborts, with the caller's reason", async () => {
+    const s = await start([json(503, {})]);
+    const sb = new Switchboard({ baseUrl: s.url, apiKey: "k", retry: { baseDelayMs: 50, maxRetries: 50 } });
+    const stop = new AbortController();
+    const pending = sb.api.GET("/v1/users/{id}", { params: { path: { id: "alice" } }, signal: stop.signal });
+    await waitUntil(() => s.seen.length >= 2);
+    stop.abort(new Error("caller gave up"));
+    // The rejection comes from the retry loop itself, so it has ended: far fewer than 51 attempts were made.
+    await expect(pending).rejects.toThrow("caller gave up");
+    expect(s.seen.length).toBeLessThan(10);
   });
 
   it("backs off with full jitter: a random wait up to base·2^attempt, capped", async () => {

@@ -42,8 +42,12 @@ export function retryingFetch(options: RetryOptions & { fetch?: typeof fetch; ra
       const backoff = () => Math.round(random() * Math.min(max, base * 2 ** attempt));
       let response: Response;
       try {
-        response = await inner(new Request(request, { ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(timeoutMs) }));
+        // The caller's signal (openapi-fetch's `signal` option) and this attempt's timeout, either one ends it.
+        const signal = AbortSignal.any([request.signal, AbortSignal.timeout(timeoutMs)]);
+        response = await inner(new Request(request, { ...(body === undefined ? {} : { body }), signal }));
       } catch (err) {
+        // The caller gave up: no retry, and their own abort reason, not a network error.
+        if (request.signal.aborted) throw request.signal.reason;
         if (attempt >= maxRetries) {
           throw new SwitchboardApiError({
             code: "network_error",
