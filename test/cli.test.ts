@@ -69,7 +69,7 @@ describe("the switchboard CLI against a live server", () => {
     const newSecret = rotated.stdout.trim().split("\n").at(-1)!;
     expect((await new Switchboard({ baseUrl: server.url, apiKey: newSecret }).users.get("alice")).id).toBe("alice");
 
-    const revoked = await cli(["keys", "revoke", key.id], env);
+    const revoked = await cliInProcess(["keys", "revoke", key.id], env);
     expect(revoked).toMatchObject({ code: 0, stdout: `Revoked ${key.id}.\n` });
     await expect(new Switchboard({ baseUrl: server.url, apiKey: newSecret }).users.get("alice")).rejects.toMatchObject({ code: "unauthorized" });
   });
