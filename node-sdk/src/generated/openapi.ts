@@ -6922,7 +6922,7 @@ export interface components {
                 detail?: string;
                 /** @description The provider's error code (Twilio's numeric code). */
                 errorCode?: string;
-                /** @description The delivery's status after this entry, or a provider step: `queued`, `sending`, `accepted`, `retrying`. */
+                /** @description The delivery's status after this entry, or an intermediate step: `queued`, `sending`, `accepted`, `retrying`, `deferred` (held for the recipient's quiet hours). */
                 status: string;
                 /** @description The push service's or SMS provider's HTTP status. */
                 statusCode?: number;
@@ -7115,8 +7115,23 @@ export interface components {
         };
         NotificationPreferences: {
             push: boolean;
+            /** @description Absent: no quiet hours. */
+            quietHours?: {
+                /**
+                 * @description End of the window, HH:MM; earlier than `start` means the next morning.
+                 * @example 07:00
+                 */
+                end: string;
+                /**
+                 * @description Start of the window, HH:MM in `timeZone`.
+                 * @example 22:00
+                 */
+                start: string;
+                /** @example Europe/Berlin */
+                timeZone: string;
+            };
             sms: boolean;
-            /** @description This user's wait before an SMS; absent: the server's SMS_DELAY_SECONDS. */
+            /** @description This user's wait before an SMS; absent: the ladder's (DELIVERY_LADDER, or SMS_DELAY_SECONDS). */
             smsDelayMs?: number;
             /**
              * Format: date-time
@@ -7128,6 +7143,21 @@ export interface components {
         NotificationPreferencesPatch: {
             /** @description Web Push on or off. */
             push?: boolean;
+            /** @description Quiet hours; null removes them. */
+            quietHours?: {
+                /**
+                 * @description End of the window, HH:MM; earlier than `start` means the next morning.
+                 * @example 07:00
+                 */
+                end: string;
+                /**
+                 * @description Start of the window, HH:MM in `timeZone`.
+                 * @example 22:00
+                 */
+                start: string;
+                /** @example Europe/Berlin */
+                timeZone: string;
+            } | null;
             /** @description SMS on or off (SMS also needs a phone number with consent). */
             sms?: boolean;
             /** @description Wait before an SMS for this user, in ms; null returns to the server's default. */

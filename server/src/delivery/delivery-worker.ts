@@ -5,7 +5,9 @@ import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { retryWaitMs } from "../webhooks/webhook-retry-policy.js";
-import type { AttemptOutcome, CancelReason, Delivery, DeliveryEvent, DeliveryPatch, DeliveryStore, LeasedDelivery } from "./delivery-store.js";
+import { preferenceAllows, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
+import { quietHoursDetail } from "./delivery-timeline.js";
+import { describeQuietHours, quietHoursEnd } from "./quiet-hours.js";
 import { buildPushPayload } from "./push/push-payload.js";
 import type { PushOptions, PushResult, PushSender } from "./push/push-sender.js";
 import { pushTopic } from "./push/web-push-sender.js";
@@ -122,6 +124,11 @@ export class DeliveryWorker {
       await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: context.detail }, { cancelReason: context.cancel });
       return;
     }
+    if ("deferUntil" in context) {
+      // Quiet hours set (or a retry that fell into them) after planning: wait, without spending an attempt.
+      await this.finish(leased, { status: "scheduled", dueAt: context.deferUntil, countsAsAttempt: false }, { status: "deferred", detail: context.detail });
+      return;
+    }
     switch (delivery.channel) {
       case "push":
         return this.sendPush(leased, context);
@@ -153,7 +160,7 @@ export class DeliveryWorker {
   }
 
   /** What the notification is about, or why it is no longer wanted. */
-  private async loadContext(delivery: Delivery): Promise<SendContext | { cancel: CancelReason; detail: string }> {
+  private async loadContext(delivery: Delivery): Promise<SendContext | { cancel: CancelReason; detail: string } | { deferUntil: number; detail: string }> {
     const { chat, presence, store } = this.options;
     const [conversation, member, message, recipient] = await Promise.all([
       this.conversationInfo(delivery.conversationId),
@@ -168,8 +175,12 @@ export class DeliveryWorker {
     if (status === "online") return { cancel: "online", detail: "not sent: the recipient is connected, so the app has the message" };
     const now = Date.now();
     const [mute, preferences] = await Promise.all([store.getMute(delivery.userId, delivery.conversationId, now), store.getPreferences(delivery.userId)]);
-    if (mute || preferences?.[delivery.channel] === false) {
+    if (mute || !preferenceAllows(preferences, delivery.channel)) {
       return { cancel: "muted", detail: mute ? "not sent: the recipient muted the conversation" : `not sent: the recipient turned ${delivery.channel} notifications off` };
+    }
+    const quietUntil = quietHoursEnd(preferences?.quietHours, now);
+    if (quietUntil !== null && preferences?.quietHours) {
+      return { deferUntil: quietUntil, detail: quietHoursDetail(quietUntil, describeQuietHours(preferences.quietHours)) };
     }
     const sender = message.senderId === delivery.userId ? recipient : await chat.getUser(message.senderId);
     return { conversation, message, recipient, senderName: sender?.name ?? message.senderId };

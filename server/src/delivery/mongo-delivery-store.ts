@@ -1,4 +1,5 @@
 import { cancelledEvent, collapsedEvent, isoToMs, scheduledEvent } from "./delivery-timeline.js";
+import type { QuietHours } from "./quiet-hours.js";
 import { randomUUID } from "node:crypto";
 import { MongoServerError, type Collection, type Db, type Document, type Filter, type WriteConcernSettings } from "mongodb";
 import { SwitchboardError } from "../core/errors.js";
@@ -84,6 +85,7 @@ interface PreferencesDoc {
   push: boolean;
   sms: boolean;
   smsDelayMs?: number;
+  quietHours?: QuietHours;
   updatedAt: string;
 }
 
@@ -433,6 +435,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       if (!doc) return null;
       const preferences: NotificationPreferences = { userId: doc._id, push: doc.push, sms: doc.sms, updatedAt: doc.updatedAt };
       if (doc.smsDelayMs != null) preferences.smsDelayMs = doc.smsDelayMs;
+      if (doc.quietHours) preferences.quietHours = { start: doc.quietHours.start, end: doc.quietHours.end, timeZone: doc.quietHours.timeZone };
       return preferences;
     });
   }
@@ -441,6 +444,7 @@ export class MongoDeliveryStore implements DeliveryStore {
     return runMongo(async () => {
       const doc: PreferencesDoc = { _id: preferences.userId, push: preferences.push, sms: preferences.sms, updatedAt: preferences.updatedAt };
       if (preferences.smsDelayMs !== undefined) doc.smsDelayMs = preferences.smsDelayMs;
+      if (preferences.quietHours) doc.quietHours = preferences.quietHours;
       await retryDuplicate(() => this.preferences.replaceOne({ _id: doc._id }, doc, { upsert: true }));
     });
   }
