@@ -58,8 +58,9 @@ describe("configuration", () => {
 
   it("turns email on only with SMTP_URL and EMAIL_FROM, waits 60 s by default, and names what is missing or bad", () => {
     expect(loadConfig({}).delivery.email).toBeUndefined();
-    expect(loadConfig({}).delivery.emailDelayMs).toBe(60_000);
-    expect(loadConfig({ EMAIL_DELAY_SECONDS: "5" }).delivery.emailDelayMs).toBe(5000);
+    const emailStep = (env: Record<string, string>) => loadConfig(env).delivery.ladder.find((s) => s.channel === "email");
+    expect(emailStep({})).toEqual({ channel: "email", delayMs: 60_000 });
+    expect(emailStep({ EMAIL_DELAY_SECONDS: "5" })).toEqual({ channel: "email", delayMs: 5000 });
     const on = { SMTP_URL: "smtps://mailer:s3cret@smtp.example.com:465", EMAIL_FROM: "Example Chat <chat@example.com>" };
     expect(loadConfig(on).delivery.email).toEqual({ smtpUrl: on.SMTP_URL, from: on.EMAIL_FROM, timeoutMs: 10_000 });
     expect(loadConfig({ ...on, EMAIL_REPLY_DOMAIN: "Reply.Example.com", INBOUND_EMAIL_SMTP_PORT: "2525", HOST: "127.0.0.1" }).delivery.email).toMatchObject({

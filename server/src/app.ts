@@ -611,8 +611,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     store,
     chat: deps.store,
     presence: deps.presence,
-    smsDelayMs: c.smsDelayMs,
-    emailDelayMs: c.emailDelayMs,
+    ladder: c.ladder,
     ...(email ? { emailAllowed: email.allowed } : {}),
     collapseWindowMs: c.collapseWindowMs,
     onChanged,
@@ -620,6 +619,9 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     onError: (err, task, context) => log.error({ err, task, ...context }, "offline delivery planning failed; the message is stored, its notifications may be missing"),
   });
   const detachPlanner = planner.attach(events);
+  log.info({ ladder: c.ladder.map((step) => `${step.channel}:${step.delayMs}ms`) }, "offline delivery ladder (DELIVERY_LADDER)");
+  const skipped = c.ladder.map((step) => step.channel).filter((channel) => !(planner.channels() as string[]).includes(channel));
+  if (skipped.length > 0) log.warn({ skipped }, "offline delivery: these ladder channels have no sender in this build and are skipped");
   const settings = new NotificationSettingsService(store, deps.store, deps.conversations, onChanged);
   return {
     worker,

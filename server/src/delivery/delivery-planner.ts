@@ -2,7 +2,19 @@ import type { Message, PresenceInfo, User } from "../../../client-sdk/src/protoc
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
 import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
-import { DELIVERY_CHANNELS, preferenceAllows, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
+import type { LadderStep } from "../config.js";
+import {
+  DELIVERY_CHANNELS,
+  isDeliveryChannel,
+  preferenceAllows,
+  preferredDelayMs,
+  type Delivery,
+  type DeliveryChannel,
+  type DeliveryStore,
+  type PlanInput,
+} from "./delivery-store.js";
+import { quietHoursDetail } from "./delivery-timeline.js";
+import { describeQuietHours, quietHoursEnd } from "./quiet-hours.js";
 
 /** Background work of the planner that can fail, as its error callback names it. */
 export type PlannerTask = "plan" | "cancel-on-read" | "cancel-on-connect";
@@ -14,13 +26,15 @@ export interface DeliveryPlannerOptions {
   chat: Pick<Store, "getConversation" | "getUser">;
   /** Cluster-wide presence: a member with a live connection anywhere is not notified. */
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
-  /** Default wait before an SMS (`SMS_DELAY_SECONDS`); a user's preference overrides it. */
-  smsDelayMs: number;
-  /** Default wait before an email (`EMAIL_DELAY_SECONDS`); a user's preference overrides it. */
-  emailDelayMs: number;
+  /**
+   * The fallback ladder (`DELIVERY_LADDER`): channels in order, each with its wait after the
+   * message; a user's own delay for a channel overrides the step's. Steps naming a channel this
+   * build cannot send are skipped.
+   */
+  ladder: readonly LadderStep[];
   /**
    * Whether the user's address may get email about the conversation (it did not bounce, they did
-   * not unsubscribe); absent while email is off on this server.
+   * not unsubscribe); absent while email is off on this server (the email step is then skipped).
    */
   emailAllowed?: (address: string, userId: string, conversationId: string) => Promise<boolean>;
   /** How long a sent notification absorbs the conversation's next messages (`DELIVERY_COLLAPSE_SECONDS`). */
@@ -46,8 +60,10 @@ export function newDeliveryId(): string {
  * The fallback ladder's first half: after a message is stored, decides who gets what and when.
  *
  * For every member other than the sender who is offline everywhere in the cluster and has not
- * read the message: Web Push at once when they have a subscription and push on, SMS after the
- * delay when they have a phone number with consent and SMS on; nothing in a muted conversation.
+ * read the message, it walks the ladder (`DELIVERY_LADDER`): each channel the member has turned
+ * on and has a destination for (a push subscription, a phone number with consent) is scheduled
+ * after its step's delay, or at the end of the member's quiet hours when it would fall inside
+ * them; nothing in a muted conversation.
  * The outbox (see {@link DeliveryStore.plan}) folds a burst into one notification per channel.
  * Reading up to a message, or connecting, cancels what is still scheduled.
  *
@@ -56,9 +72,16 @@ export function newDeliveryId(): string {
  */
 export class DeliveryPlanner {
   private readonly now: () => number;
+  private readonly ladder: readonly { channel: DeliveryChannel; delayMs: number }[];
 
   constructor(private readonly options: DeliveryPlannerOptions) {
     this.now = options.now ?? Date.now;
+    this.ladder = options.ladder.flatMap((step) => (isDeliveryChannel(step.channel) ? [{ channel: step.channel, delayMs: step.delayMs }] : []));
+  }
+
+  /** The channels of the ladder this planner uses, in order (for the start-up log). */
+  channels(): DeliveryChannel[] {
+    return this.ladder.map((step) => step.channel);
   }
 
   /** Subscribes to the core's events; returns the function that unsubscribes. */
@@ -121,18 +144,17 @@ export class DeliveryPlanner {
     const now = this.now();
     const inputs: PlanInput[] = [];
     for (const userId of userIds) {
-      for (const { channel, delayMs } of await this.channelsFor(userId, message.conversationId, now)) {
+      for (const planned of await this.channelsFor(userId, message.conversationId, now)) {
         inputs.push({
           id: newDeliveryId(),
           messageId: message.id,
           conversationId: message.conversationId,
           seq: message.seq,
           userId,
-          channel,
-          dueAt: now + delayMs,
+          ...planned,
           // An email lists every unread message since the last one: a sent email absorbs nothing,
           // so the next message starts the next digest (a scheduled one still absorbs its burst).
-          collapseSince: channel === "email" ? now : now - this.options.collapseWindowMs,
+          collapseSince: planned.channel === "email" ? now : now - this.options.collapseWindowMs,
           now,
         });
       }
@@ -161,28 +183,33 @@ export class DeliveryPlanner {
     return planned;
   }
 
-  /** The channels that may reach the user about this conversation now, with the wait before each. */
-  private async channelsFor(userId: string, conversationId: string, now: number): Promise<{ channel: DeliveryChannel; delayMs: number }[]> {
+  /**
+   * The ladder's steps that may reach the user about this conversation, each with when it is due:
+   * the step's delay (or the user's own), moved to the end of the user's quiet hours when it would
+   * fall inside them.
+   */
+  private async channelsFor(userId: string, conversationId: string, now: number): Promise<Pick<PlanInput, "channel" | "dueAt" | "deferred">[]> {
     const { store } = this.options;
     const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
     if (mute) return [];
-    const channels: { channel: DeliveryChannel; delayMs: number }[] = [];
-    let user: User | null | undefined;
-    const loadUser = async () => (user === undefined ? (user = await this.options.chat.getUser(userId)) : user);
-    if (preferenceAllows(preferences, "push") && (await store.listPushSubscriptions(userId)).length > 0) {
-      channels.push({ channel: "push", delayMs: 0 });
-    }
-    const { emailAllowed } = this.options;
-    if (emailAllowed && preferenceAllows(preferences, "email")) {
-      const email = (await loadUser())?.email;
-      if (email && (await emailAllowed(email, userId, conversationId))) {
-        channels.push({ channel: "email", delayMs: preferences?.emailDelayMs ?? this.options.emailDelayMs });
-      }
-    }
-    if (preferenceAllows(preferences, "sms")) {
-      const phone = (await loadUser())?.phone;
-      if (phone && (await store.consentState(phone)) === "opted_in") {
-        channels.push({ channel: "sms", delayMs: preferences?.smsDelayMs ?? this.options.smsDelayMs });
+    let user: Promise<User | null> | undefined;
+    const recipient: Recipient = {
+      userId,
+      conversationId,
+      store,
+      user: () => (user ??= this.options.chat.getUser(userId)),
+      ...(this.options.emailAllowed ? { emailAllowed: this.options.emailAllowed } : {}),
+    };
+    const channels: Pick<PlanInput, "channel" | "dueAt" | "deferred">[] = [];
+    for (const step of this.ladder) {
+      if (!preferenceAllows(preferences, step.channel) || !(await ELIGIBLE[step.channel](recipient))) continue;
+      const due = now + (preferredDelayMs(preferences, step.channel) ?? step.delayMs);
+      const quietUntil = quietHoursEnd(preferences?.quietHours, due);
+      if (quietUntil === null || !preferences?.quietHours) {
+        channels.push({ channel: step.channel, dueAt: due });
+      } else {
+        const detail = quietHoursDetail(quietUntil, describeQuietHours(preferences.quietHours));
+        channels.push({ channel: step.channel, dueAt: quietUntil, deferred: { reason: "quiet_hours", detail } });
       }
     }
     return channels;
@@ -200,3 +227,31 @@ export class DeliveryPlanner {
     for (const delivery of cancelled) this.options.onChanged(delivery);
   }
 }
+
+/** What an eligibility check may look up about one recipient. */
+interface Recipient {
+  userId: string;
+  conversationId: string;
+  store: DeliveryStore;
+  /** {@link DeliveryPlannerOptions.emailAllowed}; absent while email is off. */
+  emailAllowed?: (address: string, userId: string, conversationId: string) => Promise<boolean>;
+  /** The user record (phone number, email address), loaded once however many channels ask. */
+  user(): Promise<User | null>;
+}
+
+/**
+ * Whether a channel has somewhere to go for the recipient, one check per channel. Preferences
+ * and mutes are checked before; the worker checks again right before sending.
+ */
+const ELIGIBLE: { readonly [C in DeliveryChannel]: (recipient: Recipient) => Promise<boolean> } = {
+  push: async (r) => (await r.store.listPushSubscriptions(r.userId)).length > 0,
+  email: async (r) => {
+    if (!r.emailAllowed) return false;
+    const address = (await r.user())?.email;
+    return address !== undefined && (await r.emailAllowed(address, r.userId, r.conversationId));
+  },
+  sms: async (r) => {
+    const phone = (await r.user())?.phone;
+    return phone !== undefined && (await r.store.consentState(phone)) === "opted_in";
+  },
+};

@@ -1,4 +1,5 @@
 import { cancelledEvent, collapsedEvent, isoToMs, scheduledEvent } from "./delivery-timeline.js";
+import type { QuietHours } from "./quiet-hours.js";
 import { randomUUID } from "node:crypto";
 import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
 import {
@@ -146,6 +147,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries ADD COLUMN media_count INTEGER;
   ALTER TABLE sandbox_sms ADD COLUMN media_urls TEXT; -- JSON array of URLs; NULL for a plain text
   `,
+  // Quiet hours: a daily window in the user's time zone in which nothing is sent.
+  `
+  ALTER TABLE notification_preferences ADD COLUMN quiet_hours TEXT; -- JSON {start, end, timeZone}; NULL: none
+  `,
   // Email: its switch (NULL: on, the default) and the user's own delay.
   `
   ALTER TABLE notification_preferences ADD COLUMN email INTEGER;
@@ -200,6 +205,7 @@ interface PreferencesRow {
   sms_delay_ms: number | null;
   email: number | null;
   email_delay_ms: number | null;
+  quiet_hours: string | null;
   updated_at: string;
 }
 
@@ -345,10 +351,11 @@ function prepareStatements(db: SqliteDatabase) {
 
     preferences: db.prepare<[string], PreferencesRow>("SELECT * FROM notification_preferences WHERE user_id = ?"),
     savePreferences: db.prepare<Record<string, unknown>>(
-      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, email, email_delay_ms, updated_at)
-       VALUES (@userId, @push, @sms, @smsDelayMs, @email, @emailDelayMs, @updatedAt)
+      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, quiet_hours, email, email_delay_ms, updated_at)
+       VALUES (@userId, @push, @sms, @smsDelayMs, @quietHours, @email, @emailDelayMs, @updatedAt)
        ON CONFLICT (user_id) DO UPDATE SET push = excluded.push, sms = excluded.sms, sms_delay_ms = excluded.sms_delay_ms,
-         email = excluded.email, email_delay_ms = excluded.email_delay_ms, updated_at = excluded.updated_at`,
+         quiet_hours = excluded.quiet_hours, email = excluded.email, email_delay_ms = excluded.email_delay_ms,
+         updated_at = excluded.updated_at`,
     ),
     mute: db.prepare<[string, string, string | null, number | null]>(
       `INSERT INTO conversation_mutes (user_id, conversation_id, until, until_ms) VALUES (?, ?, ?, ?)
@@ -602,6 +609,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
       const preferences: NotificationPreferences = { userId: row.user_id, push: row.push === 1, sms: row.sms === 1, email: row.email !== 0, updatedAt: row.updated_at };
       if (row.sms_delay_ms !== null) preferences.smsDelayMs = row.sms_delay_ms;
       if (row.email_delay_ms !== null) preferences.emailDelayMs = row.email_delay_ms;
+      if (row.quiet_hours !== null) preferences.quietHours = JSON.parse(row.quiet_hours) as QuietHours;
       return preferences;
     });
   }
@@ -615,6 +623,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
         smsDelayMs: preferences.smsDelayMs ?? null,
         email: preferences.email ? 1 : 0,
         emailDelayMs: preferences.emailDelayMs ?? null,
+        quietHours: preferences.quietHours ? JSON.stringify(preferences.quietHours) : null,
         updatedAt: preferences.updatedAt,
       });
     });
