@@ -2456,6 +2456,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/email/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the unsubscribe confirmation page
+         * @description **No authentication: the signed token is the capability.** The page an email's unsubscribe link opens: it asks to confirm, so that a link scanner following the link unsubscribes nobody. Confirming POSTs to the same URL.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The signed token from the email's `List-Unsubscribe` link. */
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The confirmation page. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description `invalid_argument`: a field is missing or invalid (the message names it), or the body is not valid JSON. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`: no such resource. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal`: an unexpected error; the server logged it with the request id. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unavailable`: a dependency (store, rate limiter) is unreachable; retry shortly. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Stop a conversation's emails (RFC 8058 one-click)
+         * @description **No authentication: the signed token is the capability.** What a mail client POSTs (`List-Unsubscribe=One-Click`, `application/x-www-form-urlencoded`) when the user clicks its unsubscribe button, and what the confirmation page submits. Stops email about this conversation to this user (recorded in the email ledger; idempotent) and cancels the email already scheduled. Other channels and other conversations are unchanged.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The signed token from the email's `List-Unsubscribe` link. */
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unsubscribed (or already). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description `invalid_argument`: a field is missing or invalid (the message names it), or the body is not valid JSON. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`: no such resource. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `payload_too_large`: the body is larger than MAX_HTTP_BODY_BYTES, or the text is longer than the limit. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal`: an unexpected error; the server logged it with the request id. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unavailable`: a dependency (store, rate limiter) is unreachable; retry shortly. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/mutes/{conversationId}": {
         parameters: {
             query?: never;
@@ -6896,7 +7045,7 @@ export interface components {
             /** @enum {string} */
             cancelReason?: "read" | "online" | "opted_out" | "muted" | "no_destination" | "not_member";
             /** @enum {string} */
-            channel: "push" | "sms";
+            channel: "push" | "email" | "sms";
             collapsedInto?: string;
             conversationId: string;
             /**
@@ -6927,6 +7076,7 @@ export interface components {
                 /** @description The push service's or SMS provider's HTTP status. */
                 statusCode?: number;
             }[];
+            /** @description SMS: our number; email: `EMAIL_FROM`. */
             from?: string;
             /** @example dlv_0m5x2k9ab… */
             id: string;
@@ -6938,7 +7088,7 @@ export interface components {
             /** @description How many messages this notification covers. */
             messageCount: number;
             messageId: string;
-            /** @description The SMS provider's message sid. */
+            /** @description The SMS provider's message sid, or the email's `Message-ID`. */
             providerMessageId?: string;
             segments?: number;
             /**
@@ -6948,10 +7098,11 @@ export interface components {
             sentAt?: string;
             seq: number;
             /**
-             * @description `scheduled`: waiting for `dueAt`; `sent`: accepted by the push service or SMS provider; `delivered`/`undelivered`: the SMS provider's receipt; `failed`: a permanent error or retries used up; `cancelled`: no longer needed (`cancelReason`); `collapsed`: covered by the notification `collapsedInto` of the same burst.
+             * @description `scheduled`: waiting for `dueAt`; `sent`: accepted by the push service, the SMTP server or the SMS provider; `delivered`/`undelivered`: the SMS provider's receipt, or (`undelivered`) an email's bounce report; `failed`: a permanent error or retries used up; `cancelled`: no longer needed (`cancelReason`); `collapsed`: covered by the notification `collapsedInto` of the same burst.
              * @enum {string}
              */
             status: "scheduled" | "sent" | "delivered" | "undelivered" | "failed" | "cancelled" | "collapsed";
+            /** @description SMS: the recipient's number; email: their address. */
             to?: string;
             /**
              * Format: date-time
@@ -7114,6 +7265,9 @@ export interface components {
             until?: string;
         };
         NotificationPreferences: {
+            email: boolean;
+            /** @description This user's wait before an email; absent: the ladder's (DELIVERY_LADDER, or EMAIL_DELAY_SECONDS). */
+            emailDelayMs?: number;
             push: boolean;
             /** @description Absent: no quiet hours. */
             quietHours?: {
@@ -7141,6 +7295,10 @@ export interface components {
             userId: string;
         };
         NotificationPreferencesPatch: {
+            /** @description Email on or off (email also needs an address on the user record). */
+            email?: boolean;
+            /** @description Wait before an email for this user, in ms; null returns to the server's default. */
+            emailDelayMs?: number | null;
             /** @description Web Push on or off. */
             push?: boolean;
             /** @description Quiet hours; null removes them. */
@@ -7371,6 +7529,7 @@ export interface components {
              * @example 2025-01-31T12:00:00.000Z
              */
             createdAt: string;
+            email?: string;
             id: string;
             name?: string;
             phone?: string;
@@ -7388,6 +7547,11 @@ export interface components {
         };
         /** @description Creates the user, or updates the fields given (absent fields keep their value). */
         UserUpsert: {
+            /**
+             * Format: email
+             * @description Where email notifications go (when the server sends email); replies by email from it are posted as this user.
+             */
+            email?: string;
             id: string;
             name?: string;
             phone?: string;

@@ -32,6 +32,11 @@ export interface DeliveryPlannerOptions {
    * build cannot send are skipped.
    */
   ladder: readonly LadderStep[];
+  /**
+   * Whether the user's address may get email about the conversation (it did not bounce, they did
+   * not unsubscribe); absent while email is off on this server (the email step is then skipped).
+   */
+  emailAllowed?: (address: string, userId: string, conversationId: string) => Promise<boolean>;
   /** How long a sent notification absorbs the conversation's next messages (`DELIVERY_COLLAPSE_SECONDS`). */
   collapseWindowMs: number;
   /** Told about every delivery that was created or changed (webhooks, logs). */
@@ -147,7 +152,9 @@ export class DeliveryPlanner {
           seq: message.seq,
           userId,
           ...planned,
-          collapseSince: now - this.options.collapseWindowMs,
+          // An email lists every unread message since the last one: a sent email absorbs nothing,
+          // so the next message starts the next digest (a scheduled one still absorbs its burst).
+          collapseSince: planned.channel === "email" ? now : now - this.options.collapseWindowMs,
           now,
         });
       }
@@ -186,7 +193,13 @@ export class DeliveryPlanner {
     const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
     if (mute) return [];
     let user: Promise<User | null> | undefined;
-    const recipient: Recipient = { userId, store, user: () => (user ??= this.options.chat.getUser(userId)) };
+    const recipient: Recipient = {
+      userId,
+      conversationId,
+      store,
+      user: () => (user ??= this.options.chat.getUser(userId)),
+      ...(this.options.emailAllowed ? { emailAllowed: this.options.emailAllowed } : {}),
+    };
     const channels: Pick<PlanInput, "channel" | "dueAt" | "deferred">[] = [];
     for (const step of this.ladder) {
       if (!preferenceAllows(preferences, step.channel) || !(await ELIGIBLE[step.channel](recipient))) continue;
@@ -218,7 +231,10 @@ export class DeliveryPlanner {
 /** What an eligibility check may look up about one recipient. */
 interface Recipient {
   userId: string;
+  conversationId: string;
   store: DeliveryStore;
+  /** {@link DeliveryPlannerOptions.emailAllowed}; absent while email is off. */
+  emailAllowed?: (address: string, userId: string, conversationId: string) => Promise<boolean>;
   /** The user record (phone number, email address), loaded once however many channels ask. */
   user(): Promise<User | null>;
 }
@@ -229,6 +245,11 @@ interface Recipient {
  */
 const ELIGIBLE: { readonly [C in DeliveryChannel]: (recipient: Recipient) => Promise<boolean> } = {
   push: async (r) => (await r.store.listPushSubscriptions(r.userId)).length > 0,
+  email: async (r) => {
+    if (!r.emailAllowed) return false;
+    const address = (await r.user())?.email;
+    return address !== undefined && (await r.emailAllowed(address, r.userId, r.conversationId));
+  },
   sms: async (r) => {
     const phone = (await r.user())?.phone;
     return phone !== undefined && (await r.store.consentState(phone)) === "opted_in";

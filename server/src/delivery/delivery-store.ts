@@ -11,10 +11,10 @@
 import type { QuietHours } from "./quiet-hours.js";
 
 /** How an offline member is reached. */
-export type DeliveryChannel = "push" | "sms";
+export type DeliveryChannel = "push" | "email" | "sms";
 
 /** Every {@link DeliveryChannel} this build can send (the ladder's order comes from `DELIVERY_LADDER`). */
-export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "sms"];
+export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "email", "sms"];
 
 /** Whether `name` (a `DELIVERY_LADDER` channel) is a channel this build has a sender for. */
 export function isDeliveryChannel(name: string): name is DeliveryChannel {
@@ -31,6 +31,9 @@ export function preferenceAllows(preferences: NotificationPreferences | null, ch
   switch (channel) {
     case "push":
       return preferences.push;
+    case "email":
+      // Rows written before email existed have no such field: on, like every channel by default.
+      return preferences.email !== false;
     case "sms":
       return preferences.sms;
     default: {
@@ -45,6 +48,8 @@ export function preferredDelayMs(preferences: NotificationPreferences | null, ch
   switch (channel) {
     case "sms":
       return preferences?.smsDelayMs;
+    case "email":
+      return preferences?.emailDelayMs;
     case "push":
       return undefined;
     default: {
@@ -136,9 +141,9 @@ export interface Delivery {
   attempts: number;
   /** ISO-8601: when it was handed over (status `sent` or later); bursts collapse into it for a while. */
   sentAt?: string;
-  /** The provider's id of what it sent (Twilio's `SM…` sid); set on the first accepted SMS. */
+  /** The provider's id of what it sent (Twilio's `SM…` sid; an email's `Message-ID`); set on the first accepted send. */
   providerMessageId?: string;
-  /** SMS: the recipient's number (E.164) and ours. */
+  /** SMS: the recipient's number (E.164) and ours; email: the recipient's address and our `From`. */
   to?: string;
   from?: string;
   /** SMS: the encoding and segment count of the text sent. */
@@ -235,6 +240,10 @@ export interface NotificationPreferences {
   sms: boolean;
   /** Overrides the server's SMS delay for this user, in ms (absent: the server's default). */
   smsDelayMs?: number;
+  /** Email on/off (default on; email also needs an address on the user record that did not bounce). */
+  email: boolean;
+  /** Overrides the server's email delay for this user, in ms (absent: `EMAIL_DELAY_SECONDS`). */
+  emailDelayMs?: number;
   /**
    * A daily window in the user's time zone in which nothing is sent: a notification due inside
    * it waits for its end (absent: none).

@@ -6,6 +6,8 @@ import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { retryWaitMs } from "../webhooks/webhook-retry-policy.js";
 import { preferenceAllows, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
+import type { EmailSender } from "./email/email-sender.js";
+import type { EmailService } from "./email/email-service.js";
 import { quietHoursDetail } from "./delivery-timeline.js";
 import { describeQuietHours, quietHoursEnd } from "./quiet-hours.js";
 import { buildPushPayload } from "./push/push-payload.js";
@@ -41,6 +43,12 @@ export interface PushChannel {
   url?: string;
 }
 
+/** The email side of the worker; absent while email is off (`SMTP_URL` unset). */
+export interface EmailChannel {
+  sender: EmailSender;
+  service: Pick<EmailService, "prepare" | "recordSent" | "recordHardBounce">;
+}
+
 /** What the worker needs, built by the composition root. */
 export interface DeliveryWorkerOptions {
   store: DeliveryStore;
@@ -48,6 +56,7 @@ export interface DeliveryWorkerOptions {
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
   push: PushChannel;
   sms: SmsChannel;
+  email?: EmailChannel;
   logger: Logger;
   /** `DELIVERY_RETRY_SCHEDULE`; attempts: steps + 1. */
   retryScheduleMs: readonly number[];
@@ -132,6 +141,8 @@ export class DeliveryWorker {
     switch (delivery.channel) {
       case "push":
         return this.sendPush(leased, context);
+      case "email":
+        return this.sendEmail(leased, context);
       case "sms":
         return this.sendSms(leased, context);
       default: {
@@ -298,6 +309,48 @@ export class DeliveryWorker {
         return;
       case "failed":
         await this.finish(leased, { status: "failed" }, { status: "failed", attempt, statusCode: result.statusCode, errorCode: result.errorCode, detail: `${result.detail} (not retried)` }, patch);
+        return;
+      default: {
+        const exhaustive: never = result;
+        return exhaustive;
+      }
+    }
+  }
+
+  private async sendEmail(leased: LeasedDelivery, context: SendContext): Promise<void> {
+    const { delivery } = leased;
+    const { email } = this.options;
+    if (!email) {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: "not sent: email is off on this server (SMTP_URL is unset)" }, { cancelReason: "no_destination" });
+      return;
+    }
+    const prepared = await email.service.prepare(delivery, context);
+    if (prepared.kind === "cancel") {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: prepared.detail }, { cancelReason: prepared.reason });
+      return;
+    }
+    const mail = prepared.email;
+    const attempt = delivery.attempts + 1;
+    const patch: DeliveryPatch = { to: mail.to, from: mail.from };
+    const result = await email.sender.send(mail);
+    const what = `${prepared.shown} ${prepared.shown === 1 ? "message" : "messages"} to ${mail.to}`;
+    switch (result.kind) {
+      case "sent":
+        // Recorded before the outcome: the thread's next email must answer this one even if the
+        // worker dies right after.
+        await email.service.recordSent(prepared.threadId, mail.messageId);
+        await this.finish(leased, { status: "sent" }, { status: "sent", attempt, statusCode: 250, detail: `${email.sender.name} accepted ${mail.messageId}: ${what} (${result.response.slice(0, 200)})` }, { ...patch, providerMessageId: mail.messageId });
+        return;
+      case "rejected":
+        await this.finish(leased, { status: "cancelled" }, { status: "cancelled", attempt, statusCode: result.statusCode, errorCode: "hard_bounce", detail: `${mail.to} refused for good: ${result.detail}; no more email goes there` }, { ...patch, cancelReason: "no_destination" });
+        // After this delivery's own record: the bounce cancels the user's other scheduled emails, and would take this lease too.
+        await email.service.recordHardBounce(mail.to, delivery.userId, "smtp", `${result.statusCode} ${result.detail}`);
+        return;
+      case "retry":
+        await this.retryOrFail(leased, attempt, undefined, { ...(result.statusCode ? { statusCode: result.statusCode } : {}), detail: `${email.sender.name}: ${result.detail}` }, patch);
+        return;
+      case "failed":
+        await this.finish(leased, { status: "failed" }, { status: "failed", attempt, ...(result.statusCode ? { statusCode: result.statusCode } : {}), detail: `${email.sender.name}: ${result.detail} (not retried)` }, patch);
         return;
       default: {
         const exhaustive: never = result;

@@ -12,6 +12,9 @@ export interface PreferencesPatch {
   push?: boolean;
   sms?: boolean;
   smsDelayMs?: number | null;
+  email?: boolean;
+  /** `null` returns to the server's default (`EMAIL_DELAY_SECONDS`). */
+  emailDelayMs?: number | null;
   quietHours?: QuietHours | null;
 }
 
@@ -41,7 +44,7 @@ export class NotificationSettingsService {
   /** The user's preferences, defaults filled in. Throws `not_found` for an unknown user. */
   async getPreferences(userId: string): Promise<NotificationPreferences> {
     await this.requireUser(userId);
-    return (await this.store.getPreferences(userId)) ?? { userId, push: true, sms: true, updatedAt: new Date(0).toISOString() };
+    return (await this.store.getPreferences(userId)) ?? { userId, push: true, sms: true, email: true, updatedAt: new Date(0).toISOString() };
   }
 
   async updatePreferences(userId: string, patch: PreferencesPatch): Promise<NotificationPreferences> {
@@ -50,10 +53,13 @@ export class NotificationSettingsService {
       userId,
       push: patch.push ?? current.push,
       sms: patch.sms ?? current.sms,
+      email: patch.email ?? current.email,
       updatedAt: new Date().toISOString(),
     };
     const delay = patch.smsDelayMs === undefined ? current.smsDelayMs : (patch.smsDelayMs ?? undefined);
     if (delay !== undefined) next.smsDelayMs = delay;
+    const emailDelay = patch.emailDelayMs === undefined ? current.emailDelayMs : (patch.emailDelayMs ?? undefined);
+    if (emailDelay !== undefined) next.emailDelayMs = emailDelay;
     if (patch.quietHours) checkQuietHours(patch.quietHours);
     const quietHours = patch.quietHours === undefined ? current.quietHours : (patch.quietHours ?? undefined);
     if (quietHours) next.quietHours = { start: quietHours.start, end: quietHours.end, timeZone: quietHours.timeZone };

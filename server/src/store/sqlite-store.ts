@@ -191,12 +191,17 @@ const MIGRATIONS: readonly string[] = [
   -- Ends in the implicit id, so one emoji's users come out oldest first without a sort.
   CREATE INDEX reactions_by_emoji ON reactions (message_id, emoji);
   `,
+  // 4: the address email notifications go to.
+  `
+  ALTER TABLE users ADD COLUMN email TEXT;
+  `,
 ];
 
 interface UserRow {
   id: string;
   name: string | null;
   phone: string | null;
+  email: string | null;
   role: string;
   created_at: string;
 }
@@ -280,15 +285,16 @@ const CONVERSATION_COLUMNS = "id, type, title, last_seq, created_at, last_activi
 /** Every statement the store runs, prepared once in `init()` (after the schema exists). */
 function prepareStatements(db: SqliteDatabase) {
   return {
-    upsertUser: db.prepare<{ id: string; name: string | null; phone: string | null; role: string | null; now: string }, UserRow>(
-      `INSERT INTO users (id, name, phone, role, created_at) VALUES (@id, @name, @phone, coalesce(@role, 'user'), @now)
+    upsertUser: db.prepare<{ id: string; name: string | null; phone: string | null; email: string | null; role: string | null; now: string }, UserRow>(
+      `INSERT INTO users (id, name, phone, email, role, created_at) VALUES (@id, @name, @phone, @email, coalesce(@role, 'user'), @now)
        ON CONFLICT (id) DO UPDATE SET
          name = coalesce(excluded.name, users.name),
          phone = coalesce(excluded.phone, users.phone),
+         email = coalesce(excluded.email, users.email),
          role = coalesce(@role, users.role)
-       RETURNING id, name, phone, role, created_at`,
+       RETURNING id, name, phone, email, role, created_at`,
     ),
-    getUser: db.prepare<[string], UserRow>("SELECT id, name, phone, role, created_at FROM users WHERE id = ?"),
+    getUser: db.prepare<[string], UserRow>("SELECT id, name, phone, email, role, created_at FROM users WHERE id = ?"),
 
     insertConversation: db.prepare<[string, string, string | null, string, string]>(
       "INSERT INTO conversations (id, type, title, last_seq, created_at, last_activity_at) VALUES (?, ?, ?, 0, ?, ?)",
@@ -485,6 +491,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
         id: input.id,
         name: input.name ?? null,
         phone: input.phone ?? null,
+        email: input.email ?? null,
         role: input.role ?? null,
         now,
       });
@@ -933,6 +940,7 @@ function toUser(r: UserRow): User {
   const user: User = { id: r.id, role: r.role as UserRole, createdAt: r.created_at };
   if (r.name !== null) user.name = r.name;
   if (r.phone !== null) user.phone = r.phone;
+  if (r.email !== null) user.email = r.email;
   return user;
 }
 

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { TokenService } from "../auth/token-service.js";
 import { idSchema } from "../core/schemas.js";
+import { DELIVERY_CHANNELS } from "../delivery/delivery-store.js";
 import type { NotificationSettingsService } from "../delivery/notification-settings-service.js";
 import { CLOCK_TIME, isTimeZone } from "../delivery/quiet-hours.js";
 import { AUTHED_ERRORS, BODY_ERRORS, body, errors, json, v1, type HttpEnv } from "./http-routes.js";
@@ -41,10 +42,10 @@ const deliverySchema = z
     conversationId: z.string(),
     seq: z.number().int(),
     userId: z.string(),
-    channel: z.enum(["push", "sms"]),
+    channel: z.enum(DELIVERY_CHANNELS),
     status: z.enum(["scheduled", "sent", "delivered", "undelivered", "failed", "cancelled", "collapsed"]).meta({
       description:
-        "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service or SMS provider; `delivered`/`undelivered`: the SMS provider's receipt; " +
+        "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service, the SMTP server or the SMS provider; `delivered`/`undelivered`: the SMS provider's receipt, or (`undelivered`) an email's bounce report; " +
         "`failed`: a permanent error or retries used up; `cancelled`: no longer needed (`cancelReason`); `collapsed`: covered by the notification `collapsedInto` of the same burst.",
     }),
     lastSeq: z.number().int().meta({ description: "The newest message this notification covers." }),
@@ -55,9 +56,9 @@ const deliverySchema = z
     dueAt: isoTime.optional(),
     attempts: z.number().int(),
     sentAt: isoTime.optional(),
-    providerMessageId: z.string().optional().meta({ description: "The SMS provider's message sid." }),
-    to: z.string().optional(),
-    from: z.string().optional(),
+    providerMessageId: z.string().optional().meta({ description: "The SMS provider's message sid, or the email's `Message-ID`." }),
+    to: z.string().optional().meta({ description: "SMS: the recipient's number; email: their address." }),
+    from: z.string().optional().meta({ description: "SMS: our number; email: `EMAIL_FROM`." }),
     encoding: z.enum(["GSM-7", "UCS-2"]).optional(),
     segments: z.number().int().optional(),
     mediaCount: z.number().int().optional().meta({ description: "SMS: the pictures sent with the text as an MMS; absent for a plain SMS." }),
@@ -91,6 +92,8 @@ const preferencesSchema = z
     push: z.boolean(),
     sms: z.boolean(),
     smsDelayMs: z.number().int().optional().meta({ description: "This user's wait before an SMS; absent: the ladder's (DELIVERY_LADDER, or SMS_DELAY_SECONDS)." }),
+    email: z.boolean(),
+    emailDelayMs: z.number().int().optional().meta({ description: "This user's wait before an email; absent: the ladder's (DELIVERY_LADDER, or EMAIL_DELAY_SECONDS)." }),
     quietHours: quietHoursSchema.optional().meta({ description: "Absent: no quiet hours." }),
     updatedAt: isoTime,
   })
@@ -108,6 +111,15 @@ const preferencesPatchSchema = z
       .nullable()
       .optional()
       .meta({ description: "Wait before an SMS for this user, in ms; null returns to the server's default." }),
+    email: z.boolean().optional().meta({ description: "Email on or off (email also needs an address on the user record)." }),
+    emailDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400_000)
+      .nullable()
+      .optional()
+      .meta({ description: "Wait before an email for this user, in ms; null returns to the server's default." }),
     quietHours: quietHoursSchema.nullable().optional().meta({ description: "Quiet hours; null removes them." }),
   })
   .meta({ id: "NotificationPreferencesPatch" });
