@@ -4,7 +4,7 @@
  * processes, runs the scenarios (each bounded in time), prints a table and writes
  * `bench/results/latest.json`. See docs/benchmarks.md.
  *
- * Options: `--quick` (a smoke run of a few seconds per scenario), `--only=idle,cross,fanout,acks,presend`,
+ * Options: `--quick` (a smoke run of a few seconds per scenario), `--only=idle,cross,fanout,acks,presend,history`,
  * `--workers=N` (load processes, default 4), `--cpu-prof` (V8 CPU profiles of every server
  * process into bench/results/cpu-prof/), `--budget-seconds=N` (default 570), and scale knobs
  * such as `--cross-rate=1000` (see KNOBS).
@@ -13,6 +13,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { formatTable, row, type Row } from "./report.js";
+import { historyPages, type HistoryParams, type HistoryResult } from "./scenario-history.js";
+import { summaryLines, TARGETS, targetText, meets, type Target } from "./targets.js";
 import { killAllChildren, ROOT, startHookServer, startRedis, startWorker, withDeadline, type LoadWorker } from "./processes.js";
 import {
   ackedSends,
@@ -30,8 +32,8 @@ import {
   type IdleResult,
 } from "./scenarios.js";
 
-type ScenarioName = "idle" | "cross" | "fanout" | "acks" | "presend";
-const SCENARIOS: ScenarioName[] = ["idle", "cross", "fanout", "acks", "presend"];
+type ScenarioName = "idle" | "cross" | "fanout" | "acks" | "presend" | "history";
+const SCENARIOS: ScenarioName[] = ["idle", "cross", "fanout", "acks", "presend", "history"];
 
 interface Options {
   quick: boolean;
@@ -58,6 +60,8 @@ const KNOBS = [
   "ack-seconds",
   "presend-senders",
   "presend-seconds",
+  "history-messages",
+  "history-requests",
 ] as const;
 type Knob = (typeof KNOBS)[number];
 
@@ -127,6 +131,7 @@ function parameters(o: Options) {
     acks: { senders: k("ack-senders", 50, 20), durationSeconds: k("ack-seconds", 12, 3) } satisfies AckParams,
     acksFull: { senders: k("ack-senders", 50, 20), durationSeconds: q ? 2 : 6 } satisfies AckParams,
     presend: { senders: k("presend-senders", 50, 20), durationSeconds: k("presend-seconds", 8, 2) } satisfies AckParams,
+    history: { messages: k("history-messages", 1_000_000, 1_000_000), requests: k("history-requests", 1000, 200) } satisfies HistoryParams,
   };
 }
 
@@ -149,6 +154,7 @@ interface Results {
   acks: { switchboard?: Outcome<AckResult>; "switchboard-full"?: Outcome<AckResult>; bare?: Outcome<AckResult> };
   /** The same Switchboard with and without `PRESEND_HOOK_URL`. */
   presend: { hook?: Outcome<AckResult>; none?: Outcome<AckResult> };
+  history: { switchboard?: Outcome<HistoryResult> };
 }
 
 /** The signing secret of the benchmark's pre-send hook. */
@@ -202,7 +208,7 @@ async function main(): Promise<void> {
     log,
   };
 
-  const results: Results = { idle: {}, cross: {}, fanout: {}, acks: {}, presend: {} };
+  const results: Results = { idle: {}, cross: {}, fanout: {}, acks: {}, presend: {}, history: {} };
   const budgetMs = options.budgetSeconds * 1000;
 
   /**
@@ -299,8 +305,17 @@ async function main(): Promise<void> {
     });
   }
 
+  if (options.only.has("history")) {
+    const p = params.history;
+    const est = 12 + p.messages / 100_000 + p.requests / 100;
+    results.history.switchboard = await step(`6 history: ${p.messages.toLocaleString("en-US")} messages in one conversation, ${p.requests} first and ${p.requests} deep pages of 50`, est, () =>
+      withDeployment(ctx, "switchboard", { nodes: 1 }, (dep) => historyPages(ctx, dep, p)),
+    );
+  }
+
   const rows = buildRows(results, params, notes);
   const wallSeconds = Math.round(elapsed());
+  if (options.quick) rows.push(targetRow("quick run", "wall time (s)", wallSeconds, null));
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? "unknown",
@@ -353,6 +368,18 @@ async function main(): Promise<void> {
   await Promise.all(workers.map((w) => w.stop()));
   await redis.stop();
   cleanup();
+
+  // The last lines of every run: one per Done-when target (bench/targets.ts).
+  const ran = new Set<string>([...options.only, ...(options.quick ? ["quick"] : [])]);
+  process.stdout.write(`\nTargets (${options.quick ? "--quick: smoke-test scale" : "full run"}; wall time ${Math.round(elapsed())} s):\n`);
+  for (const line of summaryLines(rows, ran)) process.stdout.write(`${line}\n`);
+}
+
+/** A row whose target and met? come from bench/targets.ts (matched by scenario prefix and metric). */
+function targetRow(scenario: string, metric: string, switchboard: number | string | null | undefined, bare: number | string | null | undefined): Row {
+  const t: Target | undefined = TARGETS.find((x) => scenario.startsWith(x.scenario) && x.metric === metric);
+  if (!t) return row(scenario, metric, switchboard, bare);
+  return row(scenario, metric, switchboard, bare, targetText(t), (x, _y, ratio) => (t.of === "ratio" ? ratio !== null && meets(t, ratio) : meets(t, x)));
 }
 
 /** How busy the whole machine is (all cores, every process) over the next `ms`, from /proc/stat. */
@@ -471,7 +498,7 @@ function buildRows(r: Results, params: ReturnType<typeof parameters>, notes: str
         rows.push(row(s, "result", show(o), b ? "ok" : show(r.acks.bare)));
         continue;
       }
-      rows.push(row(s, "acked sends/s", sb.acksPerSecond, b?.acksPerSecond));
+      rows.push(targetRow(s, "acked sends/s", sb.acksPerSecond, b?.acksPerSecond));
       rows.push(row(s, "ack p50 (ms)", sb.ack.p50, b?.ack.p50));
       rows.push(row(s, "ack p99 (ms)", sb.ack.p99, b?.ack.p99));
       rows.push(row(s, "CPU busy % (bench procs / machine)", `${sb.cpuMs.benchPercent} / ${sb.cpuMs.machinePercent}`, b ? `${b.cpuMs.benchPercent} / ${b.cpuMs.machinePercent}` : null));
@@ -512,6 +539,26 @@ function buildRows(r: Results, params: ReturnType<typeof parameters>, notes: str
     for (const [label, a] of [["with the hook", h], ["without", w]] as const) {
       if (a?.failed) notes.push(`${s} (${label}): ${a.failed} sends failed: ${a.errors.join("; ")}`);
       if (a?.eventLoopLag) notes.push(`${s} (${label}): event-loop delay during the run: p99 ${a.eventLoopLag.p99Ms.toFixed(1)} ms, max ${a.eventLoopLag.maxMs.toFixed(1)} ms`);
+    }
+  }
+
+  // 6. history pages from a big conversation, against the anchor figure (no bare equivalent)
+  if (r.history.switchboard) {
+    const s = `6 history, ${params.history.messages.toLocaleString("en-US")} msgs, socket message:history`;
+    failure(s, r.history.switchboard);
+    const h = ok(r.history.switchboard);
+    if (!h) rows.push(row(s, "result", show(r.history.switchboard), null));
+    else {
+      rows.push(row(s, "fill (s, rows/s)", `${h.fillSeconds} s, ${h.fillRowsPerSecond.toLocaleString("en-US")}/s`, null));
+      rows.push(row(s, "first page p50 (ms)", h.firstPage.p50, null));
+      rows.push(targetRow(s, "first page p99 (ms)", h.firstPage.p99, null));
+      rows.push(row(s, "deep page p50 (ms)", h.deepPage.p50, null));
+      rows.push(targetRow(s, "deep page p99 (ms)", h.deepPage.p99, null));
+      rows.push(row(s, "anchor: Discord history p99 (ms)", 15, null));
+      rows.push(row(s, "server CPU ms per page", h.serverCpuMsPerPage, null));
+      rows.push(row(s, "deep page uses the (conversation_id, seq) index", h.planUsesIndex ? "yes" : "NO", null));
+      notes.push(`${s}: query plan of a deep page, newest first: ${h.plan.descending}; oldest first: ${h.plan.ascending}`);
+      if (h.badPages) notes.push(`${s}: ${h.badPages} pages did not hold 50 consecutive messages`);
     }
   }
 

@@ -72,6 +72,8 @@ export interface BenchContext {
 export interface Deployment {
   system: SystemUnderTest;
   servers: ServerProcess[];
+  /** Switchboard's DATA_DIR (the shared SQLite file is `switchboard.db` in it). */
+  dataDir?: string;
   /** Stops every server and removes its data. */
   stop(): Promise<void>;
 }
@@ -109,6 +111,7 @@ export async function deploy(ctx: BenchContext, system: SystemUnderTest, opts: D
     if (system === "switchboard") {
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-bench-"));
       ctx.tempDirs.add(dataDir);
+      dep.dataDir = dataDir;
       // One after the other: the first creates the schema of the shared file.
       for (let i = 0; i < opts.nodes; i++) {
         servers.push(
@@ -268,7 +271,7 @@ export interface CpuUse {
 }
 
 /** Starts a CPU measurement; the returned function ends it. */
-function cpuWindow(ctx: BenchContext, serverPids: number[]): () => CpuUse {
+export function cpuWindow(ctx: BenchContext, serverPids: number[]): () => CpuUse {
   const workerPids = ctx.workers.map((w) => w.pid);
   const s0 = cpuOf(serverPids);
   const r0 = cpuOf([ctx.redis.pid]);
@@ -350,7 +353,7 @@ async function scrape(server: ServerProcess): Promise<string | undefined> {
 }
 
 /** Event-loop delay gauges since the previous scrape (prom-client resets its histogram on each scrape). */
-async function eventLoopLag(server: ServerProcess): Promise<{ p99Ms: number; maxMs: number } | undefined> {
+export async function eventLoopLag(server: ServerProcess): Promise<{ p99Ms: number; maxMs: number } | undefined> {
   const text = await scrape(server);
   const read = (name: string) => {
     const m = text?.match(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, "m"));
@@ -361,7 +364,7 @@ async function eventLoopLag(server: ServerProcess): Promise<{ p99Ms: number; max
   return p99Ms === undefined || maxMs === undefined ? undefined : { p99Ms, maxMs };
 }
 
-async function api(server: ServerProcess, method: string, route: string, body: unknown): Promise<unknown> {
+export async function api(server: ServerProcess, method: string, route: string, body: unknown): Promise<unknown> {
   const res = await fetch(server.url + route, {
     method,
     headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}`, "content-type": "application/json" },
@@ -374,7 +377,7 @@ async function api(server: ServerProcess, method: string, route: string, body: u
 }
 
 /** Creates the conversations over the HTTP API (admin key), a few requests at a time. */
-async function createConversations(server: ServerProcess, conversations: { id: string; memberIds: string[] }[]): Promise<void> {
+export async function createConversations(server: ServerProcess, conversations: { id: string; memberIds: string[] }[]): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
@@ -396,7 +399,7 @@ export interface LatencySummary {
   histogram: SerializedHistogram;
 }
 
-function summarize(h: LatencyHistogram): LatencySummary {
+export function summarize(h: LatencyHistogram): LatencySummary {
   const ms = (v: number | undefined) => (v === undefined ? null : Math.round(v * 1000) / 1000);
   return { count: h.count, p50: ms(h.percentileMs(50)), p99: ms(h.percentileMs(99)), max: ms(h.count ? h.max / 1000 : undefined), mean: ms(h.meanMs()), histogram: h.toJSON() };
 }

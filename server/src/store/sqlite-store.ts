@@ -273,6 +273,19 @@ const MESSAGE_SELECT = `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.cl
     q.seq AS quoted_seq, q.sender_id AS quoted_sender_id, substr(q.text, 1, ${LIMITS.replyExcerptLength}) AS quoted_text,
     json_array_length(q.attachments) AS quoted_attachment_count, q.deleted_at AS quoted_deleted_at
   FROM messages m LEFT JOIN messages q ON q.id = m.reply_to_id`;
+/**
+ * A page of a conversation's history, oldest above `@after` or newest below `@before`, bound by
+ * name (`conversationId`, `after`, `before`, `limit`). Exported so the benchmark can show SQLite's
+ * query plan for exactly these statements (a range scan of `UNIQUE (conversation_id, seq)`).
+ */
+export const HISTORY_PAGE_SQL = {
+  ascending: `${MESSAGE_SELECT}
+       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
+       ORDER BY m.seq ASC LIMIT @limit`,
+  descending: `${MESSAGE_SELECT}
+       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
+       ORDER BY m.seq DESC LIMIT @limit`,
+} as const;
 /** What a new message fills in; edits, deletes, reactions and thread counters come later. */
 const INSERT_MESSAGE_COLUMNS = "id, conversation_id, seq, sender_id, client_message_id, type, text, attachments, created_at, reply_to_id, thread_id, thread_seq";
 const CONVERSATION_COLUMNS = "id, type, title, last_seq, created_at, last_activity_at, last_rev";
@@ -364,16 +377,8 @@ function prepareStatements(db: SqliteDatabase) {
     messageByClientId: db.prepare<[string, string], MessageReadRow>(`${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_message_id = ?`),
     messageBySeq: db.prepare<[string, number], MessageReadRow>(`${MESSAGE_SELECT} WHERE m.conversation_id = ? AND m.seq = ?`),
     // Sentinels instead of optional bounds keep one index range scan per direction.
-    messagesAscending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(
-      `${MESSAGE_SELECT}
-       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
-       ORDER BY m.seq ASC LIMIT @limit`,
-    ),
-    messagesDescending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(
-      `${MESSAGE_SELECT}
-       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
-       ORDER BY m.seq DESC LIMIT @limit`,
-    ),
+    messagesAscending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(HISTORY_PAGE_SQL.ascending),
+    messagesDescending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(HISTORY_PAGE_SQL.descending),
     threadAscending: db.prepare<{ conversationId: string; threadId: string; after: number; before: number; limit: number }, MessageReadRow>(
       `${MESSAGE_SELECT}
        WHERE m.thread_id = @threadId AND m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
