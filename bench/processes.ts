@@ -14,7 +14,8 @@ export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 const children = new Set<ChildProcess>();
 
-function track(child: ChildProcess): ChildProcess {
+/** Registers a child so it is killed with the orchestrator (see {@link killAllChildren}). */
+export function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once("exit", () => children.delete(child));
   return child;

@@ -4,7 +4,7 @@
  * processes, runs the scenarios (each bounded in time), prints a table and writes
  * `bench/results/latest.json`. See docs/benchmarks.md.
  *
- * Options: `--quick` (a smoke run of a few seconds per scenario), `--only=idle,cross,fanout,acks,presend,history`,
+ * Options: `--quick` (a smoke run of a few seconds per scenario), `--only=idle,cross,fanout,acks,presend,history,storm`,
  * `--workers=N` (load processes, default 4), `--cpu-prof` (V8 CPU profiles of every server
  * process into bench/results/cpu-prof/), `--budget-seconds=N` (default 570), and scale knobs
  * such as `--cross-rate=1000` (see KNOBS).
@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { formatTable, row, type Row } from "./report.js";
 import { historyPages, type HistoryParams, type HistoryResult } from "./scenario-history.js";
+import { reconnectStorm, type StormParams, type StormResult } from "./scenario-reconnect-storm.js";
 import { summaryLines, TARGETS, targetText, meets, type Target } from "./targets.js";
 import { killAllChildren, ROOT, startHookServer, startRedis, startWorker, withDeadline, type LoadWorker } from "./processes.js";
 import {
@@ -32,8 +33,8 @@ import {
   type IdleResult,
 } from "./scenarios.js";
 
-type ScenarioName = "idle" | "cross" | "fanout" | "acks" | "presend" | "history";
-const SCENARIOS: ScenarioName[] = ["idle", "cross", "fanout", "acks", "presend", "history"];
+type ScenarioName = "idle" | "cross" | "fanout" | "acks" | "presend" | "history" | "storm";
+const SCENARIOS: ScenarioName[] = ["idle", "cross", "fanout", "acks", "presend", "history", "storm"];
 
 interface Options {
   quick: boolean;
@@ -62,6 +63,8 @@ const KNOBS = [
   "presend-seconds",
   "history-messages",
   "history-requests",
+  "storm-clients",
+  "storm-workers",
 ] as const;
 type Knob = (typeof KNOBS)[number];
 
@@ -132,6 +135,15 @@ function parameters(o: Options) {
     acksFull: { senders: k("ack-senders", 50, 20), durationSeconds: q ? 2 : 6 } satisfies AckParams,
     presend: { senders: k("presend-senders", 50, 20), durationSeconds: k("presend-seconds", 8, 2) } satisfies AckParams,
     history: { messages: k("history-messages", 1_000_000, 1_000_000), requests: k("history-requests", 1000, 200) } satisfies HistoryParams,
+    storm: {
+      clients: k("storm-clients", 5000, 1000),
+      workers: k("storm-workers", 4, 2),
+      members: 10,
+      senderEvery: 5,
+      sendIntervalMs: 1000,
+      sendAfterKillSeconds: q ? 4 : 8,
+      strandedAfterSeconds: 30,
+    } satisfies StormParams,
   };
 }
 
@@ -155,6 +167,7 @@ interface Results {
   /** The same Switchboard with and without `PRESEND_HOOK_URL`. */
   presend: { hook?: Outcome<AckResult>; none?: Outcome<AckResult> };
   history: { switchboard?: Outcome<HistoryResult> };
+  storm: { switchboard?: Outcome<StormResult> };
 }
 
 /** The signing secret of the benchmark's pre-send hook. */
@@ -208,7 +221,7 @@ async function main(): Promise<void> {
     log,
   };
 
-  const results: Results = { idle: {}, cross: {}, fanout: {}, acks: {}, presend: {}, history: {} };
+  const results: Results = { idle: {}, cross: {}, fanout: {}, acks: {}, presend: {}, history: {}, storm: {} };
   const budgetMs = options.budgetSeconds * 1000;
 
   /**
@@ -310,6 +323,14 @@ async function main(): Promise<void> {
     const est = 12 + p.messages / 100_000 + p.requests / 100;
     results.history.switchboard = await step(`6 history: ${p.messages.toLocaleString("en-US")} messages in one conversation, ${p.requests} first and ${p.requests} deep pages of 50`, est, () =>
       withDeployment(ctx, "switchboard", { nodes: 1 }, (dep) => historyPages(ctx, dep, p)),
+    );
+  }
+
+  if (options.only.has("storm")) {
+    const p = params.storm;
+    const est = 25 + p.clients / 150 + p.sendAfterKillSeconds;
+    results.storm.switchboard = await step(`7 reconnect storm: ${p.clients} SDK clients over ${p.workers} processes, two nodes, SIGKILL one`, est, () =>
+      withDeployment(ctx, "switchboard", { nodes: 2 }, (dep) => reconnectStorm(ctx, dep, p)),
     );
   }
 
@@ -559,6 +580,29 @@ function buildRows(r: Results, params: ReturnType<typeof parameters>, notes: str
       rows.push(row(s, "deep page uses the (conversation_id, seq) index", h.planUsesIndex ? "yes" : "NO", null));
       notes.push(`${s}: query plan of a deep page, newest first: ${h.plan.descending}; oldest first: ${h.plan.ascending}`);
       if (h.badPages) notes.push(`${s}: ${h.badPages} pages did not hold 50 consecutive messages`);
+    }
+  }
+
+  // 7. reconnect storm, against the anchor figures (no bare equivalent: it has no reconnect logic)
+  if (r.storm.switchboard) {
+    const s = `7 reconnect storm, ${params.storm.clients} SDK clients, 2 nodes`;
+    failure(s, r.storm.switchboard);
+    const st = ok(r.storm.switchboard);
+    if (!st) rows.push(row(s, "result", show(r.storm.switchboard), null));
+    else {
+      rows.push(row(s, "setup: connect+join through the balancer (s)", st.connectSeconds, null));
+      rows.push(row(s, "clients dropped by the kill", st.dropped, null));
+      rows.push(row(s, "handshake again p50 / p95 (s)", `${st.reconnect.p50} / ${st.reconnect.p95}`, null));
+      rows.push(row(s, "reconnect+resync p50 (s)", st.resync.p50, null));
+      rows.push(targetRow(s, "reconnect+resync p95 (s)", st.resync.p95, null));
+      rows.push(row(s, "reconnect+resync max (s)", st.resync.max, null));
+      rows.push(targetRow(s, "clients stranded", st.stranded, null));
+      rows.push(row(s, "messages acked in the window", st.acked, null));
+      rows.push(targetRow(s, "acked messages delivered to every member (%)", st.deliveredPercent, null));
+      rows.push(row(s, "survivor CPU ms per reconnect", st.survivorCpuMsPerReconnect, null));
+      rows.push(row(s, "anchor: Socket.IO storm elsewhere p95 (s) / stranded", "6 / 3.8%", null));
+      if (st.sendFailed) notes.push(`${s}: ${st.sendFailed} SDK sends failed or stayed unacknowledged: ${st.errors.join("; ")}`);
+      if (st.outOfOrder) notes.push(`${s}: ${st.outOfOrder} member handles delivered with a gap or out of order`);
     }
   }
 
