@@ -86,6 +86,8 @@ async function startStormWorker(index: number, nodeArgs: string[]): Promise<Stor
     if (reply.type === "reply") w.resolve(reply.result);
     else w.reject(new Error(`storm worker ${index}: ${reply.message}`));
   });
+  // A send on a closed channel is reported to its callback; this keeps it from being an uncaught error.
+  child.on("error", () => undefined);
   child.once("exit", (code, signal) => {
     for (const w of waiting.values()) w.reject(new Error(`storm worker ${index} exited (${code ?? signal})`));
     waiting.clear();
@@ -96,8 +98,13 @@ async function startStormWorker(index: number, nodeArgs: string[]): Promise<Stor
     request<T>(req: WithoutId<StormRequest>, timeoutMs: number) {
       const id = next++;
       const reply = new Promise<T>((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`storm worker ${index} is gone (${child.exitCode ?? child.signalCode})`));
         waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        child.send({ ...req, id });
+        child.send({ ...req, id }, (err) => {
+          if (!err) return;
+          waiting.delete(id);
+          reject(new Error(`storm worker ${index}: ${err.message}`));
+        });
       });
       return withDeadline(reply, timeoutMs, `storm worker ${index} ${req.type}`).finally(() => waiting.delete(id));
     },

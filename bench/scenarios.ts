@@ -112,28 +112,31 @@ export async function deploy(ctx: BenchContext, system: SystemUnderTest, opts: D
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-bench-"));
       ctx.tempDirs.add(dataDir);
       dep.dataDir = dataDir;
-      // One after the other: the first creates the schema of the shared file.
-      for (let i = 0; i < opts.nodes; i++) {
-        servers.push(
-          await startSwitchboard(
-            `switchboard-${i}`,
-            {
-              ...SWITCHBOARD_BENCH_ENV,
-              DATA_DIR: dataDir,
-              REDIS_URL: ctx.redisUrl,
-              CLUSTER_ADAPTER: opts.adapter ?? "classic",
-              NODE_ID: `bench-sb-${i}`,
-              SQLITE_SYNCHRONOUS: opts.synchronous ?? "NORMAL",
-              ...opts.env,
-            },
-            ctx.serverNodeArgs,
-          ),
-        );
-      }
+      // Together: every migration runs in BEGIN IMMEDIATE, so processes starting at once on one file
+      // migrate one after the other (as a cluster's nodes do), and the deployment is up in half the time.
+      await startTogether(
+        servers,
+        Array.from({ length: opts.nodes }, (_, i) =>
+            startSwitchboard(
+              `switchboard-${i}`,
+              {
+                ...SWITCHBOARD_BENCH_ENV,
+                DATA_DIR: dataDir!,
+                REDIS_URL: ctx.redisUrl,
+                CLUSTER_ADAPTER: opts.adapter ?? "classic",
+                NODE_ID: `bench-sb-${i}`,
+                SQLITE_SYNCHRONOUS: opts.synchronous ?? "NORMAL",
+                ...opts.env,
+              },
+              ctx.serverNodeArgs,
+            ),
+        ),
+      );
     } else {
-      for (let i = 0; i < opts.nodes; i++) {
-        servers.push(await startBare(`bare-${i}`, { PORT: "0", REDIS_URL: ctx.redisUrl, NODE_ID: `bench-bare-${i}` }, ctx.serverNodeArgs));
-      }
+      await startTogether(
+        servers,
+        Array.from({ length: opts.nodes }, (_, i) => startBare(`bare-${i}`, { PORT: "0", REDIS_URL: ctx.redisUrl, NODE_ID: `bench-bare-${i}` }, ctx.serverNodeArgs)),
+      );
     }
   } catch (err) {
     await stop();
@@ -141,6 +144,14 @@ export async function deploy(ctx: BenchContext, system: SystemUnderTest, opts: D
   }
   ctx.log(`    ${servers.map((s) => `${s.name} pid ${s.pid} port ${s.port}`).join(", ")}`);
   return dep;
+}
+
+/** Waits for every start; the ones that came up join `servers` (so a failure still stops them), then the first failure is thrown. */
+async function startTogether(servers: ServerProcess[], starts: Promise<ServerProcess>[]): Promise<void> {
+  const results = await Promise.allSettled(starts);
+  for (const r of results) if (r.status === "fulfilled") servers.push(r.value);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) throw failure.reason;
 }
 
 // ---------------------------------------------------------------------------------------------
