@@ -540,6 +540,7 @@ function buildRows(r: Results, params: ReturnType<typeof parameters>, notes: str
       rows.push(targetRow(s, "acked sends/s", sb.acksPerSecond, b?.acksPerSecond));
       rows.push(row(s, "ack p50 (ms)", sb.ack.p50, b?.ack.p50));
       rows.push(row(s, "ack p99 (ms)", sb.ack.p99, b?.ack.p99));
+      rows.push(row(s, "sends per SQLite commit (group commit)", sb.appendsPerCommit ?? "no metric", null));
       rows.push(row(s, "CPU busy % (bench procs / machine)", `${sb.cpuMs.benchPercent} / ${sb.cpuMs.machinePercent}`, b ? `${b.cpuMs.benchPercent} / ${b.cpuMs.machinePercent}` : null));
       rows.push(row(s, "CPU ms / 1k acked sends", sb.cpuMsPer1kAcks, b?.cpuMsPer1kAcks, "<= 1.5x bare", (_x, _y, ratio) => ratio !== null && ratio <= 1.5));
       if (sb.failed) notes.push(`${s}: ${sb.failed} sends failed: ${sb.errors.join("; ")}`);

@@ -762,6 +762,14 @@ export interface AckResult {
   eventLoopLag: { p99Ms: number; maxMs: number } | null;
   /** With a pre-send hook: its process's CPU and the calls Switchboard made, over the measured window. */
   hook?: PreSendHookUse;
+  /** Switchboard: messages per SQLite group commit over the window (`switchboard_store_group_commit_size` sum ÷ count), so sends per fsync. */
+  appendsPerCommit?: number | null;
+}
+
+/** The group-commit histogram's sum and count in one `/metrics` text. */
+function groupCommits(text: string | undefined): { sum: number; count: number } {
+  const read = (suffix: string) => Number(text?.match(new RegExp(`^switchboard_store_group_commit_size_${suffix}(?:\\{[^}]*\\})?\\s+(\\S+)`, "m"))?.[1] ?? NaN);
+  return { sum: read("sum"), count: read("count") };
 }
 
 /** What the pre-send hook cost over a measured window of {@link ackedSends}. */
@@ -812,6 +820,7 @@ export async function ackedSends(ctx: BenchContext, dep: Deployment, tag: string
   await loop(Math.min(2, p.durationSeconds / 3)); // warm-up
   await eventLoopLag(server);
   const hookBefore = hook ? preSendHookCounters(await scrape(server)) : undefined;
+  const commitsBefore = dep.system === "switchboard" ? groupCommits(await scrape(server)) : undefined;
   const hookCpu0 = hook ? cpuOf([hook.pid]) : 0;
   const endCpu = cpuWindow(ctx, [server.pid]);
   const started = performance.now();
@@ -820,6 +829,9 @@ export async function ackedSends(ctx: BenchContext, dep: Deployment, tag: string
   const cpu = endCpu();
   const hookCpuMs = hook ? Math.round(cpuOf([hook.pid]) - hookCpu0) : 0;
   const lag = dep.system === "switchboard" ? ((await eventLoopLag(server)) ?? null) : null;
+  const commitsAfter = commitsBefore ? groupCommits(await scrape(server)) : undefined;
+  const commits = commitsBefore && commitsAfter ? commitsAfter.count - commitsBefore.count : 0;
+  const appendsPerCommit = commitsBefore && commitsAfter && commits > 0 ? Math.round(((commitsAfter.sum - commitsBefore.sum) / commits) * 10) / 10 : null;
   let hookUse: PreSendHookUse | undefined;
   if (hookBefore) {
     // Scraped after the lag gauges: the hook's counters only grow, so the order does not matter.
@@ -854,6 +866,7 @@ export async function ackedSends(ctx: BenchContext, dep: Deployment, tag: string
     cpuMsPer1kAcks: acked ? Math.round((cpu.total / acked) * 1000 * 100) / 100 : 0,
     eventLoopLag: lag,
     ...(hookUse ? { hook: hookUse } : {}),
+    ...(commitsBefore ? { appendsPerCommit } : {}),
   };
 }
 
