@@ -176,7 +176,8 @@ export function startSwitchboard(name: string, env: Record<string, string>, node
       if (line.includes('"switchboard listening"')) return (JSON.parse(line) as { port: number }).port;
       return undefined;
     },
-    30_000,
+    // Generous: on a 2-core machine that other jobs keep busy, tsx and the imports alone take seconds.
+    60_000,
   );
 }
 
