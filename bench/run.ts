@@ -20,6 +20,8 @@ import { killAllChildren, ROOT, startHookServer, startRedis, startWorker, withDe
 import {
   ackedSends,
   CrossNodeDeliveryBroken,
+  deploy,
+  disconnectAll,
   deliveryRun,
   idleDensity,
   SWITCHBOARD_BENCH_ENV,
@@ -27,6 +29,8 @@ import {
   type AckParams,
   type AckResult,
   type BenchContext,
+  type Deployment,
+  type DeployOptions,
   type DeliveryParams,
   type DeliveryResult,
   type IdleParams,
@@ -148,14 +152,15 @@ function parameters(o: Options) {
     acks: { senders: k("ack-senders", 50, 50), durationSeconds: k("ack-seconds", 12, 2) } satisfies AckParams,
     acksFull: { senders: k("ack-senders", 50, 50), durationSeconds: q ? 2 : 6 } satisfies AckParams,
     presend: { senders: k("presend-senders", 50, 20), durationSeconds: k("presend-seconds", 8, 2) } satisfies AckParams,
-    history: { messages: k("history-messages", 1_000_000, 300_000), requests: k("history-requests", 1000, 150) } satisfies HistoryParams,
+    history: { messages: k("history-messages", 1_000_000, 300_000), requests: k("history-requests", 1000, 100) } satisfies HistoryParams,
     storm: {
       clients: k("storm-clients", 5000, 500),
       workers: k("storm-workers", 4, 2),
       members: 10,
       senderEvery: 5,
       sendIntervalMs: 1000,
-      sendAfterKillSeconds: q ? 3 : 8,
+      sendBeforeKillSeconds: q ? 1 : 2,
+      sendAfterKillSeconds: q ? 2 : 8,
       strandedAfterSeconds: 30,
     } satisfies StormParams,
   };
@@ -236,6 +241,41 @@ async function main(): Promise<void> {
     log,
   };
 
+  /**
+   * Where a scenario gets its servers. The full run gives every scenario fresh ones. The quick run
+   * keeps a deployment for the scenarios that ask for the same kind (system, nodes, adapter,
+   * synchronous), disconnecting the clients in between, because starting a node costs seconds and
+   * the quick run has 90 s: cross-node, fan-out and the storm (last: it kills a node) share one
+   * two-node deployment, 4b and history one FULL node. A deployment a step left dead is replaced.
+   */
+  const shared = new Map<string, Deployment>();
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const onDeployment = async <T>(system: "switchboard" | "bare", opts: DeployOptions, body: (dep: Deployment) => Promise<T>): Promise<T> => {
+    if (!quick || opts.env) return withDeployment(ctx, system, opts, body);
+    const key = JSON.stringify([system, opts.nodes, opts.adapter ?? "classic", opts.synchronous ?? "NORMAL"]);
+    let dep = shared.get(key);
+    if (dep && !dep.servers.every((s) => alive(s.pid))) {
+      await dep.stop();
+      dep = undefined;
+    }
+    if (!dep) {
+      dep = await deploy(ctx, system, opts);
+      shared.set(key, dep);
+    }
+    try {
+      return await body(dep);
+    } finally {
+      await disconnectAll(ctx);
+    }
+  };
+
   const results: Results = { idle: {}, cross: {}, fanout: {}, acks: {}, presend: {}, history: {}, storm: {} };
   const budgetMs = options.budgetSeconds * 1000;
 
@@ -285,7 +325,7 @@ async function main(): Promise<void> {
     const users = p.conversations * p.membersPerConversation;
     const est = 12 + users / (name === "fanout" ? 60 : 250) + p.warmupSeconds + p.durationSeconds + 5;
     const run = (system: "switchboard" | "bare", adapter: "classic" | "sharded", tag: string) =>
-      withDeployment(ctx, system, { nodes: 2, adapter }, (dep) => deliveryRun(ctx, dep, tag, p));
+      onDeployment(system, { nodes: 2, adapter }, (dep) => deliveryRun(ctx, dep, tag, p));
     const r = results[name];
     r["switchboard-classic"] = await step(`${title}: Switchboard, classic adapter`, est, () => run("switchboard", "classic", `${name}-sbc`));
     // The quick run compares classic with bare only; the adapter comparison is the full run's.
@@ -310,10 +350,10 @@ async function main(): Promise<void> {
       results.acks.switchboard = await step(`${title}: Switchboard (SQLITE_SYNCHRONOUS=NORMAL)`, est, () =>
         withDeployment(ctx, "switchboard", { nodes: 1 }, (dep) => ackedSends(ctx, dep, "acks-sb", p)),
       );
-    results.acks.bare = await step(`${title}: bare`, est, () => withDeployment(ctx, "bare", { nodes: 1 }, (dep) => ackedSends(ctx, dep, "acks-bare", p)));
+    results.acks.bare = await step(`${title}: bare`, est, () => onDeployment("bare", { nodes: 1 }, (dep) => ackedSends(ctx, dep, "acks-bare", p)));
     const pf = params.acksFull;
     results.acks["switchboard-full"] = await step(`4b acked sends, ${pf.durationSeconds} s: Switchboard with SQLITE_SYNCHRONOUS=FULL (the default)`, 10 + pf.durationSeconds + 3, () =>
-      withDeployment(ctx, "switchboard", { nodes: 1, synchronous: "FULL" }, (dep) => ackedSends(ctx, dep, "acks-full", pf)),
+      onDeployment("switchboard", { nodes: 1, synchronous: "FULL" }, (dep) => ackedSends(ctx, dep, "acks-full", pf)),
     );
   }
 
@@ -340,7 +380,8 @@ async function main(): Promise<void> {
     const p = params.history;
     const est = 12 + p.messages / 100_000 + p.requests / 100;
     results.history.switchboard = await step(`6 history: ${p.messages.toLocaleString("en-US")} messages in one conversation, ${p.requests} first and ${p.requests} deep pages of 50`, est, () =>
-      withDeployment(ctx, "switchboard", { nodes: 1 }, (dep) => historyPages(ctx, dep, p)),
+      // FULL, the default (reads do not depend on it; the quick run reuses 4b's node).
+      onDeployment("switchboard", { nodes: 1, synchronous: "FULL" }, (dep) => historyPages(ctx, dep, p)),
     );
   }
 
@@ -348,9 +389,12 @@ async function main(): Promise<void> {
     const p = params.storm;
     const est = 30 + p.clients / 50 + p.sendAfterKillSeconds;
     results.storm.switchboard = await step(`7 reconnect storm: ${p.clients} SDK clients over ${p.workers} processes, two nodes, SIGKILL one`, est, () =>
-      withDeployment(ctx, "switchboard", { nodes: 2 }, (dep) => reconnectStorm(ctx, dep, p)),
+      onDeployment("switchboard", { nodes: 2 }, (dep) => reconnectStorm(ctx, dep, p)),
     );
   }
+
+  for (const dep of shared.values()) await dep.stop();
+  shared.clear();
 
   const rows = buildRows(results, params, notes);
   const wallSeconds = Math.round(elapsed());

@@ -31,6 +31,8 @@ export interface StormParams {
   senderEvery: number;
   /** Each sender's interval between sends. */
   sendIntervalMs: number;
+  /** How long sending goes on before the kill. */
+  sendBeforeKillSeconds: number;
   /** How long sending goes on after the kill. */
   sendAfterKillSeconds: number;
   /** How long a dropped client may take before it counts as stranded. */
@@ -169,9 +171,22 @@ export async function reconnectStorm(ctx: BenchContext, dep: Deployment, p: Stor
     id: `storm-c${c}`,
     memberIds: Array.from({ length: p.members }, (_, m) => `storm-u${c * p.members + m}`).filter((_, m) => c * p.members + m < p.clients),
   }));
-  await createConversations(survivor, conversations);
-  const balancer = await startBalancer([victim, survivor]);
-  const workers = await Promise.all(Array.from({ length: p.workers }, (_, i) => startStormWorker(i, ctx.serverNodeArgs)));
+  // The worker processes load the SDK while the conversations are created.
+  const starting = Promise.allSettled(Array.from({ length: p.workers }, (_, i) => startStormWorker(i, ctx.serverNodeArgs)));
+  const created = createConversations(survivor, conversations);
+  const startedWorkers = await starting;
+  const workers = startedWorkers.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  if (workers.length < p.workers) {
+    for (const w of workers) w.child.kill("SIGKILL");
+    throw (startedWorkers.find((r) => r.status === "rejected") as PromiseRejectedResult).reason;
+  }
+  const balancer = await created.then(
+    () => startBalancer([victim, survivor]),
+    (err: unknown) => {
+      for (const w of workers) w.child.kill("SIGKILL");
+      throw err;
+    },
+  );
   try {
     // Members of one conversation go to different workers, and alternate nodes through the balancer.
     const specs: { userId: string; conversationId: string; sender: boolean }[][] = workers.map(() => []);
@@ -188,9 +203,9 @@ export async function reconnectStorm(ctx: BenchContext, dep: Deployment, p: Stor
     ctx.log(`    ${joinedBefore}/${p.clients} SDK clients joined in ${connectSeconds.toFixed(1)} s through the balancer`);
     if (joinedBefore < p.clients * 0.99) throw new Error(`only ${joinedBefore}/${p.clients} clients joined: ${started.flatMap((s) => s.errors).slice(0, 3).join("; ")}`);
 
-    const sendMs = 2000 + p.sendAfterKillSeconds * 1000;
+    const sendMs = (p.sendBeforeKillSeconds + p.sendAfterKillSeconds) * 1000;
     const sending = Promise.all(workers.map((w) => w.request<StormSent>({ type: "send", durationMs: sendMs, intervalMs: p.sendIntervalMs, settleMs: 30_000 }, sendMs + 60_000)));
-    await sleep(2000);
+    await sleep(p.sendBeforeKillSeconds * 1000);
     const cpu = cpuWindow(ctx, [survivor.pid]);
     const killedAt = monotonicUs();
     process.kill(victim.pid, "SIGKILL");

@@ -218,7 +218,8 @@ async function resetAll(ctx: BenchContext): Promise<void> {
   await onAll(ctx, () => ({ type: "reset" }), 10_000);
 }
 
-async function disconnectAll(ctx: BenchContext): Promise<void> {
+/** Disconnects every load-worker socket. */
+export async function disconnectAll(ctx: BenchContext): Promise<void> {
   await onAll(ctx, () => ({ type: "disconnect" }), 30_000).catch(() => undefined);
 }
 
