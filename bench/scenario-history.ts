@@ -1,5 +1,5 @@
 /**
- * Scenario 6: history pages from a big conversation. The bench fills one conversation of a
+ * Scenario 7: history pages from a big conversation. The bench fills one conversation of a
  * Switchboard node's SQLite file with N messages directly through SQLite (one INSERT … SELECT
  * over a recursive CTE per 100,000 rows, in the node's own WAL file while it runs), then one
  * client asks for 50-message pages over the socket (`message:history`), one request at a time so

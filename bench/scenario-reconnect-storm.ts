@@ -1,5 +1,5 @@
 /**
- * Scenario 7: a reconnect storm. N real `client-sdk` clients (spread over several
+ * Scenario 8: a reconnect storm. N real `client-sdk` clients (spread over several
  * `bench/storm-worker.ts` processes), each joined to one conversation of 10 members, reach two
  * Switchboard nodes through a round-robin TCP balancer (a connection whose backend refuses it is
  * tried on the other one, as a balancer with passive health checks does). While some members send
