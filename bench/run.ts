@@ -661,6 +661,7 @@ function buildRows(r: Results, params: ReturnType<typeof parameters>, notes: str
       rows.push(targetRow(s, "clients stranded", st.stranded, null));
       rows.push(row(s, "messages acked in the window", st.acked, null));
       rows.push(targetRow(s, "acked messages delivered to every member (%)", st.deliveredPercent, null));
+      rows.push(row(s, "... to every member joined at the end (%)", st.deliveredToJoinedPercent, null));
       rows.push(row(s, "survivor CPU ms per reconnect", st.survivorCpuMsPerReconnect, null));
       rows.push(row(s, "anchor: Socket.IO storm elsewhere p95 (s) / stranded", "6 / 3.8%", null));
       if (st.sendFailed) notes.push(`${s}: ${st.sendFailed} SDK sends failed or stayed unacknowledged: ${st.errors.join("; ")}`);

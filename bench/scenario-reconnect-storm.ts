@@ -54,6 +54,8 @@ export interface StormResult {
   /** Acknowledged messages every member of the conversation delivered. */
   deliveredToAll: number;
   deliveredPercent: number | null;
+  /** The same, counting only the members joined at the end: below 100 % means a message was lost, not a member stranded. */
+  deliveredToJoinedPercent: number | null;
   /** Member handles that delivered out of order or with a gap (should be 0). */
   outOfOrder: number;
   survivorCpuMsPerReconnect: number | null;
@@ -235,12 +237,15 @@ export async function reconnectStorm(ctx: BenchContext, dep: Deployment, p: Stor
       await sleep(250);
     }
     const members = finalReports.flatMap((r) => r.delivered);
-    const byConversation = new Map<string, { maxSeq: number; inOrder: boolean }[]>();
+    const byConversation = new Map<string, { maxSeq: number; inOrder: boolean; joined: boolean }[]>();
     for (const d of members) byConversation.set(d.conversationId, [...(byConversation.get(d.conversationId) ?? []), d]);
     let deliveredToAll = 0;
+    let deliveredToJoined = 0;
     for (const a of acked) {
       const ms = byConversation.get(a.conversationId) ?? [];
-      if (ms.length > 0 && ms.every((m) => m.inOrder && m.maxSeq >= a.seq)) deliveredToAll++;
+      const has = (m: { maxSeq: number; inOrder: boolean }) => m.inOrder && m.maxSeq >= a.seq;
+      if (ms.length > 0 && ms.every(has)) deliveredToAll++;
+      if (ms.filter((m) => m.joined).every(has)) deliveredToJoined++;
     }
     const resyncMs = reports.flatMap((r) => r.resyncMs).sort((a, b) => a - b);
     const reconnectMs = reports.flatMap((r) => r.reconnectMs).sort((a, b) => a - b);
@@ -258,6 +263,7 @@ export async function reconnectStorm(ctx: BenchContext, dep: Deployment, p: Stor
       sendFailed: [...sent, ...last].reduce((a, s) => a + s.failed, 0),
       deliveredToAll,
       deliveredPercent: acked.length ? Math.round((deliveredToAll / acked.length) * 10_000) / 100 : null,
+      deliveredToJoinedPercent: acked.length ? Math.round((deliveredToJoined / acked.length) * 10_000) / 100 : null,
       outOfOrder: members.filter((m) => !m.inOrder).length,
       survivorCpuMsPerReconnect: dropped ? Math.round((survivorCpu.servers / dropped) * 100) / 100 : null,
       errors: [...started.flatMap((s) => s.errors), ...sent.flatMap((s) => s.errors)].slice(0, 5),

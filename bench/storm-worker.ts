@@ -42,7 +42,7 @@ export interface StormReport {
   /** Dropped clients not joined again, and clients not joined now. */
   stranded: number;
   /** Per client: its conversation, the highest seq delivered, and whether delivery had a gap or a repeat. */
-  delivered: { conversationId: string; maxSeq: number; inOrder: boolean }[];
+  delivered: { conversationId: string; maxSeq: number; inOrder: boolean; joined: boolean }[];
 }
 
 interface StormClient {
@@ -152,7 +152,7 @@ function report(req: Extract<StormRequest, { type: "report" }>): StormReport {
       stranded++;
     }
   }
-  return { dropped, resyncMs, reconnectMs, stranded, delivered: clients.map((c) => ({ conversationId: c.conversationId, maxSeq: c.maxSeq, inOrder: c.inOrder })) };
+  return { dropped, resyncMs, reconnectMs, stranded, delivered: clients.map((c) => ({ conversationId: c.conversationId, maxSeq: c.maxSeq, inOrder: c.inOrder, joined: c.handle.joined })) };
 }
 
 function stop(): Record<string, never> {
