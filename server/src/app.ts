@@ -32,7 +32,7 @@ import type { IdempotencyStore } from "./idempotency/idempotency-store.js";
 import { MongoIdempotencyStore } from "./idempotency/mongo-idempotency-store.js";
 import { SqliteIdempotencyStore } from "./idempotency/sqlite-idempotency-store.js";
 import { MongoStore } from "./store/mongo-store.js";
-import { openSqliteDatabase, SqliteStore } from "./store/sqlite-store.js";
+import { openSqliteDatabase, SqliteStore, type SqliteStoreOptions } from "./store/sqlite-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpApi, type Readiness } from "./transport/http-api.js";
 import { InflightTracker } from "./transport/inflight-tracker.js";
@@ -139,7 +139,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
-  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, uploadStore, closeStore, storeName } = await openStore(config, logger);
+  // The store opens before the metrics exist; its group commits are counted once they do.
+  let groupCommits: SqliteStoreOptions["onGroupCommit"];
+  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, uploadStore, closeStore, storeName } = await openStore(config, logger, (commit) => groupCommits?.(commit));
   const links = new UploadLinks({ key: await resolveLinkKey(uploadStore), publicUrl: config.publicUrl, ttlSeconds: config.uploads.urlTtlSeconds });
   // Every service reads messages through this wrapper, so every answer carries fresh download links.
   const store = withAttachmentLinks(rawStore, links);
@@ -153,6 +155,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     preSendHook: Boolean(config.preSendHook),
   });
 
+  groupCommits = (commit) => metrics.groupCommit(commit.size, commit.durationMs / 1000);
   const events = new ChatEvents((err, event) => logger.error({ err, event: event.type }, "event listener failed"));
   const tokens = new TokenService({ ...config.jwt, secret: jwtSecret });
   const apiKeys = new ApiKeyService(store, { rotationGraceMs: config.apiKeyRotationGraceHours * 3_600_000 });
@@ -721,6 +724,7 @@ function sharedLimit(redis: RedisConnections | undefined, points: number, descri
 async function openStore(
   config: Config,
   logger: Logger,
+  onGroupCommit: NonNullable<SqliteStoreOptions["onGroupCommit"]>,
 ): Promise<{
   store: Store;
   webhookStore: WebhookStore;
@@ -774,7 +778,7 @@ async function openStore(
   }
   const file = path.join(config.dataDir, "switchboard.db");
   const db = openSqliteDatabase(file, config.sqlite);
-  const store = new SqliteStore(db);
+  const store = new SqliteStore(db, { onGroupCommit });
   await store.init();
   // Same connection: the webhook tables live in the same file, under their own migrations.
   const webhookStore = new SqliteWebhookStore(db);
