@@ -492,7 +492,7 @@ describe("push HTTP routes", () => {
       const error = toSwitchboardError(err);
       return c.json({ error: error.toWire() }, HTTP_STATUS[error.code]);
     });
-    registerPushRoutes(app, { tokens, subscriptions, publicKey: () => vapid.publicKey });
+    registerPushRoutes(app, { tokens, subscriptions, devices: {} as never, publicKey: () => vapid.publicKey });
   });
   afterEach(() => stores.cleanup());
 

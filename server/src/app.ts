@@ -49,6 +49,14 @@ import type { Delivery, DeliveryStore } from "./delivery/delivery-store.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
 import { MongoDeliveryStore } from "./delivery/mongo-delivery-store.js";
 import { NotificationSettingsService } from "./delivery/notification-settings-service.js";
+import { ApnsSender } from "./delivery/mobile/apns-sender.js";
+import { DeviceService } from "./delivery/mobile/device-service.js";
+import type { DeviceStore } from "./delivery/mobile/device-store.js";
+import { FcmSender } from "./delivery/mobile/fcm-sender.js";
+import type { MobilePushSender } from "./delivery/mobile/mobile-push-sender.js";
+import { MobilePushService } from "./delivery/mobile/mobile-push.js";
+import { MongoDeviceStore } from "./delivery/mobile/mongo-device-store.js";
+import { SqliteDeviceStore } from "./delivery/mobile/sqlite-device-store.js";
 import { PushSubscriptionService } from "./delivery/push/push-subscriptions.js";
 import { resolveVapidKeys } from "./delivery/push/vapid-keys.js";
 import { WebPushSender } from "./delivery/push/web-push-sender.js";
@@ -103,6 +111,8 @@ export interface AppOptions {
   logger?: Logger;
   /** HTTPS agent for requests to push services (tests use one that trusts their local push service's certificate). */
   pushAgent?: HttpsAgent;
+  /** Extra CA certificates (PEM) to trust for APNs (tests trust their local HTTP/2 server's certificate this way). */
+  apnsCa?: string;
   /**
    * The SSRF guard of inbound MMS media downloads (tests allow their local Twilio stand-in only).
    * Default: the webhooks' rule, private addresses refused unless `WEBHOOK_ALLOW_PRIVATE`.
@@ -131,7 +141,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
-  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, uploadStore, closeStore, storeName } = await openStore(config, logger);
+  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, deviceStore, uploadStore, closeStore, storeName } = await openStore(config, logger);
   const links = new UploadLinks({ key: await resolveLinkKey(uploadStore), publicUrl: config.publicUrl, ttlSeconds: config.uploads.urlTtlSeconds });
   // Every service reads messages through this wrapper, so every answer carries fresh download links.
   const store = withAttachmentLinks(rawStore, links);
@@ -205,6 +215,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const { webhooks, webhookDispatcher } = createWebhooks(config, webhookStore, events, logger);
   const offline = await createOfflineDelivery(config, {
     deliveryStore,
+    deviceStore,
     store,
     users,
     conversations,
@@ -216,6 +227,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     uploads,
     ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
+    ...(options.apnsCa ? { apnsCa: options.apnsCa } : {}),
     ...(options.inboundMediaDestinations ? { inboundMediaDestinations: options.inboundMediaDestinations } : {}),
   });
   const inflight = new InflightTracker();
@@ -273,7 +285,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     support: { service: support, tokens, sessionLimit: limits.widgetSessions, visitorTokenTtlSeconds: config.support.visitorTokenTtlSeconds },
     demo: { assets: new DemoAssets(DEMO_SOURCE_DIR), tokens, demoMode: config.support.demoMode },
     offline: {
-      push: { tokens, subscriptions: offline.pushSubscriptions, publicKey: () => offline.vapidPublicKey },
+      push: { tokens, subscriptions: offline.pushSubscriptions, devices: offline.devices, publicKey: () => offline.vapidPublicKey },
       sms: {
         sms: offline.sms,
         provider: config.delivery.sms.provider,
@@ -392,6 +404,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       preSendAgent?.destroy();
       // Events of the drained requests are recorded first; then sends in flight get a grace period.
       await offline.worker.stop(Math.min(config.shutdownTimeoutMs, config.delivery.push.timeoutMs));
+      await offline.mobile.close();
       await webhooks.close();
       await webhookDispatcher.stop(Math.min(config.shutdownTimeoutMs, config.webhooks.timeoutMs));
       await uploadSweeper.stop();
@@ -473,6 +486,7 @@ function createWebhooks(config: Config, store: WebhookStore, events: ChatEvents,
 /** What {@link createOfflineDelivery} wires together. */
 interface OfflineDeps {
   deliveryStore: DeliveryStore;
+  deviceStore: DeviceStore;
   store: Store;
   users: UserService;
   conversations: ConversationService;
@@ -485,6 +499,7 @@ interface OfflineDeps {
   /** Uploaded files, for MMS media (signed links, the MMS variant, inbound media). */
   uploads: UploadService;
   pushAgent?: HttpsAgent;
+  apnsCa?: string;
   inboundMediaDestinations?: Pick<DestinationPolicy, "check">;
 }
 
@@ -513,6 +528,26 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     destinations: pushDestinations,
     maxSubscriptionsPerUser: c.push.maxSubscriptionsPerUser,
   });
+
+  // Native mobile push: a provider whose variables are unset is simply off.
+  const senders: Partial<Record<"fcm" | "apns", MobilePushSender>> = {};
+  if (c.mobile.fcm) {
+    senders.fcm = new FcmSender({ serviceAccount: c.mobile.fcm.serviceAccount, baseUrl: c.mobile.fcm.baseUrl, timeoutMs: c.push.timeoutMs, ttlSeconds: c.push.ttlSeconds });
+    log.info({ project: c.mobile.fcm.serviceAccount.projectId, baseUrl: c.mobile.fcm.baseUrl }, "FCM on: Android devices get native push");
+  }
+  if (c.mobile.apns) {
+    const a = c.mobile.apns;
+    senders.apns = new ApnsSender({ keyPem: a.keyPem, keyId: a.keyId, teamId: a.teamId, topic: a.topic, baseUrl: a.baseUrl, timeoutMs: c.push.timeoutMs, ttlSeconds: c.push.ttlSeconds, ...(deps.apnsCa ? { ca: deps.apnsCa } : {}) });
+    log.info({ topic: a.topic, env: a.env, baseUrl: a.baseUrl }, "APNs on: iOS devices get native push");
+  }
+  const mobile = new MobilePushService({
+    devices: deps.deviceStore,
+    senders,
+    // The badge: unread messages across the user's 100 most recently active conversations.
+    unreadCount: async (userId) => (await deps.store.listConversations(userId, { limit: 100 })).reduce((sum, s) => sum + s.unreadCount, 0),
+    logger: log,
+  });
+  const devices = new DeviceService(deps.deviceStore, { maxDevicesPerUser: c.mobile.maxDevicesPerUser });
 
   // Inbound MMS: the provider's media URLs are fetched like a webhook destination is reached.
   const twilio = c.sms.provider === "twilio" ? c.sms.twilio : undefined;
@@ -567,6 +602,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     chat: deps.store,
     presence: deps.presence,
     push: { sender: pushSender, options: { ttlSeconds: c.push.ttlSeconds, urgency: c.push.urgency }, url: config.publicUrl },
+    ...(mobile.enabled ? { mobile } : {}),
     sms: {
       gateway,
       chooseNumber: (phone, userId, conversationId, now) => sms.chooseNumber(phone, userId, conversationId, now),
@@ -588,6 +624,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     store,
     chat: deps.store,
     presence: deps.presence,
+    ...(mobile.enabled ? { mobile } : {}),
     smsDelayMs: c.smsDelayMs,
     collapseWindowMs: c.collapseWindowMs,
     onChanged,
@@ -595,15 +632,19 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     onError: (err, task, context) => log.error({ err, task, ...context }, "offline delivery planning failed; the message is stored, its notifications may be missing"),
   });
   const detachPlanner = planner.attach(events);
+  const detachBadges = mobile.attach(events);
   const settings = new NotificationSettingsService(store, deps.store, deps.conversations, onChanged);
   return {
     worker,
     detach: () => {
       detachPlanner();
+      detachBadges();
       sandbox?.close();
     },
     settings,
     pushSubscriptions,
+    devices,
+    mobile,
     vapidPublicKey: vapid.publicKey,
     sms,
     sandbox,
@@ -656,6 +697,7 @@ async function openStore(
   idempotency: IdempotencyStore;
   supportStore: SupportStore;
   deliveryStore: DeliveryStore;
+  deviceStore: DeviceStore;
   uploadStore: UploadStore;
   closeStore: () => Promise<void>;
   storeName: string;
@@ -680,6 +722,8 @@ async function openStore(
     await supportStore.init();
     const deliveryStore = new MongoDeliveryStore(client.db());
     await deliveryStore.init();
+    const deviceStore = new MongoDeviceStore(client.db());
+    await deviceStore.init();
     const uploadStore = new MongoUploadStore(client.db());
     await uploadStore.init();
     logger.info({ database: client.db().databaseName }, "using the MongoDB store");
@@ -689,6 +733,7 @@ async function openStore(
       idempotency,
       supportStore,
       deliveryStore,
+      deviceStore,
       uploadStore,
       storeName: "mongodb",
       closeStore: async () => {
@@ -713,9 +758,12 @@ async function openStore(
   // And the offline fallback's outbox, subscriptions and consent ledger.
   const deliveryStore = new SqliteDeliveryStore(db);
   await deliveryStore.init();
+  // And the mobile push devices.
+  const deviceStore = new SqliteDeviceStore(db);
+  await deviceStore.init();
   // And the upload records.
   const uploadStore = new SqliteUploadStore(db);
   await uploadStore.init();
   logger.info({ file }, "using the embedded SQLite store");
-  return { store, webhookStore, idempotency, supportStore, deliveryStore, uploadStore, storeName: "sqlite", closeStore: () => store.close() };
+  return { store, webhookStore, idempotency, supportStore, deliveryStore, deviceStore, uploadStore, storeName: "sqlite", closeStore: () => store.close() };
 }

@@ -2,7 +2,7 @@ import type { Message, PresenceInfo } from "../../../client-sdk/src/protocol.js"
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
 import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
-import { DELIVERY_CHANNELS, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
+import { DELIVERY_CHANNELS, preferenceAllows, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
 
 /** Background work of the planner that can fail, as its error callback names it. */
 export type PlannerTask = "plan" | "cancel-on-read" | "cancel-on-connect";
@@ -14,6 +14,8 @@ export interface DeliveryPlannerOptions {
   chat: Pick<Store, "getConversation" | "getUser">;
   /** Cluster-wide presence: a member with a live connection anywhere is not notified. */
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
+  /** Native mobile push: which of its channels (configured, with a device of the user) could reach a user. Absent: off. */
+  mobile?: { channelsWithDevices(userId: string): Promise<ReadonlySet<"fcm" | "apns">> };
   /** Default wait before an SMS (`SMS_DELAY_SECONDS`); a user's preference overrides it. */
   smsDelayMs: number;
   /** How long a sent notification absorbs the conversation's next messages (`DELIVERY_COLLAPSE_SECONDS`). */
@@ -39,7 +41,8 @@ export function newDeliveryId(): string {
  * The fallback ladder's first half: after a message is stored, decides who gets what and when.
  *
  * For every member other than the sender who is offline everywhere in the cluster and has not
- * read the message: Web Push at once when they have a subscription and push on, SMS after the
+ * read the message: Web Push at once when they have a subscription and push on, FCM / APNs at
+ * once when they have an Android / iOS device and mobile on, SMS after the
  * delay when they have a phone number with consent and SMS on; nothing in a muted conversation.
  * The outbox (see {@link DeliveryStore.plan}) folds a burst into one notification per channel.
  * Reading up to a message, or connecting, cancels what is still scheduled.
@@ -158,8 +161,13 @@ export class DeliveryPlanner {
     const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
     if (mute) return [];
     const channels: { channel: DeliveryChannel; delayMs: number }[] = [];
-    if (preferences?.push !== false && (await store.listPushSubscriptions(userId)).length > 0) {
+    if (preferenceAllows(preferences, "push") && (await store.listPushSubscriptions(userId)).length > 0) {
       channels.push({ channel: "push", delayMs: 0 });
+    }
+    // Native mobile push goes at once, like Web Push: one delivery per platform with devices.
+    const mobile = this.options.mobile && preferenceAllows(preferences, "fcm") ? await this.options.mobile.channelsWithDevices(userId) : undefined;
+    for (const channel of ["fcm", "apns"] as const) {
+      if (mobile?.has(channel) && preferenceAllows(preferences, channel)) channels.push({ channel, delayMs: 0 });
     }
     if (preferences?.sms !== false) {
       const user = await this.options.chat.getUser(userId);

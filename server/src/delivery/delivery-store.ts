@@ -8,11 +8,18 @@
  * the same database.
  */
 
-/** How an offline member is reached. */
-export type DeliveryChannel = "push" | "sms";
+/**
+ * How an offline member is reached: `push` is Web Push (every browser subscription of the user),
+ * `fcm` and `apns` are native mobile push (every Android / iOS device of the user), `sms` a text.
+ * One delivery per (message, user, channel) covers all of the user's destinations on the channel.
+ */
+export type DeliveryChannel = "push" | "fcm" | "apns" | "sms";
 
 /** Every {@link DeliveryChannel}, in the order the fallback ladder tries them. */
-export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "sms"];
+export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "fcm", "apns", "sms"];
+
+/** The native mobile push channels, which one preference (`mobile`) turns on and off. */
+export const MOBILE_CHANNELS: readonly DeliveryChannel[] = ["fcm", "apns"];
 
 /** Where a delivery stands. */
 export type DeliveryStatus =
@@ -191,10 +198,33 @@ export interface NotificationPreferences {
   push: boolean;
   /** SMS on/off (default on; SMS also needs a phone number with consent). */
   sms: boolean;
+  /** Native mobile push on/off: FCM and APNs (default on; absent in records saved before it existed: on). */
+  mobile?: boolean;
   /** Overrides the server's SMS delay for this user, in ms (absent: the server's default). */
   smsDelayMs?: number;
   /** ISO-8601. */
   updatedAt: string;
+}
+
+/**
+ * Whether the user's preferences let `channel` reach them (null preferences: every channel on).
+ * The one place a channel is mapped to its preference field: the mobile channels share `mobile`.
+ */
+export function preferenceAllows(preferences: NotificationPreferences | null | undefined, channel: DeliveryChannel): boolean {
+  if (!preferences) return true;
+  switch (channel) {
+    case "push":
+      return preferences.push !== false;
+    case "fcm":
+    case "apns":
+      return preferences.mobile !== false;
+    case "sms":
+      return preferences.sms !== false;
+    default: {
+      const exhaustive: never = channel;
+      return exhaustive;
+    }
+  }
 }
 
 /** One conversation muted by one user. */

@@ -5,7 +5,8 @@ import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { retryWaitMs } from "../webhooks/webhook-retry-policy.js";
-import type { AttemptOutcome, CancelReason, Delivery, DeliveryEvent, DeliveryPatch, DeliveryStore, LeasedDelivery } from "./delivery-store.js";
+import { preferenceAllows, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
+import type { MobilePushChannel } from "./mobile/mobile-push.js";
 import { buildPushPayload } from "./push/push-payload.js";
 import type { PushOptions, PushResult, PushSender } from "./push/push-sender.js";
 import { pushTopic } from "./push/web-push-sender.js";
@@ -45,6 +46,8 @@ export interface DeliveryWorkerOptions {
   chat: Pick<Store, "getConversation" | "getMember" | "getUser" | "getMessage">;
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
   push: PushChannel;
+  /** Native mobile push (FCM, APNs); absent when neither is configured. */
+  mobile?: MobilePushChannel;
   sms: SmsChannel;
   logger: Logger;
   /** `DELIVERY_RETRY_SCHEDULE`; attempts: steps + 1. */
@@ -125,6 +128,9 @@ export class DeliveryWorker {
     switch (delivery.channel) {
       case "push":
         return this.sendPush(leased, context);
+      case "fcm":
+      case "apns":
+        return this.sendMobile(leased, context, delivery.channel);
       case "sms":
         return this.sendSms(leased, context);
       default: {
@@ -168,7 +174,7 @@ export class DeliveryWorker {
     if (status === "online") return { cancel: "online", detail: "not sent: the recipient is connected, so the app has the message" };
     const now = Date.now();
     const [mute, preferences] = await Promise.all([store.getMute(delivery.userId, delivery.conversationId, now), store.getPreferences(delivery.userId)]);
-    if (mute || preferences?.[delivery.channel] === false) {
+    if (mute || !preferenceAllows(preferences, delivery.channel)) {
       return { cancel: "muted", detail: mute ? "not sent: the recipient muted the conversation" : `not sent: the recipient turned ${delivery.channel} notifications off` };
     }
     const sender = message.senderId === delivery.userId ? recipient : await chat.getUser(message.senderId);
@@ -220,6 +226,45 @@ export class DeliveryWorker {
       return;
     }
     await this.finish(leased, { status: "failed" }, { status: "failed", attempt, statusCode: firstStatus(results.map((r) => r.result)), detail: `refused by the push service, not retried (${summary})` });
+  }
+
+  /** FCM or APNs to every device of the recipient on that platform; like Web Push, sent when one device accepted. */
+  private async sendMobile(leased: LeasedDelivery, context: SendContext, channel: "fcm" | "apns"): Promise<void> {
+    const { delivery } = leased;
+    const sender = this.options.mobile?.senders[channel];
+    if (!this.options.mobile || !sender) {
+      // Planned by a node that has the channel configured, leased by one that has not.
+      await this.finish(leased, { status: "failed" }, { status: "failed", detail: `not sent: ${channel === "fcm" ? "FCM" : "APNs"} is not configured on this node (${channel === "fcm" ? "FCM_SERVICE_ACCOUNT_FILE" : "APNS_KEY_FILE"})` });
+      return;
+    }
+    const outcome = await this.options.mobile.notify(delivery, {
+      ...(context.conversation.type === "direct" || !context.conversation.title ? {} : { conversationTitle: context.conversation.title }),
+      message: context.message,
+      senderName: context.senderName,
+      text: context.message.text.trim() || attachmentSummary(context.message),
+    }, sender);
+    const attempt = delivery.attempts + 1;
+    switch (outcome.kind) {
+      case "no_device":
+        await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: `not sent: the recipient has no ${sender.platform} device left` }, { cancelReason: "no_destination" });
+        return;
+      case "sent":
+        await this.finish(leased, { status: "sent" }, { status: "sent", attempt, ...(outcome.statusCode ? { statusCode: outcome.statusCode } : {}), detail: outcome.detail });
+        return;
+      case "retry":
+        await this.retryOrFail(leased, attempt, outcome.retryAfterMs, { ...(outcome.statusCode ? { statusCode: outcome.statusCode } : {}), ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}), detail: outcome.detail });
+        return;
+      case "gone":
+        await this.finish(leased, { status: "cancelled" }, { status: "cancelled", attempt, ...(outcome.statusCode ? { statusCode: outcome.statusCode } : {}), ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}), detail: outcome.detail }, { cancelReason: "no_destination" });
+        return;
+      case "failed":
+        await this.finish(leased, { status: "failed" }, { status: "failed", attempt, ...(outcome.statusCode ? { statusCode: outcome.statusCode } : {}), ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}), detail: outcome.detail });
+        return;
+      default: {
+        const exhaustive: never = outcome;
+        return exhaustive;
+      }
+    }
   }
 
   private async sendSms(leased: LeasedDelivery, context: SendContext): Promise<void> {

@@ -84,6 +84,7 @@ interface PreferencesDoc {
   push: boolean;
   sms: boolean;
   smsDelayMs?: number;
+  mobile?: boolean;
   updatedAt: string;
 }
 
@@ -433,6 +434,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       if (!doc) return null;
       const preferences: NotificationPreferences = { userId: doc._id, push: doc.push, sms: doc.sms, updatedAt: doc.updatedAt };
       if (doc.smsDelayMs != null) preferences.smsDelayMs = doc.smsDelayMs;
+      if (doc.mobile != null) preferences.mobile = doc.mobile;
       return preferences;
     });
   }
@@ -441,6 +443,7 @@ export class MongoDeliveryStore implements DeliveryStore {
     return runMongo(async () => {
       const doc: PreferencesDoc = { _id: preferences.userId, push: preferences.push, sms: preferences.sms, updatedAt: preferences.updatedAt };
       if (preferences.smsDelayMs !== undefined) doc.smsDelayMs = preferences.smsDelayMs;
+      if (preferences.mobile !== undefined) doc.mobile = preferences.mobile;
       await retryDuplicate(() => this.preferences.replaceOne({ _id: doc._id }, doc, { upsert: true }));
     });
   }

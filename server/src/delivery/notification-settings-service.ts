@@ -1,13 +1,15 @@
 import type { ConversationService } from "../core/conversation-service.js";
 import { SwitchboardError } from "../core/errors.js";
 import type { Store } from "../store/store.js";
-import { DELIVERY_CHANNELS, type ConsentEntry, type ConsentState, type Delivery, type DeliveryStore, type NotificationPreferences } from "./delivery-store.js";
+import { DELIVERY_CHANNELS, preferenceAllows, type ConsentEntry, type ConsentState, type Delivery, type DeliveryStore, type NotificationPreferences } from "./delivery-store.js";
 
 /** A preferences change; absent fields keep their value, `smsDelayMs: null` returns to the server's default. */
 export interface PreferencesPatch {
   push?: boolean;
   sms?: boolean;
   smsDelayMs?: number | null;
+  /** Native mobile push (FCM and APNs) on or off. */
+  mobile?: boolean;
 }
 
 /** A user's SMS consent as the API shows it. */
@@ -36,7 +38,8 @@ export class NotificationSettingsService {
   /** The user's preferences, defaults filled in. Throws `not_found` for an unknown user. */
   async getPreferences(userId: string): Promise<NotificationPreferences> {
     await this.requireUser(userId);
-    return (await this.store.getPreferences(userId)) ?? { userId, push: true, sms: true, updatedAt: new Date(0).toISOString() };
+    const stored = await this.store.getPreferences(userId);
+    return stored ? { ...stored, mobile: stored.mobile ?? true } : { userId, push: true, sms: true, mobile: true, updatedAt: new Date(0).toISOString() };
   }
 
   async updatePreferences(userId: string, patch: PreferencesPatch): Promise<NotificationPreferences> {
@@ -45,12 +48,13 @@ export class NotificationSettingsService {
       userId,
       push: patch.push ?? current.push,
       sms: patch.sms ?? current.sms,
+      mobile: patch.mobile ?? current.mobile ?? true,
       updatedAt: new Date().toISOString(),
     };
     const delay = patch.smsDelayMs === undefined ? current.smsDelayMs : (patch.smsDelayMs ?? undefined);
     if (delay !== undefined) next.smsDelayMs = delay;
     await this.store.savePreferences(next);
-    const off = DELIVERY_CHANNELS.filter((channel) => current[channel] && !next[channel]);
+    const off = DELIVERY_CHANNELS.filter((channel) => preferenceAllows(current, channel) && !preferenceAllows(next, channel));
     if (off.length > 0) await this.cancelled(this.store.cancelScheduledForUser(userId, "muted", off, Date.now()));
     return next;
   }

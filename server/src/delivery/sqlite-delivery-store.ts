@@ -146,6 +146,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries ADD COLUMN media_count INTEGER;
   ALTER TABLE sandbox_sms ADD COLUMN media_urls TEXT; -- JSON array of URLs; NULL for a plain text
   `,
+  // Native mobile push (FCM, APNs): one switch for both; NULL (rows saved before) means on.
+  `
+  ALTER TABLE notification_preferences ADD COLUMN mobile INTEGER;
+  `,
 ];
 
 interface DeliveryRow {
@@ -193,6 +197,7 @@ interface PreferencesRow {
   push: number;
   sms: number;
   sms_delay_ms: number | null;
+  mobile: number | null;
   updated_at: string;
 }
 
@@ -338,10 +343,10 @@ function prepareStatements(db: SqliteDatabase) {
 
     preferences: db.prepare<[string], PreferencesRow>("SELECT * FROM notification_preferences WHERE user_id = ?"),
     savePreferences: db.prepare<Record<string, unknown>>(
-      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, updated_at)
-       VALUES (@userId, @push, @sms, @smsDelayMs, @updatedAt)
+      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, mobile, updated_at)
+       VALUES (@userId, @push, @sms, @smsDelayMs, @mobile, @updatedAt)
        ON CONFLICT (user_id) DO UPDATE SET push = excluded.push, sms = excluded.sms, sms_delay_ms = excluded.sms_delay_ms,
-         updated_at = excluded.updated_at`,
+         mobile = excluded.mobile, updated_at = excluded.updated_at`,
     ),
     mute: db.prepare<[string, string, string | null, number | null]>(
       `INSERT INTO conversation_mutes (user_id, conversation_id, until, until_ms) VALUES (?, ?, ?, ?)
@@ -594,6 +599,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
       if (!row) return null;
       const preferences: NotificationPreferences = { userId: row.user_id, push: row.push === 1, sms: row.sms === 1, updatedAt: row.updated_at };
       if (row.sms_delay_ms !== null) preferences.smsDelayMs = row.sms_delay_ms;
+      if (row.mobile !== null) preferences.mobile = row.mobile === 1;
       return preferences;
     });
   }
@@ -605,6 +611,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
         push: preferences.push ? 1 : 0,
         sms: preferences.sms ? 1 : 0,
         smsDelayMs: preferences.smsDelayMs ?? null,
+        mobile: preferences.mobile === undefined ? null : preferences.mobile ? 1 : 0,
         updatedAt: preferences.updatedAt,
       });
     });

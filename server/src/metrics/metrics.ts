@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ERROR_CODES, type ClientToServerEvents, type ErrorCode } from "../../../client-sdk/src/protocol.js";
+import type { DeliveryChannel } from "../delivery/delivery-store.js";
 import type { PreSendOutcome } from "../moderation/http-pre-send-hook.js";
 
 /** How a stored message arrived. */
@@ -145,7 +146,7 @@ export class Metrics {
 
     this.offlineAttempts = new Counter({
       name: "switchboard_offline_attempts_total",
-      help: "Offline notifications handled by this node's delivery worker, by channel (push, sms) and outcome (sent, retrying, failed, cancelled).",
+      help: "Offline notifications handled by this node's delivery worker, by channel (push, fcm, apns, sms) and outcome (sent, retrying, failed, cancelled).",
       labelNames: ["channel", "outcome"],
       registers,
     });
@@ -204,7 +205,7 @@ export class Metrics {
   }
 
   /** The delivery worker finished an attempt at an offline notification (or decided not to send it). */
-  offlineAttempt(channel: "push" | "sms", outcome: string): void {
+  offlineAttempt(channel: DeliveryChannel, outcome: string): void {
     this.offlineAttempts.inc({ channel, outcome });
   }
 

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { TokenService } from "../auth/token-service.js";
 import { idSchema } from "../core/schemas.js";
+import { DELIVERY_CHANNELS, type DeliveryChannel } from "../delivery/delivery-store.js";
 import type { NotificationSettingsService } from "../delivery/notification-settings-service.js";
 import { AUTHED_ERRORS, BODY_ERRORS, body, errors, json, v1, type HttpEnv } from "./http-routes.js";
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
@@ -38,7 +39,7 @@ const deliverySchema = z
     conversationId: z.string(),
     seq: z.number().int(),
     userId: z.string(),
-    channel: z.enum(["push", "sms"]),
+    channel: z.enum(DELIVERY_CHANNELS as [DeliveryChannel, ...DeliveryChannel[]]).meta({ description: "`push`: Web Push; `fcm`: Android devices (Firebase Cloud Messaging); `apns`: iOS devices (Apple Push Notification service); `sms`: a text." }),
     status: z.enum(["scheduled", "sent", "delivered", "undelivered", "failed", "cancelled", "collapsed"]).meta({
       description:
         "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service or SMS provider; `delivered`/`undelivered`: the SMS provider's receipt; " +
@@ -70,6 +71,7 @@ const preferencesSchema = z
     push: z.boolean(),
     sms: z.boolean(),
     smsDelayMs: z.number().int().optional().meta({ description: "This user's wait before an SMS; absent: the server's SMS_DELAY_SECONDS." }),
+    mobile: z.boolean().optional().meta({ description: "Native mobile push (FCM and APNs) on or off." }),
     updatedAt: isoTime,
   })
   .meta({ id: "NotificationPreferences" });
@@ -78,6 +80,7 @@ const preferencesPatchSchema = z
   .strictObject({
     push: z.boolean().optional().meta({ description: "Web Push on or off." }),
     sms: z.boolean().optional().meta({ description: "SMS on or off (SMS also needs a phone number with consent)." }),
+    mobile: z.boolean().optional().meta({ description: "Native mobile push (FCM for Android, APNs for iOS devices) on or off." }),
     smsDelayMs: z
       .number()
       .int()
@@ -123,7 +126,7 @@ export const listDeliveriesRoute = v1("read", {
   tags: ["Offline delivery"],
   summary: "A message's delivery timeline",
   description:
-    "Every offline notification of the message: one entry per recipient and channel (Web Push, SMS) with its status and timeline " +
+    "Every offline notification of the message: one entry per recipient and channel (Web Push, FCM, APNs, SMS) with its status and timeline " +
     "(each attempt, retries, provider receipts). Members who were connected, or had read it, have none. The same changes reach " +
     "webhooks as `delivery.updated`.",
   request: { params: messageIdParamSchema },
