@@ -550,6 +550,10 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
       expect(saved).toEqual({ userId: "usr_1", push: true, sms: false, updatedAt: iso(2) });
       expect(saved).not.toHaveProperty("smsDelayMs");
       expect(await store.getPreferences("usr_2")).toBeNull();
+      // Mobile push has its own switch; absent means on (records saved before it existed).
+      expect(saved).not.toHaveProperty("mobile");
+      await store.savePreferences({ userId: "usr_1", push: true, sms: false, mobile: false, updatedAt: iso(3) });
+      expect(await store.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: true, sms: false, mobile: false, updatedAt: iso(3) });
     });
 
     it("reports a mute until its end, for ever without one, and none after unmuting", async () => {
