@@ -155,6 +155,21 @@ describe("native mobile push", () => {
     expect(await stack.deliveries(next.id)).toEqual([]);
   }, 30_000);
 
+  it("sends no mobile push to a user who turned mobile push off, and resumes when they turn it on", async () => {
+    const stack = await startStack();
+    await withPhones(stack);
+    const off = await api(stack.url, "PATCH", "/v1/users/bob/notification-preferences", { mobile: false });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ push: true, sms: true, mobile: false });
+    const quiet = await stack.send("you will not hear this");
+    await waitFor(async () => (await api(stack.url, "GET", "/v1/conversations/c1/messages")).body.messages.length === 1, "the message to be stored");
+    expect(await stack.deliveries(quiet.id)).toEqual([]);
+    expect((await api(stack.url, "PATCH", "/v1/users/bob/notification-preferences", { mobile: true })).body.mobile).toBe(true);
+    const loud = await stack.send("but this one", "c2");
+    await waitFor(async () => channelStatus(await stack.deliveries(loud.id)).join() === "apns,sent,fcm,sent", "the pushes after turning it on");
+    expect(stack.apns.requests).toHaveLength(1);
+  }, 30_000);
+
   it("refuses a device token of the wrong shape with a message naming the field", async () => {
     const stack = await startStack();
     const res = await stack.register("bob", "ios", "not-hex");
