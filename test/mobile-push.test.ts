@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Message } from "../client-sdk/src/protocol.js";
 import type { Delivery } from "../server/src/delivery/delivery-store.js";
 import { api, mintToken, startServer, tempDir, waitFor } from "./support/harness.js";
+import { Webhook } from "standardwebhooks";
 import { startApnsServer, startFcmServer, type ApnsServer, type FcmServer } from "./support/mobile-push-servers.js";
+import { startReceiver } from "./support/webhook-receiver.js";
 
 /**
  * Native mobile push end to end on one node, against local servers that speak the real
@@ -168,6 +170,23 @@ describe("native mobile push", () => {
     const loud = await stack.send("but this one", "c2");
     await waitFor(async () => channelStatus(await stack.deliveries(loud.id)).join() === "apns,sent,fcm,sent", "the pushes after turning it on");
     expect(stack.apns.requests).toHaveLength(1);
+  }, 30_000);
+
+  it("tells webhooks about the APNs and FCM deliveries as signed delivery.updated events", async () => {
+    const stack = await startStack({ WEBHOOK_ALLOW_PRIVATE: "1", WEBHOOK_POLL_INTERVAL_MS: "50" });
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const endpoint = (await api(stack.url, "POST", "/v1/webhooks", { url: receiver.url, eventTypes: ["delivery.updated"] })).body as { secret: string };
+    await withPhones(stack);
+    const message = await stack.send("webhook me");
+    const events = () =>
+      receiver.receipts.map((r) => new Webhook(endpoint.secret).verify(r.body, r.headers) as { type: string; data: Delivery }).filter((e) => e.data.messageId === message.id);
+    await waitFor(() => ["apns", "fcm"].every((channel) => events().some((e) => e.data.channel === channel && e.data.status === "sent")), "both sent events");
+    for (const channel of ["apns", "fcm"]) {
+      expect(events().filter((e) => e.data.channel === channel).map((e) => e.data.status)).toEqual(expect.arrayContaining(["scheduled", "sent"]));
+    }
+    const sent = events().find((e) => e.data.channel === "apns" && e.data.status === "sent")!;
+    expect(sent.data.events.at(-1)).toMatchObject({ status: "sent", attempt: 1, statusCode: 200, detail: expect.stringMatching(/accepted by APNs for 1 of 1 devices, badge 1/) });
   }, 30_000);
 
   it("refuses a device token of the wrong shape with a message naming the field", async () => {
