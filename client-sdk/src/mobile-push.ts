@@ -21,8 +21,8 @@ export interface MobilePushOptions {
 
 /** The device to register. */
 export interface DeviceInput {
-  /** `ios`: an APNs device token (hex); `android`: an FCM registration token. */
-  platform: "ios" | "android";
+  /** `ios`: an APNs device token (hex); `android`: an FCM registration token; `expo`: an Expo push token (`ExponentPushToken[…]`). */
+  platform: "ios" | "android" | "expo";
   token: string;
   /** The app's bundle id (iOS, used as `apns-topic`) or package name (Android); default: the server's `APNS_TOPIC`. */
   appId?: string;
@@ -31,7 +31,7 @@ export interface DeviceInput {
 /** A device as the server stored it. */
 export interface RegisteredDevice {
   id: string;
-  platform: "ios" | "android";
+  platform: "ios" | "android" | "expo";
   token: string;
   appId?: string;
   /** ISO-8601. */

@@ -45,13 +45,14 @@ import { SupportService } from "./support/support-service.js";
 import type { SupportStore } from "./support/support-store.js";
 import { attachSupportFanout } from "./transport/socket-support-handlers.js";
 import { DeliveryPlanner } from "./delivery/delivery-planner.js";
-import type { Delivery, DeliveryStore } from "./delivery/delivery-store.js";
+import type { Delivery, DeliveryStore, MobileChannel } from "./delivery/delivery-store.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
 import { MongoDeliveryStore } from "./delivery/mongo-delivery-store.js";
 import { NotificationSettingsService } from "./delivery/notification-settings-service.js";
 import { ApnsSender } from "./delivery/mobile/apns-sender.js";
 import { DeviceService } from "./delivery/mobile/device-service.js";
 import type { DeviceStore } from "./delivery/mobile/device-store.js";
+import { ExpoSender } from "./delivery/mobile/expo-sender.js";
 import { FcmSender } from "./delivery/mobile/fcm-sender.js";
 import type { MobilePushSender } from "./delivery/mobile/mobile-push-sender.js";
 import { MobilePushService } from "./delivery/mobile/mobile-push.js";
@@ -530,7 +531,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
   });
 
   // Native mobile push: a provider whose variables are unset is simply off.
-  const senders: Partial<Record<"fcm" | "apns", MobilePushSender>> = {};
+  const senders: Partial<Record<MobileChannel, MobilePushSender>> = {};
   if (c.mobile.fcm) {
     senders.fcm = new FcmSender({ serviceAccount: c.mobile.fcm.serviceAccount, baseUrl: c.mobile.fcm.baseUrl, timeoutMs: c.push.timeoutMs, ttlSeconds: c.push.ttlSeconds });
     log.info({ project: c.mobile.fcm.serviceAccount.projectId, baseUrl: c.mobile.fcm.baseUrl }, "FCM on: Android devices get native push");
@@ -539,6 +540,10 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     const a = c.mobile.apns;
     senders.apns = new ApnsSender({ keyPem: a.keyPem, keyId: a.keyId, teamId: a.teamId, topic: a.topic, baseUrl: a.baseUrl, timeoutMs: c.push.timeoutMs, ttlSeconds: c.push.ttlSeconds, ...(deps.apnsCa ? { ca: deps.apnsCa } : {}) });
     log.info({ topic: a.topic, env: a.env, baseUrl: a.baseUrl }, "APNs on: iOS devices get native push");
+  }
+  if (c.mobile.expo) {
+    senders.expo = new ExpoSender({ baseUrl: c.mobile.expo.baseUrl, ...(c.mobile.expo.accessToken ? { accessToken: c.mobile.expo.accessToken } : {}), timeoutMs: c.push.timeoutMs, ttlSeconds: c.push.ttlSeconds });
+    log.info({ baseUrl: c.mobile.expo.baseUrl }, "Expo push on: devices registered with an Expo push token get native push");
   }
   const mobile = new MobilePushService({
     devices: deps.deviceStore,

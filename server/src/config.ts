@@ -242,6 +242,13 @@ export interface MobilePushConfig {
     /** `APNS_BASE_URL`, default Apple's host for `APNS_ENV`. */
     baseUrl: string;
   };
+  /** Expo's push service; absent unless `EXPO_PUSH` is on. */
+  expo?: {
+    /** `EXPO_ACCESS_TOKEN`, for projects with enhanced push security. */
+    accessToken?: string;
+    /** `EXPO_BASE_URL`, default `https://exp.host`. */
+    baseUrl: string;
+  };
 }
 
 /** Default `DELIVERY_RETRY_SCHEDULE`: 5 retries (6 attempts) over about 45 minutes. */
@@ -386,6 +393,9 @@ const envSchema = z.object({
   APNS_TOPIC: optional(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,154}$/, "must be the app's bundle id, such as com.example.chat")),
   APNS_ENV: optional(z.enum(["sandbox", "production"])),
   APNS_BASE_URL: optional(url),
+  EXPO_PUSH: optional(bool),
+  EXPO_ACCESS_TOKEN: optional(z.string().min(16, "must be the access token from the Expo dashboard (Access tokens)")),
+  EXPO_BASE_URL: optional(url),
   SMS_PROVIDER: optional(z.enum(["sandbox", "twilio"])),
   SMS_FROM: optional(z.string().regex(/^\s*\+[1-9]\d{6,14}\s*(,\s*\+[1-9]\d{6,14}\s*)*$/, "must be comma-separated E.164 numbers such as +15551234567")),
   SMS_PER_NUMBER_PER_SECOND: optional(int(1, 1000)),
@@ -669,6 +679,10 @@ function mobilePushConfig(e: z.output<typeof envSchema>): MobilePushConfig {
       env,
       baseUrl: (e.APNS_BASE_URL ?? (env === "sandbox" ? "https://api.sandbox.push.apple.com" : "https://api.push.apple.com")).replace(/\/+$/, ""),
     };
+  }
+  if ((e.EXPO_ACCESS_TOKEN || e.EXPO_BASE_URL) && !e.EXPO_PUSH) fail("EXPO_PUSH", `set EXPO_PUSH=1 to use ${e.EXPO_ACCESS_TOKEN ? "EXPO_ACCESS_TOKEN" : "EXPO_BASE_URL"} (Expo push is off)`);
+  if (e.EXPO_PUSH) {
+    config.expo = { ...(e.EXPO_ACCESS_TOKEN ? { accessToken: e.EXPO_ACCESS_TOKEN } : {}), baseUrl: (e.EXPO_BASE_URL ?? "https://exp.host").replace(/\/+$/, "") };
   }
   return config;
 }

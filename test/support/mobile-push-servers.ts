@@ -292,3 +292,86 @@ export async function startFcmServer(dir: string): Promise<FcmServer> {
       }),
   };
 }
+
+/** A message the Expo stand-in answered. */
+export interface ExpoRequest {
+  to: string;
+  message: any;
+  /** The ticket's status, or the HTTP status of a refused request. */
+  outcome: "ok" | "error" | number;
+  at: number;
+}
+
+export interface ExpoServer {
+  /** `http://127.0.0.1:<port>` (for EXPO_BASE_URL). */
+  url: string;
+  /** The access token it requires (EXPO_ACCESS_TOKEN). */
+  accessToken: string;
+  requests: ExpoRequest[];
+  /** `{ status: 200, reason: "DeviceNotRegistered" }` answers an error ticket; another status refuses the request. */
+  script(token: string, ...answers: ScriptedAnswer[]): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Expo's push API (`POST /--/api/v2/push/send`, an array of messages in, one ticket per message
+ * out), with enhanced push security on: a request without the access token is refused.
+ */
+export async function startExpoServer(): Promise<ExpoServer> {
+  const accessToken = `expo-${randomBytes(16).toString("hex")}`;
+  const requests: ExpoRequest[] = [];
+  const scripts = new Map<string, ScriptedAnswer[]>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { "content-type": "application/json", ...headers });
+        res.end(JSON.stringify(json));
+      };
+      if (req.method !== "POST" || req.url !== "/--/api/v2/push/send") return send(404, { errors: [{ code: "NOT_FOUND", message: "Not found" }] });
+      if (req.headers.authorization !== `Bearer ${accessToken}`) return send(401, { errors: [{ code: "UNAUTHORIZED", message: "The bearer token is invalid." }] });
+      let messages: any[];
+      try {
+        messages = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        if (!Array.isArray(messages)) throw new Error("not an array");
+      } catch {
+        return send(400, { errors: [{ code: "VALIDATION_ERROR", message: "body must be a JSON array of messages" }] });
+      }
+      const tickets = [];
+      for (const message of messages) {
+        const to = String(message?.to ?? "");
+        const scripted = scripts.get(to)?.shift();
+        if (scripted && scripted.status !== 200) {
+          requests.push({ to, message, outcome: scripted.status, at: Date.now() });
+          return send(scripted.status, { errors: [{ code: "TOO_MANY_REQUESTS", message: "rate limited" }] }, scripted.headers ?? {});
+        }
+        if (!/^Expo(nent)?PushToken\[.+\]$/.test(to)) {
+          tickets.push({ status: "error", message: `"${to}" is not a valid Expo push token`, details: { error: "DeviceNotRegistered" } });
+          requests.push({ to, message, outcome: "error", at: Date.now() });
+        } else if (scripted?.reason) {
+          tickets.push({ status: "error", message: `"${to}" is not a registered push notification recipient`, details: { error: scripted.reason } });
+          requests.push({ to, message, outcome: "error", at: Date.now() });
+        } else {
+          tickets.push({ status: "ok", id: randomBytes(8).toString("hex") });
+          requests.push({ to, message, outcome: "ok", at: Date.now() });
+        }
+      }
+      send(200, { data: tickets });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    accessToken,
+    requests,
+    script(token, ...answers) {
+      scripts.set(token, [...(scripts.get(token) ?? []), ...answers]);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -2,7 +2,7 @@ import type { Message, PresenceInfo } from "../../../client-sdk/src/protocol.js"
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
 import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
-import { DELIVERY_CHANNELS, preferenceAllows, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
+import { DELIVERY_CHANNELS, MOBILE_CHANNELS, preferenceAllows, type MobileChannel, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
 
 /** Background work of the planner that can fail, as its error callback names it. */
 export type PlannerTask = "plan" | "cancel-on-read" | "cancel-on-connect";
@@ -15,7 +15,7 @@ export interface DeliveryPlannerOptions {
   /** Cluster-wide presence: a member with a live connection anywhere is not notified. */
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
   /** Native mobile push: which of its channels (configured, with a device of the user) could reach a user. Absent: off. */
-  mobile?: { channelsWithDevices(userId: string): Promise<ReadonlySet<"fcm" | "apns">> };
+  mobile?: { channelsWithDevices(userId: string): Promise<ReadonlySet<MobileChannel>> };
   /** Default wait before an SMS (`SMS_DELAY_SECONDS`); a user's preference overrides it. */
   smsDelayMs: number;
   /** How long a sent notification absorbs the conversation's next messages (`DELIVERY_COLLAPSE_SECONDS`). */
@@ -166,7 +166,7 @@ export class DeliveryPlanner {
     }
     // Native mobile push goes at once, like Web Push: one delivery per platform with devices.
     const mobile = this.options.mobile && preferenceAllows(preferences, "fcm") ? await this.options.mobile.channelsWithDevices(userId) : undefined;
-    for (const channel of ["fcm", "apns"] as const) {
+    for (const channel of MOBILE_CHANNELS) {
       if (mobile?.has(channel) && preferenceAllows(preferences, channel)) channels.push({ channel, delayMs: 0 });
     }
     if (preferences?.sms !== false) {

@@ -10,16 +10,19 @@
 
 /**
  * How an offline member is reached: `push` is Web Push (every browser subscription of the user),
- * `fcm` and `apns` are native mobile push (every Android / iOS device of the user), `sms` a text.
+ * `fcm`, `apns` and `expo` are native mobile push (every Android / iOS / Expo device of the user), `sms` a text.
  * One delivery per (message, user, channel) covers all of the user's destinations on the channel.
  */
-export type DeliveryChannel = "push" | "fcm" | "apns" | "sms";
+export type DeliveryChannel = "push" | "fcm" | "apns" | "expo" | "sms";
 
 /** Every {@link DeliveryChannel}, in the order the fallback ladder tries them. */
-export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "fcm", "apns", "sms"];
+export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "fcm", "apns", "expo", "sms"];
 
 /** The native mobile push channels, which one preference (`mobile`) turns on and off. */
-export const MOBILE_CHANNELS: readonly DeliveryChannel[] = ["fcm", "apns"];
+export const MOBILE_CHANNELS = ["fcm", "apns", "expo"] as const satisfies readonly DeliveryChannel[];
+
+/** A native mobile push channel. */
+export type MobileChannel = (typeof MOBILE_CHANNELS)[number];
 
 /** Where a delivery stands. */
 export type DeliveryStatus =
@@ -198,7 +201,7 @@ export interface NotificationPreferences {
   push: boolean;
   /** SMS on/off (default on; SMS also needs a phone number with consent). */
   sms: boolean;
-  /** Native mobile push on/off: FCM and APNs (default on; absent in records saved before it existed: on). */
+  /** Native mobile push on/off: FCM, APNs and Expo (default on; absent in records saved before it existed: on). */
   mobile?: boolean;
   /** Overrides the server's SMS delay for this user, in ms (absent: the server's default). */
   smsDelayMs?: number;
@@ -217,6 +220,7 @@ export function preferenceAllows(preferences: NotificationPreferences | null | u
       return preferences.push !== false;
     case "fcm":
     case "apns":
+    case "expo":
       return preferences.mobile !== false;
     case "sms":
       return preferences.sms !== false;

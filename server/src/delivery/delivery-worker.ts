@@ -5,7 +5,7 @@ import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { retryWaitMs } from "../webhooks/webhook-retry-policy.js";
-import { preferenceAllows, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
+import { preferenceAllows, type MobileChannel, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
 import type { MobilePushChannel } from "./mobile/mobile-push.js";
 import { buildPushPayload } from "./push/push-payload.js";
 import type { PushOptions, PushResult, PushSender } from "./push/push-sender.js";
@@ -130,6 +130,7 @@ export class DeliveryWorker {
         return this.sendPush(leased, context);
       case "fcm":
       case "apns":
+      case "expo":
         return this.sendMobile(leased, context, delivery.channel);
       case "sms":
         return this.sendSms(leased, context);
@@ -229,12 +230,12 @@ export class DeliveryWorker {
   }
 
   /** FCM or APNs to every device of the recipient on that platform; like Web Push, sent when one device accepted. */
-  private async sendMobile(leased: LeasedDelivery, context: SendContext, channel: "fcm" | "apns"): Promise<void> {
+  private async sendMobile(leased: LeasedDelivery, context: SendContext, channel: MobileChannel): Promise<void> {
     const { delivery } = leased;
     const sender = this.options.mobile?.senders[channel];
     if (!this.options.mobile || !sender) {
       // Planned by a node that has the channel configured, leased by one that has not.
-      await this.finish(leased, { status: "failed" }, { status: "failed", detail: `not sent: ${channel === "fcm" ? "FCM" : "APNs"} is not configured on this node (${channel === "fcm" ? "FCM_SERVICE_ACCOUNT_FILE" : "APNS_KEY_FILE"})` });
+      await this.finish(leased, { status: "failed" }, { status: "failed", detail: `not sent: ${CHANNEL_SETTING[channel]} is not set on this node, so ${channel} is off here` });
       return;
     }
     const outcome = await this.options.mobile.notify(delivery, {
@@ -379,6 +380,9 @@ export class DeliveryWorker {
     if (deleted > 0) this.options.logger.info({ deleted }, "delivery worker: pruned finished deliveries");
   }
 }
+
+/** The variable that turns each mobile channel on, for the message when a node lacks it. */
+const CHANNEL_SETTING: Record<MobileChannel, string> = { fcm: "FCM_SERVICE_ACCOUNT_FILE", apns: "APNS_KEY_FILE", expo: "EXPO_PUSH" };
 
 /** What a notification says about its conversation. */
 type ConversationInfo = Pick<Conversation, "type" | "title">;

@@ -39,7 +39,7 @@ const deliverySchema = z
     conversationId: z.string(),
     seq: z.number().int(),
     userId: z.string(),
-    channel: z.enum(DELIVERY_CHANNELS as [DeliveryChannel, ...DeliveryChannel[]]).meta({ description: "`push`: Web Push; `fcm`: Android devices (Firebase Cloud Messaging); `apns`: iOS devices (Apple Push Notification service); `sms`: a text." }),
+    channel: z.enum(DELIVERY_CHANNELS as [DeliveryChannel, ...DeliveryChannel[]]).meta({ description: "`push`: Web Push; `fcm`: Android devices (Firebase Cloud Messaging); `apns`: iOS devices (Apple Push Notification service); `expo`: apps built with Expo (Expo's push service); `sms`: a text." }),
     status: z.enum(["scheduled", "sent", "delivered", "undelivered", "failed", "cancelled", "collapsed"]).meta({
       description:
         "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service or SMS provider; `delivered`/`undelivered`: the SMS provider's receipt; " +

@@ -65,7 +65,7 @@ const pushSubscriptionDeleteSchema = z
 
 const deviceCreateSchema = z
   .object({
-    platform: z.enum(["ios", "android"]).meta({ description: "`ios`: an APNs device token; `android`: an FCM registration token." }),
+    platform: z.enum(["ios", "android", "expo"]).meta({ description: "`ios`: an APNs device token; `android`: an FCM registration token; `expo`: an Expo push token (`ExponentPushToken[…]`, needs EXPO_PUSH)." }),
     token: z.string().min(1).max(DEVICE_TOKEN_MAX_LENGTH).meta({
       description: "iOS: the APNs device token as hex (64 hex digits); Android: the FCM registration token from `getToken()`.",
       example: "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad",
@@ -80,7 +80,7 @@ const deviceCreateSchema = z
 const deviceSchema = z
   .object({
     id: z.string().meta({ example: "dev_9f2c4e0b7a1d3c5e8f6a2b4c" }),
-    platform: z.enum(["ios", "android"]),
+    platform: z.enum(["ios", "android", "expo"]),
     token: z.string(),
     appId: z.string().optional(),
     createdAt: isoTime,

@@ -12,7 +12,7 @@ export const DEVICE_APP_ID_MAX_LENGTH = 155;
 /** A token as the app reports it: APNs hex (any case, normalised to lower case), or an FCM registration token. */
 export const deviceInputSchema = z
   .strictObject({
-    platform: z.enum(DEVICE_PLATFORMS as ["ios", "android"], { message: 'must be "ios" (APNs) or "android" (FCM)' }),
+    platform: z.enum(DEVICE_PLATFORMS, { message: 'must be "ios" (APNs), "android" (FCM) or "expo" (Expo push token)' }),
     token: z.string().min(1, "must not be empty").max(DEVICE_TOKEN_MAX_LENGTH, `must be at most ${DEVICE_TOKEN_MAX_LENGTH} characters`),
     appId: z
       .string()
@@ -27,6 +27,9 @@ export const deviceInputSchema = z
     }
     if (input.platform === "android" && !/^[A-Za-z0-9_:.-]+$/.test(input.token)) {
       ctx.addIssue({ code: "custom", path: ["token"], message: "must be the FCM registration token as getToken() returns it" });
+    }
+    if (input.platform === "expo" && !/^Expo(nent)?PushToken\[[A-Za-z0-9_-]{1,200}\]$/.test(input.token)) {
+      ctx.addIssue({ code: "custom", path: ["token"], message: "must be the Expo push token as getExpoPushTokenAsync() returns it: ExponentPushToken[…]" });
     }
   })
   .transform((input) => ({ ...input, token: input.platform === "ios" ? input.token.toLowerCase() : input.token }));

@@ -5,11 +5,14 @@
  * main store and hands it the same database.
  */
 
-/** The operating system a device token belongs to; it decides the channel (`ios` → APNs, `android` → FCM). */
-export type DevicePlatform = "ios" | "android";
+/**
+ * What kind of token a device has; it decides the channel: `ios` → APNs, `android` → FCM,
+ * `expo` → Expo's push service (an `ExponentPushToken[…]` of an app built with Expo, either OS).
+ */
+export type DevicePlatform = "ios" | "android" | "expo";
 
 /** Every {@link DevicePlatform}. */
-export const DEVICE_PLATFORMS: readonly DevicePlatform[] = ["ios", "android"];
+export const DEVICE_PLATFORMS = ["ios", "android", "expo"] as const satisfies readonly DevicePlatform[];
 
 /** One device of one user that receives native push notifications. */
 export interface DeviceRecord {

@@ -1,3 +1,4 @@
+import type { MobileChannel } from "../delivery-store.js";
 import type { DevicePlatform, DeviceRecord } from "./device-store.js";
 
 /**
@@ -39,12 +40,13 @@ export type MobilePushResult =
 
 /**
  * Sends one native push to one device. Drivers side by side: `apns-sender.ts` (Apple, HTTP/2 with
- * token auth) and `fcm-sender.ts` (Firebase Cloud Messaging HTTP v1 with a service account).
+ * token auth), `fcm-sender.ts` (Firebase Cloud Messaging HTTP v1 with a service account) and
+ * `expo-sender.ts` (Expo's push service, for apps built with Expo).
  * Never throws for a provider's answer; every outcome is a {@link MobilePushResult}.
  */
 export interface MobilePushSender {
   /** The delivery channel this driver serves. */
-  readonly channel: "apns" | "fcm";
+  readonly channel: MobileChannel;
   /** The devices it sends to. */
   readonly platform: DevicePlatform;
   send(device: DeviceRecord, push: MobilePush): Promise<MobilePushResult>;

@@ -1,7 +1,7 @@
 import type { Message } from "../../../../client-sdk/src/protocol.js";
 import type { ChatEvent, ChatEvents } from "../../core/chat-events.js";
 import type { Logger } from "../../logger.js";
-import type { Delivery } from "../delivery-store.js";
+import type { Delivery, MobileChannel } from "../delivery-store.js";
 import { buildPushPayload, type PushPayload } from "../push/push-payload.js";
 import type { DevicePlatform, DeviceRecord, DeviceStore } from "./device-store.js";
 import type { MobilePushResult, MobilePushSender } from "./mobile-push-sender.js";
@@ -33,7 +33,7 @@ export type MobileNotifyOutcome =
 /** What the worker needs of native mobile push (built by the composition root). */
 export interface MobilePushChannel {
   /** The configured drivers by channel; a channel without one is off. */
-  senders: Partial<Record<"fcm" | "apns", MobilePushSender>>;
+  senders: Partial<Record<MobileChannel, MobilePushSender>>;
   /** Sends the delivery's notification to every device of the sender's platform. */
   notify(delivery: Delivery, content: MobileNotificationContent, sender: MobilePushSender): Promise<MobileNotifyOutcome>;
 }
@@ -42,7 +42,7 @@ export interface MobilePushChannel {
 export interface MobilePushServiceOptions {
   devices: DeviceStore;
   /** The configured drivers; absent channels are off. */
-  senders: Partial<Record<"fcm" | "apns", MobilePushSender>>;
+  senders: Partial<Record<MobileChannel, MobilePushSender>>;
   /** The user's unread messages across their conversations: the badge. */
   unreadCount(userId: string): Promise<number>;
   logger: Logger;
@@ -57,7 +57,7 @@ export interface MobilePushServiceOptions {
  * node that recorded the read, and a lost one is corrected by the next notification's badge.
  */
 export class MobilePushService implements MobilePushChannel {
-  readonly senders: Partial<Record<"fcm" | "apns", MobilePushSender>>;
+  readonly senders: Partial<Record<MobileChannel, MobilePushSender>>;
 
   constructor(private readonly options: MobilePushServiceOptions) {
     this.senders = options.senders;
@@ -69,8 +69,8 @@ export class MobilePushService implements MobilePushChannel {
   }
 
   /** The channels a user's devices could be reached on now: those configured for which they have a device. */
-  async channelsWithDevices(userId: string): Promise<Set<"fcm" | "apns">> {
-    const reachable = new Set<"fcm" | "apns">();
+  async channelsWithDevices(userId: string): Promise<Set<MobileChannel>> {
+    const reachable = new Set<MobileChannel>();
     if (!this.enabled) return reachable;
     for (const device of await this.options.devices.listDevices(userId)) {
       const channel = channelOf(device.platform);
@@ -111,7 +111,7 @@ export class MobilePushService implements MobilePushChannel {
     );
     await this.afterSend(results, badge);
     const summary = results.map(({ device, result }) => `${device.id}: ${describe(result)}`).join("; ");
-    const provider = sender.channel === "fcm" ? "FCM" : "APNs";
+    const provider = PROVIDER_NAMES[sender.channel];
     const accepted = results.filter((r) => r.result.kind === "sent");
     if (accepted.length > 0) {
       return { kind: "sent", statusCode: accepted[0].result.statusCode, detail: `accepted by ${provider} for ${accepted.length} of ${results.length} devices, badge ${badge} (${summary})` };
@@ -179,9 +179,22 @@ export class MobilePushService implements MobilePushChannel {
   }
 }
 
+const PROVIDER_NAMES: Record<MobileChannel, string> = { fcm: "FCM", apns: "APNs", expo: "Expo" };
+
 /** The delivery channel of a platform's devices. */
-export function channelOf(platform: DevicePlatform): "fcm" | "apns" {
-  return platform === "ios" ? "apns" : "fcm";
+export function channelOf(platform: DevicePlatform): MobileChannel {
+  switch (platform) {
+    case "ios":
+      return "apns";
+    case "android":
+      return "fcm";
+    case "expo":
+      return "expo";
+    default: {
+      const exhaustive: never = platform;
+      return exhaustive;
+    }
+  }
 }
 
 function codes(result: MobilePushResult): { statusCode?: number; errorCode?: string } {
