@@ -55,6 +55,11 @@ describe("mobile push configuration", () => {
     expect(configError({ ...APNS, APNS_KEY_ID: "short" })).toMatch(/APNS_KEY_ID: must be the 10-character key id/);
   });
 
+  it("turns Expo push on only with EXPO_PUSH, and refuses its other variables without it", () => {
+    expect(loadConfig({ EXPO_PUSH: "1" }).delivery.mobile.expo).toEqual({ baseUrl: "https://exp.host" });
+    expect(configError({ EXPO_ACCESS_TOKEN: "0123456789abcdef0123" })).toMatch(/EXPO_PUSH: set EXPO_PUSH=1 to use EXPO_ACCESS_TOKEN/);
+  });
+
   it("reads the FCM service account and points the token exchange at its token_uri", () => {
     const file = serviceAccount({ type: "service_account", project_id: "demo-app", client_email: "fcm@demo-app.iam.gserviceaccount.com", private_key: rsaPem, private_key_id: "abc" });
     const { fcm } = loadConfig({ FCM_SERVICE_ACCOUNT_FILE: file }).delivery.mobile;

@@ -30,6 +30,14 @@ describe("SDK mobile push registration", () => {
     expect(await listDevices(options)).toEqual([]);
   });
 
+  it("unregisters an Expo push token, whose brackets travel encoded in the path", async () => {
+    const options = { serverUrl: server.url, getToken: () => mintToken("dana") };
+    const token = "ExponentPushToken[AbC-123_xyz]";
+    expect(await registerDevice(options, { platform: "expo", token })).toMatchObject({ platform: "expo", token });
+    expect(await unregisterDevice(options, token)).toEqual({ status: "unregistered" });
+    expect(await listDevices(options)).toEqual([]);
+  });
+
   it("rejects a malformed token with invalid_argument and a bad user token with unauthorized", async () => {
     const bad = registerDevice({ serverUrl: server.url, getToken: () => mintToken("dana") }, { platform: "android", token: "has spaces" });
     await expect(bad).rejects.toBeInstanceOf(SwitchboardClientError);
