@@ -556,6 +556,24 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
       expect(await store.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: true, sms: false, mobile: false, updatedAt: iso(3) });
     });
 
+    it("keeps a user's quiet hours with their preferences, and drops them when saved without", async () => {
+      const quietHours = { start: "22:00", end: "07:00", timeZone: "Europe/Berlin" };
+      await store.savePreferences({ userId: "usr_1", push: true, sms: true, quietHours, updatedAt: iso(1) });
+      expect(await store.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: true, sms: true, quietHours, updatedAt: iso(1) });
+      await store.savePreferences({ userId: "usr_1", push: true, sms: true, smsDelayMs: 1000, updatedAt: iso(2) });
+      const saved = await store.getPreferences("usr_1");
+      expect(saved).toEqual({ userId: "usr_1", push: true, sms: true, smsDelayMs: 1000, updatedAt: iso(2) });
+      expect(saved).not.toHaveProperty("quietHours");
+    });
+
+    it("says in a delivery's first timeline entry when it was deferred to the end of quiet hours", async () => {
+      const input = planInput({ dueAt: at(600), now: at(10), deferred: { reason: "quiet_hours", detail: "Deferred: quiet hours (22:00–07:00 UTC) until then." } });
+      const result = await store.plan(input);
+      expect(result.kind).toBe("scheduled");
+      expect(result.delivery.dueAt).toBe(iso(600));
+      expect(result.delivery.events).toEqual([{ at: iso(10), status: "scheduled", detail: expect.stringContaining("Deferred: quiet hours (22:00–07:00 UTC) until then.") }]);
+    });
+
     it("reports a mute until its end, for ever without one, and none after unmuting", async () => {
       await store.setMute({ userId: "usr_1", conversationId: "cnv_a", until: iso(100) }, true);
       await store.setMute({ userId: "usr_1", conversationId: "cnv_b" }, true);

@@ -630,7 +630,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     chat: deps.store,
     presence: deps.presence,
     ...(mobile.enabled ? { mobile } : {}),
-    smsDelayMs: c.smsDelayMs,
+    ladder: c.ladder,
     collapseWindowMs: c.collapseWindowMs,
     onChanged,
     onScheduled: () => worker.kick(),
@@ -638,6 +638,9 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
   });
   const detachPlanner = planner.attach(events);
   const detachBadges = mobile.attach(events);
+  log.info({ ladder: c.ladder.map((step) => `${step.channel}:${step.delayMs}ms`) }, "offline delivery ladder (DELIVERY_LADDER)");
+  const skipped = c.ladder.map((step) => step.channel).filter((channel) => !(planner.channels() as string[]).includes(channel));
+  if (skipped.length > 0) log.warn({ skipped }, "offline delivery: these ladder channels have no sender in this build and are skipped");
   const settings = new NotificationSettingsService(store, deps.store, deps.conversations, onChanged);
   return {
     worker,

@@ -153,10 +153,51 @@ export interface PreSendHookConfig {
 export const DEFAULT_UPLOAD_ALLOWED_TYPES =
   "image/jpeg,image/png,image/gif,image/webp,image/heic,image/avif,application/pdf,text/plain,audio/mpeg,audio/mp4,audio/ogg,audio/wav,video/mp4,video/quicktime,video/webm,application/zip";
 
-/** The `Config.delivery` slice: the offline fallback ladder, its outbox and both channels. */
+/**
+ * Every channel name `DELIVERY_LADDER` accepts, in the default ladder's order: Web Push, Firebase
+ * Cloud Messaging, Apple Push Notification service, Expo push, email, SMS.
+ */
+export const LADDER_CHANNELS = ["push", "fcm", "apns", "expo", "email", "sms"] as const;
+
+/** A channel of the fallback ladder, as configured. */
+export type LadderChannel = (typeof LADDER_CHANNELS)[number];
+
+/** One rung of the fallback ladder: a channel and how long after the message it is tried. */
+export interface LadderStep {
+  channel: LadderChannel;
+  /** Wait after the message before this channel's notification, in ms (a user's own delay for the channel overrides it). */
+  delayMs: number;
+}
+
+/** The email rung's wait in the default ladder, in ms: one minute, the default of `EMAIL_DELAY_SECONDS`. */
+export const DEFAULT_EMAIL_DELAY_MS = 60_000;
+
+/**
+ * The ladder used when `DELIVERY_LADDER` is unset: every push channel at once, email after
+ * `emailDelayMs`, SMS after `smsDelayMs` (`SMS_DELAY_SECONDS`).
+ */
+export function defaultLadder(delays: { smsDelayMs: number; emailDelayMs: number }): LadderStep[] {
+  return [
+    { channel: "push", delayMs: 0 },
+    { channel: "fcm", delayMs: 0 },
+    { channel: "apns", delayMs: 0 },
+    { channel: "expo", delayMs: 0 },
+    { channel: "email", delayMs: delays.emailDelayMs },
+    { channel: "sms", delayMs: delays.smsDelayMs },
+  ];
+}
+
+/** Longest wait a ladder step may have: a week, like `SMS_DELAY_SECONDS`. */
+const MAX_LADDER_DELAY_MS = 7 * 86_400_000;
+
+/** The `Config.delivery` slice: the offline fallback ladder, its outbox and its channels. */
 export interface DeliveryConfig {
-  /** How long after a message an offline member who has not read it gets an SMS (`SMS_DELAY_SECONDS`, default 120). */
-  smsDelayMs: number;
+  /**
+   * The fallback ladder (`DELIVERY_LADDER`, e.g. `push:0s,fcm:0s,apns:0s,email:60s,sms:2m`): which
+   * channels reach an offline member, in order, each after its delay; a channel left out is never
+   * used. Default {@link defaultLadder} with `SMS_DELAY_SECONDS` (default 120) for SMS.
+   */
+  ladder: LadderStep[];
   /**
    * How long a sent notification keeps absorbing the conversation's next messages while the
    * recipient has not read or connected (`DELIVERY_COLLAPSE_SECONDS`, default 900): a burst
@@ -328,6 +369,43 @@ const durationList = z
     message: "must hold 1-30 durations, each between 1ms and 168h, none shorter than the one before",
   });
 
+/**
+ * `DELIVERY_LADDER`: `channel:duration` pairs, comma-separated, e.g. `push:0s,email:60s,sms:2m`.
+ * Each problem is its own issue, so a start fails naming every bad step at once.
+ */
+const ladderSchema = z.string().transform((list, ctx): LadderStep[] => {
+  const steps: LadderStep[] = [];
+  const items = list.split(",").map((item) => item.trim());
+  if (items.length === 1 && items[0] === "") {
+    ctx.addIssue({ code: "custom", message: "must name at least one channel, e.g. push:0s,sms:2m" });
+    return steps;
+  }
+  for (const item of items) {
+    const match = /^([a-z]+)\s*:\s*(\d+)(ms|s|m|h)$/.exec(item);
+    if (!match) {
+      ctx.addIssue({ code: "custom", message: `step ${JSON.stringify(item)} must be channel:duration such as sms:2m (units ms, s, m, h)` });
+      continue;
+    }
+    const [, name, amount, unit] = match;
+    if (!(LADDER_CHANNELS as readonly string[]).includes(name)) {
+      ctx.addIssue({ code: "custom", message: `unknown channel ${JSON.stringify(name)}; known channels: ${LADDER_CHANNELS.join(", ")}` });
+      continue;
+    }
+    const channel = name as LadderChannel;
+    const delayMs = Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+    if (delayMs > MAX_LADDER_DELAY_MS) {
+      ctx.addIssue({ code: "custom", message: `${channel}: delay ${amount}${unit} is longer than 168h` });
+      continue;
+    }
+    if (steps.some((step) => step.channel === channel)) {
+      ctx.addIssue({ code: "custom", message: `channel ${channel} appears twice; each channel is one step` });
+      continue;
+    }
+    steps.push({ channel, delayMs });
+  }
+  return steps;
+});
+
 const envSchema = z.object({
   PORT: optional(int(0, 65535)),
   HOST: optional(z.string().min(1)),
@@ -372,6 +450,7 @@ const envSchema = z.object({
   WIDGET_TOKEN_TTL_SECONDS: optional(int(60, 86400)),
   RATE_LIMIT_WIDGET_SESSIONS: optional(int(1, 1_000_000)),
   SMS_DELAY_SECONDS: optional(int(0, 7 * 86400)),
+  DELIVERY_LADDER: optional(ladderSchema),
   DELIVERY_COLLAPSE_SECONDS: optional(int(0, 7 * 86400)),
   DELIVERY_RETRY_SCHEDULE: optional(durationList),
   DELIVERY_POLL_INTERVAL_MS: optional(int(10, 60_000)),
@@ -540,7 +619,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       widgetSessionsPerMinute: e.RATE_LIMIT_WIDGET_SESSIONS ?? 30,
     },
     delivery: {
-      smsDelayMs: (e.SMS_DELAY_SECONDS ?? 120) * 1000,
+      ladder: e.DELIVERY_LADDER ?? defaultLadder({ smsDelayMs: (e.SMS_DELAY_SECONDS ?? 120) * 1000, emailDelayMs: DEFAULT_EMAIL_DELAY_MS }),
       collapseWindowMs: (e.DELIVERY_COLLAPSE_SECONDS ?? 900) * 1000,
       retryScheduleMs: e.DELIVERY_RETRY_SCHEDULE ?? parseDurations(DEFAULT_DELIVERY_RETRY_SCHEDULE),
       pollIntervalMs: e.DELIVERY_POLL_INTERVAL_MS ?? 1000,

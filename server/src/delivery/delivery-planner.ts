@@ -1,8 +1,21 @@
-import type { Message, PresenceInfo } from "../../../client-sdk/src/protocol.js";
+import type { Message, PresenceInfo, User } from "../../../client-sdk/src/protocol.js";
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
 import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
-import { DELIVERY_CHANNELS, MOBILE_CHANNELS, preferenceAllows, type MobileChannel, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
+import type { LadderStep } from "../config.js";
+import {
+  DELIVERY_CHANNELS,
+  isDeliveryChannel,
+  preferenceAllows,
+  preferredDelayMs,
+  type Delivery,
+  type DeliveryChannel,
+  type DeliveryStore,
+  type MobileChannel,
+  type PlanInput,
+} from "./delivery-store.js";
+import { quietHoursDetail } from "./delivery-timeline.js";
+import { describeQuietHours, quietHoursEnd } from "./quiet-hours.js";
 
 /** Background work of the planner that can fail, as its error callback names it. */
 export type PlannerTask = "plan" | "cancel-on-read" | "cancel-on-connect";
@@ -16,8 +29,12 @@ export interface DeliveryPlannerOptions {
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
   /** Native mobile push: which of its channels (configured, with a device of the user) could reach a user. Absent: off. */
   mobile?: { channelsWithDevices(userId: string): Promise<ReadonlySet<MobileChannel>> };
-  /** Default wait before an SMS (`SMS_DELAY_SECONDS`); a user's preference overrides it. */
-  smsDelayMs: number;
+  /**
+   * The fallback ladder (`DELIVERY_LADDER`): channels in order, each with its wait after the
+   * message; a user's own delay for a channel overrides the step's. Steps naming a channel this
+   * build cannot send are skipped.
+   */
+  ladder: readonly LadderStep[];
   /** How long a sent notification absorbs the conversation's next messages (`DELIVERY_COLLAPSE_SECONDS`). */
   collapseWindowMs: number;
   /** Told about every delivery that was created or changed (webhooks, logs). */
@@ -41,9 +58,10 @@ export function newDeliveryId(): string {
  * The fallback ladder's first half: after a message is stored, decides who gets what and when.
  *
  * For every member other than the sender who is offline everywhere in the cluster and has not
- * read the message: Web Push at once when they have a subscription and push on, FCM / APNs at
- * once when they have an Android / iOS device and mobile on, SMS after the
- * delay when they have a phone number with consent and SMS on; nothing in a muted conversation.
+ * read the message, it walks the ladder (`DELIVERY_LADDER`): each channel the member has turned
+ * on and has a destination for (a push subscription, an iOS / Android / Expo device, a phone number with consent) is scheduled
+ * after its step's delay, or at the end of the member's quiet hours when it would fall inside
+ * them; nothing in a muted conversation.
  * The outbox (see {@link DeliveryStore.plan}) folds a burst into one notification per channel.
  * Reading up to a message, or connecting, cancels what is still scheduled.
  *
@@ -52,9 +70,16 @@ export function newDeliveryId(): string {
  */
 export class DeliveryPlanner {
   private readonly now: () => number;
+  private readonly ladder: readonly { channel: DeliveryChannel; delayMs: number }[];
 
   constructor(private readonly options: DeliveryPlannerOptions) {
     this.now = options.now ?? Date.now;
+    this.ladder = options.ladder.flatMap((step) => (isDeliveryChannel(step.channel) ? [{ channel: step.channel, delayMs: step.delayMs }] : []));
+  }
+
+  /** The channels of the ladder this planner uses, in order (for the start-up log). */
+  channels(): DeliveryChannel[] {
+    return this.ladder.map((step) => step.channel);
   }
 
   /** Subscribes to the core's events; returns the function that unsubscribes. */
@@ -117,15 +142,14 @@ export class DeliveryPlanner {
     const now = this.now();
     const inputs: PlanInput[] = [];
     for (const userId of userIds) {
-      for (const { channel, delayMs } of await this.channelsFor(userId, message.conversationId, now)) {
+      for (const planned of await this.channelsFor(userId, message.conversationId, now)) {
         inputs.push({
           id: newDeliveryId(),
           messageId: message.id,
           conversationId: message.conversationId,
           seq: message.seq,
           userId,
-          channel,
-          dueAt: now + delayMs,
+          ...planned,
           collapseSince: now - this.options.collapseWindowMs,
           now,
         });
@@ -155,24 +179,33 @@ export class DeliveryPlanner {
     return planned;
   }
 
-  /** The channels that may reach the user about this conversation now, with the wait before each. */
-  private async channelsFor(userId: string, conversationId: string, now: number): Promise<{ channel: DeliveryChannel; delayMs: number }[]> {
+  /**
+   * The ladder's steps that may reach the user about this conversation, each with when it is due:
+   * the step's delay (or the user's own), moved to the end of the user's quiet hours when it would
+   * fall inside them.
+   */
+  private async channelsFor(userId: string, conversationId: string, now: number): Promise<Pick<PlanInput, "channel" | "dueAt" | "deferred">[]> {
     const { store } = this.options;
     const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
     if (mute) return [];
-    const channels: { channel: DeliveryChannel; delayMs: number }[] = [];
-    if (preferenceAllows(preferences, "push") && (await store.listPushSubscriptions(userId)).length > 0) {
-      channels.push({ channel: "push", delayMs: 0 });
-    }
-    // Native mobile push goes at once, like Web Push: one delivery per platform with devices.
-    const mobile = this.options.mobile && preferenceAllows(preferences, "fcm") ? await this.options.mobile.channelsWithDevices(userId) : undefined;
-    for (const channel of MOBILE_CHANNELS) {
-      if (mobile?.has(channel) && preferenceAllows(preferences, channel)) channels.push({ channel, delayMs: 0 });
-    }
-    if (preferences?.sms !== false) {
-      const user = await this.options.chat.getUser(userId);
-      if (user?.phone && (await store.consentState(user.phone)) === "opted_in") {
-        channels.push({ channel: "sms", delayMs: preferences?.smsDelayMs ?? this.options.smsDelayMs });
+    let user: Promise<User | null> | undefined;
+    let devices: Promise<ReadonlySet<MobileChannel>> | undefined;
+    const recipient: Recipient = {
+      userId,
+      store,
+      user: () => (user ??= this.options.chat.getUser(userId)),
+      mobileChannels: () => (devices ??= this.options.mobile?.channelsWithDevices(userId) ?? Promise.resolve(new Set<MobileChannel>())),
+    };
+    const channels: Pick<PlanInput, "channel" | "dueAt" | "deferred">[] = [];
+    for (const step of this.ladder) {
+      if (!preferenceAllows(preferences, step.channel) || !(await ELIGIBLE[step.channel](recipient))) continue;
+      const due = now + (preferredDelayMs(preferences, step.channel) ?? step.delayMs);
+      const quietUntil = quietHoursEnd(preferences?.quietHours, due);
+      if (quietUntil === null || !preferences?.quietHours) {
+        channels.push({ channel: step.channel, dueAt: due });
+      } else {
+        const detail = quietHoursDetail(quietUntil, describeQuietHours(preferences.quietHours));
+        channels.push({ channel: step.channel, dueAt: quietUntil, deferred: { reason: "quiet_hours", detail } });
       }
     }
     return channels;
@@ -190,3 +223,28 @@ export class DeliveryPlanner {
     for (const delivery of cancelled) this.options.onChanged(delivery);
   }
 }
+
+/** What an eligibility check may look up about one recipient. */
+interface Recipient {
+  userId: string;
+  store: DeliveryStore;
+  /** The user record (phone number, email address), loaded once however many channels ask. */
+  user(): Promise<User | null>;
+  /** The mobile channels the user has a device for (and this node a sender), loaded once. */
+  mobileChannels(): Promise<ReadonlySet<MobileChannel>>;
+}
+
+/**
+ * Whether a channel has somewhere to go for the recipient, one check per channel. Preferences
+ * and mutes are checked before; the worker checks again right before sending.
+ */
+const ELIGIBLE: { readonly [C in DeliveryChannel]: (recipient: Recipient) => Promise<boolean> } = {
+  push: async (r) => (await r.store.listPushSubscriptions(r.userId)).length > 0,
+  fcm: async (r) => (await r.mobileChannels()).has("fcm"),
+  apns: async (r) => (await r.mobileChannels()).has("apns"),
+  expo: async (r) => (await r.mobileChannels()).has("expo"),
+  sms: async (r) => {
+    const phone = (await r.user())?.phone;
+    return phone !== undefined && (await r.store.consentState(phone)) === "opted_in";
+  },
+};

@@ -8,6 +8,8 @@
  * the same database.
  */
 
+import type { QuietHours } from "./quiet-hours.js";
+
 /**
  * How an offline member is reached: `push` is Web Push (every browser subscription of the user),
  * `fcm`, `apns` and `expo` are native mobile push (every Android / iOS / Expo device of the user), `sms` a text.
@@ -15,7 +17,7 @@
  */
 export type DeliveryChannel = "push" | "fcm" | "apns" | "expo" | "sms";
 
-/** Every {@link DeliveryChannel}, in the order the fallback ladder tries them. */
+/** Every {@link DeliveryChannel} this build can send (the ladder's order comes from `DELIVERY_LADDER`). */
 export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "fcm", "apns", "expo", "sms"];
 
 /** The native mobile push channels, which one preference (`mobile`) turns on and off. */
@@ -23,6 +25,52 @@ export const MOBILE_CHANNELS = ["fcm", "apns", "expo"] as const satisfies readon
 
 /** A native mobile push channel. */
 export type MobileChannel = (typeof MOBILE_CHANNELS)[number];
+
+/** Whether `name` (a `DELIVERY_LADDER` channel) is a channel this build has a sender for. */
+export function isDeliveryChannel(name: string): name is DeliveryChannel {
+  return (DELIVERY_CHANNELS as readonly string[]).includes(name);
+}
+
+/**
+ * Whether the user's preferences let `channel` reach them; null preferences (never set) allow
+ * every channel. The one place that maps a channel to its on/off preference, shared by the
+ * planner, the worker and the settings service.
+ */
+export function preferenceAllows(preferences: NotificationPreferences | null, channel: DeliveryChannel): boolean {
+  if (!preferences) return true;
+  switch (channel) {
+    case "push":
+      return preferences.push;
+    case "fcm":
+    case "apns":
+    case "expo":
+      // One switch for every mobile channel; records saved before it existed have none: on.
+      return preferences.mobile !== false;
+    case "sms":
+      return preferences.sms;
+    default: {
+      const exhaustive: never = channel;
+      return exhaustive;
+    }
+  }
+}
+
+/** The user's own wait before `channel` (overriding the ladder's), or undefined for the ladder's. */
+export function preferredDelayMs(preferences: NotificationPreferences | null, channel: DeliveryChannel): number | undefined {
+  switch (channel) {
+    case "sms":
+      return preferences?.smsDelayMs;
+    case "push":
+    case "fcm":
+    case "apns":
+    case "expo":
+      return undefined;
+    default: {
+      const exhaustive: never = channel;
+      return exhaustive;
+    }
+  }
+}
 
 /** Where a delivery stands. */
 export type DeliveryStatus =
@@ -66,7 +114,7 @@ export type CancelReason =
 export interface DeliveryEvent {
   /** ISO-8601. */
   at: string;
-  status: DeliveryStatus | "queued" | "sending" | "accepted" | "retrying";
+  status: DeliveryStatus | "queued" | "sending" | "accepted" | "retrying" | "deferred";
   /** Attempt number (1-based) for entries written by an attempt. */
   attempt?: number;
   /** The push service's or provider's HTTP status, when one answered. */
@@ -133,8 +181,10 @@ export interface PlanInput {
   seq: number;
   userId: string;
   channel: DeliveryChannel;
-  /** Epoch ms: when the first attempt is due (now for push, now + delay for SMS). */
+  /** Epoch ms: when the first attempt is due (now + the ladder step's delay, or the end of quiet hours). */
   dueAt: number;
+  /** Set when `dueAt` was moved to the end of the recipient's quiet hours; the timeline says so. */
+  deferred?: { reason: "quiet_hours"; detail: string };
   /**
    * Epoch ms: a delivery of the same conversation, user and channel that was sent after this
    * moment and whose burst is still open absorbs the new message (status `collapsed`).
@@ -205,30 +255,13 @@ export interface NotificationPreferences {
   mobile?: boolean;
   /** Overrides the server's SMS delay for this user, in ms (absent: the server's default). */
   smsDelayMs?: number;
+  /**
+   * A daily window in the user's time zone in which nothing is sent: a notification due inside
+   * it waits for its end (absent: none).
+   */
+  quietHours?: QuietHours;
   /** ISO-8601. */
   updatedAt: string;
-}
-
-/**
- * Whether the user's preferences let `channel` reach them (null preferences: every channel on).
- * The one place a channel is mapped to its preference field: the mobile channels share `mobile`.
- */
-export function preferenceAllows(preferences: NotificationPreferences | null | undefined, channel: DeliveryChannel): boolean {
-  if (!preferences) return true;
-  switch (channel) {
-    case "push":
-      return preferences.push !== false;
-    case "fcm":
-    case "apns":
-    case "expo":
-      return preferences.mobile !== false;
-    case "sms":
-      return preferences.sms !== false;
-    default: {
-      const exhaustive: never = channel;
-      return exhaustive;
-    }
-  }
 }
 
 /** One conversation muted by one user. */

@@ -7,6 +7,8 @@ import type { Store } from "../store/store.js";
 import { retryWaitMs } from "../webhooks/webhook-retry-policy.js";
 import { preferenceAllows, type MobileChannel, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
 import type { MobilePushChannel } from "./mobile/mobile-push.js";
+import { quietHoursDetail } from "./delivery-timeline.js";
+import { describeQuietHours, quietHoursEnd } from "./quiet-hours.js";
 import { buildPushPayload } from "./push/push-payload.js";
 import type { PushOptions, PushResult, PushSender } from "./push/push-sender.js";
 import { pushTopic } from "./push/web-push-sender.js";
@@ -125,6 +127,11 @@ export class DeliveryWorker {
       await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: context.detail }, { cancelReason: context.cancel });
       return;
     }
+    if ("deferUntil" in context) {
+      // Quiet hours set (or a retry that fell into them) after planning: wait, without spending an attempt.
+      await this.finish(leased, { status: "scheduled", dueAt: context.deferUntil, countsAsAttempt: false }, { status: "deferred", detail: context.detail });
+      return;
+    }
     switch (delivery.channel) {
       case "push":
         return this.sendPush(leased, context);
@@ -160,7 +167,7 @@ export class DeliveryWorker {
   }
 
   /** What the notification is about, or why it is no longer wanted. */
-  private async loadContext(delivery: Delivery): Promise<SendContext | { cancel: CancelReason; detail: string }> {
+  private async loadContext(delivery: Delivery): Promise<SendContext | { cancel: CancelReason; detail: string } | { deferUntil: number; detail: string }> {
     const { chat, presence, store } = this.options;
     const [conversation, member, message, recipient] = await Promise.all([
       this.conversationInfo(delivery.conversationId),
@@ -177,6 +184,10 @@ export class DeliveryWorker {
     const [mute, preferences] = await Promise.all([store.getMute(delivery.userId, delivery.conversationId, now), store.getPreferences(delivery.userId)]);
     if (mute || !preferenceAllows(preferences, delivery.channel)) {
       return { cancel: "muted", detail: mute ? "not sent: the recipient muted the conversation" : `not sent: the recipient turned ${delivery.channel} notifications off` };
+    }
+    const quietUntil = quietHoursEnd(preferences?.quietHours, now);
+    if (quietUntil !== null && preferences?.quietHours) {
+      return { deferUntil: quietUntil, detail: quietHoursDetail(quietUntil, describeQuietHours(preferences.quietHours)) };
     }
     const sender = message.senderId === delivery.userId ? recipient : await chat.getUser(message.senderId);
     return { conversation, message, recipient, senderName: sender?.name ?? message.senderId };

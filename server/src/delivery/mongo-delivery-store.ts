@@ -1,4 +1,5 @@
 import { cancelledEvent, collapsedEvent, isoToMs, scheduledEvent } from "./delivery-timeline.js";
+import type { QuietHours } from "./quiet-hours.js";
 import { randomUUID } from "node:crypto";
 import { MongoServerError, type Collection, type Db, type Document, type Filter, type WriteConcernSettings } from "mongodb";
 import { SwitchboardError } from "../core/errors.js";
@@ -85,6 +86,7 @@ interface PreferencesDoc {
   sms: boolean;
   smsDelayMs?: number;
   mobile?: boolean;
+  quietHours?: QuietHours;
   updatedAt: string;
 }
 
@@ -435,6 +437,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       const preferences: NotificationPreferences = { userId: doc._id, push: doc.push, sms: doc.sms, updatedAt: doc.updatedAt };
       if (doc.smsDelayMs != null) preferences.smsDelayMs = doc.smsDelayMs;
       if (doc.mobile != null) preferences.mobile = doc.mobile;
+      if (doc.quietHours) preferences.quietHours = { start: doc.quietHours.start, end: doc.quietHours.end, timeZone: doc.quietHours.timeZone };
       return preferences;
     });
   }
@@ -444,6 +447,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       const doc: PreferencesDoc = { _id: preferences.userId, push: preferences.push, sms: preferences.sms, updatedAt: preferences.updatedAt };
       if (preferences.smsDelayMs !== undefined) doc.smsDelayMs = preferences.smsDelayMs;
       if (preferences.mobile !== undefined) doc.mobile = preferences.mobile;
+      if (preferences.quietHours) doc.quietHours = preferences.quietHours;
       await retryDuplicate(() => this.preferences.replaceOne({ _id: doc._id }, doc, { upsert: true }));
     });
   }

@@ -2,14 +2,19 @@ import type { ConversationService } from "../core/conversation-service.js";
 import { SwitchboardError } from "../core/errors.js";
 import type { Store } from "../store/store.js";
 import { DELIVERY_CHANNELS, preferenceAllows, type ConsentEntry, type ConsentState, type Delivery, type DeliveryStore, type NotificationPreferences } from "./delivery-store.js";
+import { CLOCK_TIME, isTimeZone, type QuietHours } from "./quiet-hours.js";
 
-/** A preferences change; absent fields keep their value, `smsDelayMs: null` returns to the server's default. */
+/**
+ * A preferences change; absent fields keep their value, `smsDelayMs: null` returns to the
+ * server's default, `quietHours: null` removes the quiet hours.
+ */
 export interface PreferencesPatch {
   push?: boolean;
   sms?: boolean;
   smsDelayMs?: number | null;
   /** Native mobile push (FCM and APNs) on or off. */
   mobile?: boolean;
+  quietHours?: QuietHours | null;
 }
 
 /** A user's SMS consent as the API shows it. */
@@ -53,6 +58,9 @@ export class NotificationSettingsService {
     };
     const delay = patch.smsDelayMs === undefined ? current.smsDelayMs : (patch.smsDelayMs ?? undefined);
     if (delay !== undefined) next.smsDelayMs = delay;
+    if (patch.quietHours) checkQuietHours(patch.quietHours);
+    const quietHours = patch.quietHours === undefined ? current.quietHours : (patch.quietHours ?? undefined);
+    if (quietHours) next.quietHours = { start: quietHours.start, end: quietHours.end, timeZone: quietHours.timeZone };
     await this.store.savePreferences(next);
     const off = DELIVERY_CHANNELS.filter((channel) => preferenceAllows(current, channel) && !preferenceAllows(next, channel));
     if (off.length > 0) await this.cancelled(this.store.cancelScheduledForUser(userId, "muted", off, Date.now()));
@@ -107,4 +115,16 @@ export class NotificationSettingsService {
   private async cancelled(work: Promise<Delivery[]>): Promise<void> {
     for (const delivery of await work) this.onChanged(delivery);
   }
+}
+
+/**
+ * The HTTP layer validates the same with zod; checked again here because the service is the
+ * boundary every caller crosses, and a bad zone stored would make every later plan throw.
+ */
+function checkQuietHours(quietHours: QuietHours): void {
+  for (const field of ["start", "end"] as const) {
+    if (!CLOCK_TIME.test(quietHours[field])) throw new SwitchboardError("invalid_argument", `quietHours.${field}: must be a 24-hour time HH:MM such as 22:00.`);
+  }
+  if (quietHours.start === quietHours.end) throw new SwitchboardError("invalid_argument", "quietHours: start and end must differ (use null to have no quiet hours).");
+  if (!isTimeZone(quietHours.timeZone)) throw new SwitchboardError("invalid_argument", `quietHours.timeZone: ${JSON.stringify(quietHours.timeZone)} is not an IANA time zone such as Europe/Berlin.`);
 }

@@ -1,4 +1,5 @@
 import { cancelledEvent, collapsedEvent, isoToMs, scheduledEvent } from "./delivery-timeline.js";
+import type { QuietHours } from "./quiet-hours.js";
 import { randomUUID } from "node:crypto";
 import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
 import {
@@ -146,7 +147,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries ADD COLUMN media_count INTEGER;
   ALTER TABLE sandbox_sms ADD COLUMN media_urls TEXT; -- JSON array of URLs; NULL for a plain text
   `,
-  // Native mobile push (FCM, APNs): one switch for both; NULL (rows saved before) means on.
+  // Quiet hours: a daily window in the user's time zone in which nothing is sent.
+  `
+  ALTER TABLE notification_preferences ADD COLUMN quiet_hours TEXT; -- JSON {start, end, timeZone}; NULL: none
+  `,
+  // Native mobile push (FCM, APNs): one switch for all of them; NULL (rows saved before) means on.
   `
   ALTER TABLE notification_preferences ADD COLUMN mobile INTEGER;
   `,
@@ -198,6 +203,7 @@ interface PreferencesRow {
   sms: number;
   sms_delay_ms: number | null;
   mobile: number | null;
+  quiet_hours: string | null;
   updated_at: string;
 }
 
@@ -343,10 +349,11 @@ function prepareStatements(db: SqliteDatabase) {
 
     preferences: db.prepare<[string], PreferencesRow>("SELECT * FROM notification_preferences WHERE user_id = ?"),
     savePreferences: db.prepare<Record<string, unknown>>(
-      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, mobile, updated_at)
-       VALUES (@userId, @push, @sms, @smsDelayMs, @mobile, @updatedAt)
+      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, quiet_hours, mobile, updated_at)
+       VALUES (@userId, @push, @sms, @smsDelayMs, @quietHours, @mobile, @updatedAt)
        ON CONFLICT (user_id) DO UPDATE SET push = excluded.push, sms = excluded.sms, sms_delay_ms = excluded.sms_delay_ms,
-         mobile = excluded.mobile, updated_at = excluded.updated_at`,
+         quiet_hours = excluded.quiet_hours, mobile = excluded.mobile,
+         updated_at = excluded.updated_at`,
     ),
     mute: db.prepare<[string, string, string | null, number | null]>(
       `INSERT INTO conversation_mutes (user_id, conversation_id, until, until_ms) VALUES (?, ?, ?, ?)
@@ -600,6 +607,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
       const preferences: NotificationPreferences = { userId: row.user_id, push: row.push === 1, sms: row.sms === 1, updatedAt: row.updated_at };
       if (row.sms_delay_ms !== null) preferences.smsDelayMs = row.sms_delay_ms;
       if (row.mobile !== null) preferences.mobile = row.mobile === 1;
+      if (row.quiet_hours !== null) preferences.quietHours = JSON.parse(row.quiet_hours) as QuietHours;
       return preferences;
     });
   }
@@ -612,6 +620,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
         sms: preferences.sms ? 1 : 0,
         smsDelayMs: preferences.smsDelayMs ?? null,
         mobile: preferences.mobile === undefined ? null : preferences.mobile ? 1 : 0,
+        quietHours: preferences.quietHours ? JSON.stringify(preferences.quietHours) : null,
         updatedAt: preferences.updatedAt,
       });
     });

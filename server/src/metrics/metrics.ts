@@ -146,7 +146,7 @@ export class Metrics {
 
     this.offlineAttempts = new Counter({
       name: "switchboard_offline_attempts_total",
-      help: "Offline notifications handled by this node's delivery worker, by channel (push, fcm, apns, sms) and outcome (sent, retrying, failed, cancelled).",
+      help: "Offline notifications handled by this node's delivery worker, by channel (push, fcm, apns, expo, sms) and outcome (sent, retrying, deferred, failed, cancelled).",
       labelNames: ["channel", "outcome"],
       registers,
     });

@@ -3,6 +3,7 @@ import type { TokenService } from "../auth/token-service.js";
 import { idSchema } from "../core/schemas.js";
 import { DELIVERY_CHANNELS, type DeliveryChannel } from "../delivery/delivery-store.js";
 import type { NotificationSettingsService } from "../delivery/notification-settings-service.js";
+import { CLOCK_TIME, isTimeZone } from "../delivery/quiet-hours.js";
 import { AUTHED_ERRORS, BODY_ERRORS, body, errors, json, v1, type HttpEnv } from "./http-routes.js";
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
 
@@ -25,7 +26,9 @@ const meMuteParamSchema = z.object({ conversationId: idSchema.meta({ param: { na
 
 const deliveryEventSchema = z.object({
   at: isoTime,
-  status: z.string().meta({ description: "The delivery's status after this entry, or a provider step: `queued`, `sending`, `accepted`, `retrying`." }),
+  status: z.string().meta({
+    description: "The delivery's status after this entry, or an intermediate step: `queued`, `sending`, `accepted`, `retrying`, `deferred` (held for the recipient's quiet hours).",
+  }),
   attempt: z.number().int().optional(),
   statusCode: z.number().int().optional().meta({ description: "The push service's or SMS provider's HTTP status." }),
   errorCode: z.string().optional().meta({ description: "The provider's error code (Twilio's numeric code)." }),
@@ -65,13 +68,32 @@ const deliverySchema = z
   })
   .meta({ id: "Delivery" });
 
+const clockTime = (description: string, example: string) => z.string().regex(CLOCK_TIME, "must be a 24-hour time HH:MM such as 22:00").meta({ description, example });
+
+const quietHoursSchema = z
+  .strictObject({
+    start: clockTime("Start of the window, HH:MM in `timeZone`.", "22:00"),
+    end: clockTime("End of the window, HH:MM; earlier than `start` means the next morning.", "07:00"),
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin or America/New_York")
+      .meta({ example: "Europe/Berlin" }),
+  })
+  .refine((q) => q.start !== q.end, { message: "start and end must differ (null removes the quiet hours)", path: ["end"] })
+  .meta({
+    id: "QuietHours",
+    description: "A daily window in the user's time zone: an offline notification due inside it (push included) is sent when it ends, unless read or connected meanwhile.",
+  });
+
 const preferencesSchema = z
   .object({
     userId: z.string(),
     push: z.boolean(),
     sms: z.boolean(),
-    smsDelayMs: z.number().int().optional().meta({ description: "This user's wait before an SMS; absent: the server's SMS_DELAY_SECONDS." }),
-    mobile: z.boolean().optional().meta({ description: "Native mobile push (FCM and APNs) on or off." }),
+    smsDelayMs: z.number().int().optional().meta({ description: "This user's wait before an SMS; absent: the ladder's (DELIVERY_LADDER, or SMS_DELAY_SECONDS)." }),
+    quietHours: quietHoursSchema.optional().meta({ description: "Absent: no quiet hours." }),
+    mobile: z.boolean().optional().meta({ description: "Native mobile push (FCM, APNs and Expo) on or off." }),
     updatedAt: isoTime,
   })
   .meta({ id: "NotificationPreferences" });
@@ -89,6 +111,7 @@ const preferencesPatchSchema = z
       .nullable()
       .optional()
       .meta({ description: "Wait before an SMS for this user, in ms; null returns to the server's default." }),
+    quietHours: quietHoursSchema.nullable().optional().meta({ description: "Quiet hours; null removes them." }),
   })
   .meta({ id: "NotificationPreferencesPatch" });
 
