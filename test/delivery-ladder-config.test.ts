@@ -20,6 +20,7 @@ describe("DELIVERY_LADDER", () => {
       { channel: "push", delayMs: 0 },
       { channel: "fcm", delayMs: 0 },
       { channel: "apns", delayMs: 0 },
+      { channel: "expo", delayMs: 0 },
       { channel: "email", delayMs: 60_000 },
       { channel: "sms", delayMs: 120_000 },
     ]);
@@ -37,7 +38,7 @@ describe("DELIVERY_LADDER", () => {
   });
 
   it("refuses an unknown channel, a bad duration, a duplicate and an empty ladder, naming each", () => {
-    expect(configError({ DELIVERY_LADDER: "push:0s,pager:1m" })).toMatch(/DELIVERY_LADDER: unknown channel "pager"; known channels: push, fcm, apns, email, sms/);
+    expect(configError({ DELIVERY_LADDER: "push:0s,pager:1m" })).toMatch(/DELIVERY_LADDER: unknown channel "pager"; known channels: push, fcm, apns, expo, email, sms/);
     expect(configError({ DELIVERY_LADDER: "push:soon" })).toMatch(/DELIVERY_LADDER: step "push:soon" must be channel:duration such as sms:2m/);
     expect(configError({ DELIVERY_LADDER: "sms" })).toMatch(/DELIVERY_LADDER: step "sms" must be channel:duration/);
     expect(configError({ DELIVERY_LADDER: "sms:10d" })).toMatch(/must be channel:duration/);

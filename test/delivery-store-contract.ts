@@ -551,6 +551,10 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
       expect(saved).not.toHaveProperty("smsDelayMs");
       expect(saved).not.toHaveProperty("emailDelayMs");
       expect(await store.getPreferences("usr_2")).toBeNull();
+      // Mobile push has its own switch; absent means on (records saved before it existed).
+      expect(saved).not.toHaveProperty("mobile");
+      await store.savePreferences({ userId: "usr_1", push: true, sms: false, email: true, mobile: false, updatedAt: iso(3) });
+      expect(await store.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: true, sms: false, email: true, mobile: false, updatedAt: iso(3) });
     });
 
     it("keeps a user's quiet hours with their preferences, and drops them when saved without", async () => {

@@ -85,6 +85,9 @@ const EXPECTED_OPERATIONS = [
   "POST /v1/email/unsubscribe/{token}",
   "POST /v1/push/subscriptions",
   "DELETE /v1/push/subscriptions",
+  "POST /v1/push/devices",
+  "GET /v1/push/devices",
+  "DELETE /v1/push/devices/{token}",
   "GET /v1/me/notification-preferences",
   "PATCH /v1/me/notification-preferences",
   "PUT /v1/me/mutes/{conversationId}",
@@ -97,7 +100,7 @@ const EXPECTED_OPERATIONS = [
 /** `/v1` routes that take no API key. */
 const PUBLIC_V1_PATHS = ["/v1/widget/sessions", "/v1/push/vapid-public-key", "/v1/uploads/{id}/content", "/v1/email/unsubscribe/{token}"];
 /** `/v1` routes that take the user's own token instead. */
-const USER_TOKEN_PATHS = ["/v1/push/subscriptions", "/v1/me/notification-preferences", "/v1/me/mutes/{conversationId}"];
+const USER_TOKEN_PATHS = ["/v1/push/subscriptions", "/v1/push/devices", "/v1/push/devices/{token}", "/v1/me/notification-preferences", "/v1/me/mutes/{conversationId}"];
 /** `/v1` routes that take either the user's own token or an API key. */
 const USER_TOKEN_OR_API_KEY_PATHS = ["/v1/uploads", "/v1/uploads/{id}"];
 /** Routes outside the OpenAPI document: Twilio's webhooks (form-encoded, signed) and the SMS sandbox. */
@@ -721,7 +724,7 @@ function stubApi(overrides: { users: Partial<UserService>; inflight?: InflightTr
     demoDir: DEMO_DIR,
     storeName: "stub",
     offline: {
-      push: { tokens: {} as TokenService, subscriptions: {} as never, publicKey: () => "" },
+      push: { tokens: {} as TokenService, subscriptions: {} as never, devices: {} as never, publicKey: () => "" },
       sms: { sms: {} as never, provider: "sandbox", publicUrl: "http://localhost:3000", apiKeys: {} as never, store: {} as never },
       settings: { settings: {} as never, tokens: {} as TokenService },
     },

@@ -492,7 +492,7 @@ describe("push HTTP routes", () => {
       const error = toSwitchboardError(err);
       return c.json({ error: error.toWire() }, HTTP_STATUS[error.code]);
     });
-    registerPushRoutes(app, { tokens, subscriptions, publicKey: () => vapid.publicKey });
+    registerPushRoutes(app, { tokens, subscriptions, devices: {} as never, publicKey: () => vapid.publicKey });
   });
   afterEach(() => stores.cleanup());
 
@@ -559,6 +559,10 @@ describe("push HTTP routes", () => {
       "GET /v1/push/vapid-public-key",
       "POST /v1/push/subscriptions",
       "DELETE /v1/push/subscriptions",
+      "POST /v1/push/devices",
+      "GET /v1/push/devices",
+      "DELETE /v1/push/devices/{token}",
     ]);
+    expect(doc.paths?.["/v1/push/devices"]?.post?.security).toEqual([{ userToken: [] }]);
   });
 });

@@ -33,3 +33,4 @@ export { randomUuid } from "./random-id.js";
 export * from "./protocol.js";
 export { enablePushNotifications, disablePushNotifications, type PushEnableResult, type PushDisableResult, type WebPushOptions } from "./web-push.js";
 export { uploadFile, type Upload, type UploadFileOptions } from "./uploads.js";
+export { registerDevice, unregisterDevice, listDevices, type DeviceInput, type DeviceUnregisterResult, type MobilePushOptions, type RegisteredDevice } from "./mobile-push.js";

@@ -46,7 +46,7 @@ import { SupportService } from "./support/support-service.js";
 import type { SupportStore } from "./support/support-store.js";
 import { attachSupportFanout } from "./transport/socket-support-handlers.js";
 import { DeliveryPlanner } from "./delivery/delivery-planner.js";
-import type { Delivery, DeliveryStore } from "./delivery/delivery-store.js";
+import type { Delivery, DeliveryStore, MobileChannel } from "./delivery/delivery-store.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
 import { EmailAddresses } from "./delivery/email/email-addresses.js";
 import { EmailService } from "./delivery/email/email-service.js";
@@ -55,6 +55,15 @@ import { MongoEmailStore } from "./delivery/email/mongo-email-store.js";
 import { SqliteEmailStore } from "./delivery/email/sqlite-email-store.js";
 import { MongoDeliveryStore } from "./delivery/mongo-delivery-store.js";
 import { NotificationSettingsService } from "./delivery/notification-settings-service.js";
+import { ApnsSender } from "./delivery/mobile/apns-sender.js";
+import { DeviceService } from "./delivery/mobile/device-service.js";
+import type { DeviceStore } from "./delivery/mobile/device-store.js";
+import { ExpoSender } from "./delivery/mobile/expo-sender.js";
+import { FcmSender } from "./delivery/mobile/fcm-sender.js";
+import type { MobilePushSender } from "./delivery/mobile/mobile-push-sender.js";
+import { MobilePushService } from "./delivery/mobile/mobile-push.js";
+import { MongoDeviceStore } from "./delivery/mobile/mongo-device-store.js";
+import { SqliteDeviceStore } from "./delivery/mobile/sqlite-device-store.js";
 import { PushSubscriptionService } from "./delivery/push/push-subscriptions.js";
 import { resolveVapidKeys } from "./delivery/push/vapid-keys.js";
 import { WebPushSender } from "./delivery/push/web-push-sender.js";
@@ -111,6 +120,8 @@ export interface AppOptions {
   logger?: Logger;
   /** HTTPS agent for requests to push services (tests use one that trusts their local push service's certificate). */
   pushAgent?: HttpsAgent;
+  /** Extra CA certificates (PEM) to trust for APNs (tests trust their local HTTP/2 server's certificate this way). */
+  apnsCa?: string;
   /**
    * The SSRF guard of inbound MMS media downloads (tests allow their local Twilio stand-in only).
    * Default: the webhooks' rule, private addresses refused unless `WEBHOOK_ALLOW_PRIVATE`.
@@ -141,7 +152,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
   // The store opens before the metrics exist; its group commits are counted once they do.
   let groupCommits: SqliteStoreOptions["onGroupCommit"];
-  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, uploadStore, closeStore, storeName } = await openStore(config, logger, (commit) => groupCommits?.(commit));
+  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, deviceStore, uploadStore, closeStore, storeName } = await openStore(config, logger, (commit) => groupCommits?.(commit));
   const links = new UploadLinks({ key: await resolveLinkKey(uploadStore), publicUrl: config.publicUrl, ttlSeconds: config.uploads.urlTtlSeconds });
   // Every service reads messages through this wrapper, so every answer carries fresh download links.
   const store = withAttachmentLinks(rawStore, links);
@@ -218,6 +229,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     deliveryStore,
     emailStore,
     links,
+    deviceStore,
     store,
     users,
     conversations,
@@ -229,6 +241,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     uploads,
     ...(options.pushAgent ? { pushAgent: options.pushAgent } : {}),
+    ...(options.apnsCa ? { apnsCa: options.apnsCa } : {}),
     ...(options.inboundMediaDestinations ? { inboundMediaDestinations: options.inboundMediaDestinations } : {}),
   });
   const inflight = new InflightTracker();
@@ -286,7 +299,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     support: { service: support, tokens, sessionLimit: limits.widgetSessions, visitorTokenTtlSeconds: config.support.visitorTokenTtlSeconds },
     demo: { assets: new DemoAssets(DEMO_SOURCE_DIR), tokens, demoMode: config.support.demoMode },
     offline: {
-      push: { tokens, subscriptions: offline.pushSubscriptions, publicKey: () => offline.vapidPublicKey },
+      push: { tokens, subscriptions: offline.pushSubscriptions, devices: offline.devices, publicKey: () => offline.vapidPublicKey },
       sms: {
         sms: offline.sms,
         provider: config.delivery.sms.provider,
@@ -412,6 +425,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await offline.email?.inbound?.close();
       await offline.worker.stop(Math.min(config.shutdownTimeoutMs, config.delivery.push.timeoutMs));
       offline.email?.sender.close();
+      await offline.mobile.close();
       await webhooks.close();
       await webhookDispatcher.stop(Math.min(config.shutdownTimeoutMs, config.webhooks.timeoutMs));
       await uploadSweeper.stop();
@@ -496,6 +510,7 @@ interface OfflineDeps {
   emailStore: EmailStore;
   /** Signed download links, for attachments in emails. */
   links: UploadLinks;
+  deviceStore: DeviceStore;
   store: Store;
   users: UserService;
   conversations: ConversationService;
@@ -508,6 +523,7 @@ interface OfflineDeps {
   /** Uploaded files, for MMS media (signed links, the MMS variant, inbound media). */
   uploads: UploadService;
   pushAgent?: HttpsAgent;
+  apnsCa?: string;
   inboundMediaDestinations?: Pick<DestinationPolicy, "check">;
 }
 
@@ -536,6 +552,30 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     destinations: pushDestinations,
     maxSubscriptionsPerUser: c.push.maxSubscriptionsPerUser,
   });
+
+  // Native mobile push: a provider whose variables are unset is simply off.
+  const senders: Partial<Record<MobileChannel, MobilePushSender>> = {};
+  if (c.mobile.fcm) {
+    senders.fcm = new FcmSender({ serviceAccount: c.mobile.fcm.serviceAccount, baseUrl: c.mobile.fcm.baseUrl, timeoutMs: c.push.timeoutMs, ttlSeconds: c.push.ttlSeconds });
+    log.info({ project: c.mobile.fcm.serviceAccount.projectId, baseUrl: c.mobile.fcm.baseUrl }, "FCM on: Android devices get native push");
+  }
+  if (c.mobile.apns) {
+    const a = c.mobile.apns;
+    senders.apns = new ApnsSender({ keyPem: a.keyPem, keyId: a.keyId, teamId: a.teamId, topic: a.topic, baseUrl: a.baseUrl, timeoutMs: c.push.timeoutMs, ttlSeconds: c.push.ttlSeconds, ...(deps.apnsCa ? { ca: deps.apnsCa } : {}) });
+    log.info({ topic: a.topic, env: a.env, baseUrl: a.baseUrl }, "APNs on: iOS devices get native push");
+  }
+  if (c.mobile.expo) {
+    senders.expo = new ExpoSender({ baseUrl: c.mobile.expo.baseUrl, ...(c.mobile.expo.accessToken ? { accessToken: c.mobile.expo.accessToken } : {}), timeoutMs: c.push.timeoutMs, ttlSeconds: c.push.ttlSeconds });
+    log.info({ baseUrl: c.mobile.expo.baseUrl }, "Expo push on: devices registered with an Expo push token get native push");
+  }
+  const mobile = new MobilePushService({
+    devices: deps.deviceStore,
+    senders,
+    // The badge: unread messages across the user's 100 most recently active conversations.
+    unreadCount: async (userId) => (await deps.store.listConversations(userId, { limit: 100 })).reduce((sum, s) => sum + s.unreadCount, 0),
+    logger: log,
+  });
+  const devices = new DeviceService(deps.deviceStore, { maxDevicesPerUser: c.mobile.maxDevicesPerUser });
 
   // Inbound MMS: the provider's media URLs are fetched like a webhook destination is reached.
   const twilio = c.sms.provider === "twilio" ? c.sms.twilio : undefined;
@@ -593,6 +633,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     presence: deps.presence,
     ...(email ? { email: { sender: email.sender, service: email.service } } : {}),
     push: { sender: pushSender, options: { ttlSeconds: c.push.ttlSeconds, urgency: c.push.urgency }, url: config.publicUrl },
+    ...(mobile.enabled ? { mobile } : {}),
     sms: {
       gateway,
       chooseNumber: (phone, userId, conversationId, now) => sms.chooseNumber(phone, userId, conversationId, now),
@@ -614,6 +655,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     store,
     chat: deps.store,
     presence: deps.presence,
+    ...(mobile.enabled ? { mobile } : {}),
     ladder: c.ladder,
     ...(email ? { emailAllowed: email.allowed } : {}),
     collapseWindowMs: c.collapseWindowMs,
@@ -622,6 +664,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     onError: (err, task, context) => log.error({ err, task, ...context }, "offline delivery planning failed; the message is stored, its notifications may be missing"),
   });
   const detachPlanner = planner.attach(events);
+  const detachBadges = mobile.attach(events);
   log.info({ ladder: c.ladder.map((step) => `${step.channel}:${step.delayMs}ms`) }, "offline delivery ladder (DELIVERY_LADDER)");
   const skipped = c.ladder.map((step) => step.channel).filter((channel) => !(planner.channels() as string[]).includes(channel));
   if (skipped.length > 0) log.warn({ skipped }, "offline delivery: these ladder channels have no sender in this build and are skipped");
@@ -630,11 +673,14 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     worker,
     detach: () => {
       detachPlanner();
+      detachBadges();
       sandbox?.close();
     },
     email,
     settings,
     pushSubscriptions,
+    devices,
+    mobile,
     vapidPublicKey: vapid.publicKey,
     sms,
     sandbox,
@@ -732,6 +778,7 @@ async function openStore(
   supportStore: SupportStore;
   deliveryStore: DeliveryStore;
   emailStore: EmailStore;
+  deviceStore: DeviceStore;
   uploadStore: UploadStore;
   closeStore: () => Promise<void>;
   storeName: string;
@@ -758,6 +805,8 @@ async function openStore(
     await deliveryStore.init();
     const emailStore = new MongoEmailStore(client.db());
     await emailStore.init();
+    const deviceStore = new MongoDeviceStore(client.db());
+    await deviceStore.init();
     const uploadStore = new MongoUploadStore(client.db());
     await uploadStore.init();
     logger.info({ database: client.db().databaseName }, "using the MongoDB store");
@@ -768,6 +817,7 @@ async function openStore(
       supportStore,
       deliveryStore,
       emailStore,
+      deviceStore,
       uploadStore,
       storeName: "mongodb",
       closeStore: async () => {
@@ -795,9 +845,12 @@ async function openStore(
   // And the email channel's ledger and threads.
   const emailStore = new SqliteEmailStore(db);
   await emailStore.init();
+  // And the mobile push devices.
+  const deviceStore = new SqliteDeviceStore(db);
+  await deviceStore.init();
   // And the upload records.
   const uploadStore = new SqliteUploadStore(db);
   await uploadStore.init();
   logger.info({ file }, "using the embedded SQLite store");
-  return { store, webhookStore, idempotency, supportStore, deliveryStore, emailStore, uploadStore, storeName: "sqlite", closeStore: () => store.close() };
+  return { store, webhookStore, idempotency, supportStore, deliveryStore, emailStore, deviceStore, uploadStore, storeName: "sqlite", closeStore: () => store.close() };
 }

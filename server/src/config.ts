@@ -1,3 +1,5 @@
+import { createPrivateKey } from "node:crypto";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
@@ -153,9 +155,9 @@ export const DEFAULT_UPLOAD_ALLOWED_TYPES =
 
 /**
  * Every channel name `DELIVERY_LADDER` accepts, in the default ladder's order: Web Push, Firebase
- * Cloud Messaging, Apple Push Notification service, email, SMS.
+ * Cloud Messaging, Apple Push Notification service, Expo push, email, SMS.
  */
-export const LADDER_CHANNELS = ["push", "fcm", "apns", "email", "sms"] as const;
+export const LADDER_CHANNELS = ["push", "fcm", "apns", "expo", "email", "sms"] as const;
 
 /** A channel of the fallback ladder, as configured. */
 export type LadderChannel = (typeof LADDER_CHANNELS)[number];
@@ -179,6 +181,7 @@ export function defaultLadder(delays: { smsDelayMs: number; emailDelayMs: number
     { channel: "push", delayMs: 0 },
     { channel: "fcm", delayMs: 0 },
     { channel: "apns", delayMs: 0 },
+    { channel: "expo", delayMs: 0 },
     { channel: "email", delayMs: delays.emailDelayMs },
     { channel: "sms", delayMs: delays.smsDelayMs },
   ];
@@ -230,6 +233,8 @@ export interface DeliveryConfig {
     /** Subscriptions one user may hold; registering one more drops their oldest (`PUSH_MAX_SUBSCRIPTIONS_PER_USER`, default 10). */
     maxSubscriptionsPerUser: number;
   };
+  /** Native mobile push; each provider is off while its variables are unset. */
+  mobile: MobilePushConfig;
   sms: {
     /** `sandbox` (default: texts stored and shown at `/sandbox/sms`) or `twilio` (`SMS_PROVIDER`). */
     provider: "sandbox" | "twilio";
@@ -279,6 +284,41 @@ export interface EmailConfig {
     /** PEM files for STARTTLS (`INBOUND_EMAIL_TLS_KEY_FILE`, `INBOUND_EMAIL_TLS_CERT_FILE`); without them the listener offers no TLS. */
     tlsKeyFile?: string;
     tlsCertFile?: string;
+  };
+}
+
+/** The `Config.delivery.mobile` slice: FCM for Android devices, APNs for iOS devices. */
+export interface MobilePushConfig {
+  /** Devices one user may register; one more drops their oldest (`PUSH_MAX_DEVICES_PER_USER`, default 10). */
+  maxDevicesPerUser: number;
+  /** Firebase Cloud Messaging HTTP v1; absent while `FCM_SERVICE_ACCOUNT_FILE` is unset. */
+  fcm?: {
+    /** From the service-account key file (`FCM_SERVICE_ACCOUNT_FILE`), read and checked at start. */
+    serviceAccount: { projectId: string; clientEmail: string; privateKey: string; privateKeyId?: string; tokenUri: string };
+    /** `FCM_BASE_URL`, default `https://fcm.googleapis.com`. */
+    baseUrl: string;
+  };
+  /** Apple Push Notification service with token auth; absent while `APNS_KEY_FILE` is unset. */
+  apns?: {
+    /** The `.p8` key's PEM (`APNS_KEY_FILE`), read and checked at start. */
+    keyPem: string;
+    /** `APNS_KEY_ID`: the key's 10-character id. */
+    keyId: string;
+    /** `APNS_TEAM_ID`: the 10-character team id. */
+    teamId: string;
+    /** `APNS_TOPIC`: the app's bundle id, for devices registered without `appId`. */
+    topic: string;
+    /** `APNS_ENV`: `production` (default) or `sandbox` (development builds). */
+    env: "sandbox" | "production";
+    /** `APNS_BASE_URL`, default Apple's host for `APNS_ENV`. */
+    baseUrl: string;
+  };
+  /** Expo's push service; absent unless `EXPO_PUSH` is on. */
+  expo?: {
+    /** `EXPO_ACCESS_TOKEN`, for projects with enhanced push security. */
+    accessToken?: string;
+    /** `EXPO_BASE_URL`, default `https://exp.host`. */
+    baseUrl: string;
   };
 }
 
@@ -469,6 +509,18 @@ const envSchema = z.object({
   PUSH_TIMEOUT_MS: optional(int(100, 60_000)),
   PUSH_ALLOW_PRIVATE: optional(bool),
   PUSH_MAX_SUBSCRIPTIONS_PER_USER: optional(int(1, 100)),
+  PUSH_MAX_DEVICES_PER_USER: optional(int(1, 100)),
+  FCM_SERVICE_ACCOUNT_FILE: optional(z.string().min(1)),
+  FCM_BASE_URL: optional(url),
+  APNS_KEY_FILE: optional(z.string().min(1)),
+  APNS_KEY_ID: optional(z.string().regex(/^[A-Z0-9]{10}$/, "must be the 10-character key id Apple shows next to the .p8 key")),
+  APNS_TEAM_ID: optional(z.string().regex(/^[A-Z0-9]{10}$/, "must be the 10-character team id of the Apple developer account")),
+  APNS_TOPIC: optional(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,154}$/, "must be the app's bundle id, such as com.example.chat")),
+  APNS_ENV: optional(z.enum(["sandbox", "production"])),
+  APNS_BASE_URL: optional(url),
+  EXPO_PUSH: optional(bool),
+  EXPO_ACCESS_TOKEN: optional(z.string().min(16, "must be the access token from the Expo dashboard (Access tokens)")),
+  EXPO_BASE_URL: optional(url),
   SMS_PROVIDER: optional(z.enum(["sandbox", "twilio"])),
   SMS_FROM: optional(z.string().regex(/^\s*\+[1-9]\d{6,14}\s*(,\s*\+[1-9]\d{6,14}\s*)*$/, "must be comma-separated E.164 numbers such as +15551234567")),
   SMS_PER_NUMBER_PER_SECOND: optional(int(1, 1000)),
@@ -554,6 +606,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.PRESEND_HOOK_URL && !e.PRESEND_HOOK_SECRET) {
     throw new ConfigError("Invalid configuration:\n  PRESEND_HOOK_SECRET: required with PRESEND_HOOK_URL (whsec_ + base64; the hook verifies the signature with it)");
   }
+  const mobile = mobilePushConfig(e);
   const port = e.PORT ?? 3000;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
   const allowedOrigins = (e.ALLOWED_ORIGINS ?? "")
@@ -655,6 +708,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         allowPrivate: e.PUSH_ALLOW_PRIVATE ?? false,
         maxSubscriptionsPerUser: e.PUSH_MAX_SUBSCRIPTIONS_PER_USER ?? 10,
       },
+      mobile,
       sms: {
         provider: smsProvider,
         fromNumbers: (e.SMS_FROM ?? "+15005550006").split(",").map((n) => n.trim()),
@@ -703,4 +757,85 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }
       : {}),
   };
+}
+
+/**
+ * The mobile push slice: reads and checks the key files now, so a wrong path or a broken key
+ * stops the start with a message naming the variable instead of failing every push later.
+ */
+function mobilePushConfig(e: z.output<typeof envSchema>): MobilePushConfig {
+  const fail = (name: string, message: string): never => {
+    throw new ConfigError(`Invalid configuration:\n  ${name}: ${message}`);
+  };
+  const read = (name: string, file: string): string => {
+    try {
+      return fs.readFileSync(file, "utf8");
+    } catch (err) {
+      return fail(name, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  const config: MobilePushConfig = { maxDevicesPerUser: e.PUSH_MAX_DEVICES_PER_USER ?? 10 };
+  if (e.FCM_BASE_URL && !e.FCM_SERVICE_ACCOUNT_FILE) fail("FCM_SERVICE_ACCOUNT_FILE", "required with FCM_BASE_URL (FCM is off without a service account)");
+  if (e.FCM_SERVICE_ACCOUNT_FILE) {
+    const name = "FCM_SERVICE_ACCOUNT_FILE";
+    let key: Record<string, unknown>;
+    try {
+      key = JSON.parse(read(name, e.FCM_SERVICE_ACCOUNT_FILE)) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      return fail(name, "is not JSON; download the service account's key (Firebase console → Project settings → Service accounts → Generate new private key)");
+    }
+    for (const field of ["project_id", "client_email", "private_key"] as const) {
+      if (typeof key[field] !== "string" || !key[field]) fail(name, `the key file has no ${field}; it must be a Google service-account key (type "service_account")`);
+    }
+    const tokenUri = typeof key.token_uri === "string" ? key.token_uri : "https://oauth2.googleapis.com/token";
+    if (!URL.canParse(tokenUri) || !/^https?:$/.test(new URL(tokenUri).protocol)) fail(name, `the key file's token_uri ${JSON.stringify(tokenUri)} is not an http(s) URL`);
+    try {
+      const parsed = createPrivateKey(key.private_key as string);
+      if (parsed.asymmetricKeyType !== "rsa") fail(name, "the key file's private_key is not an RSA key");
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      fail(name, `the key file's private_key is not a PEM private key (${(err as Error).message})`);
+    }
+    config.fcm = {
+      serviceAccount: {
+        projectId: key.project_id as string,
+        clientEmail: key.client_email as string,
+        privateKey: key.private_key as string,
+        ...(typeof key.private_key_id === "string" ? { privateKeyId: key.private_key_id } : {}),
+        tokenUri,
+      },
+      baseUrl: (e.FCM_BASE_URL ?? "https://fcm.googleapis.com").replace(/\/+$/, ""),
+    };
+  }
+  const apnsVars = ["APNS_KEY_FILE", "APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC"] as const;
+  const setApns = apnsVars.filter((v) => e[v]);
+  if (setApns.length > 0 || e.APNS_BASE_URL || e.APNS_ENV) {
+    const missing = apnsVars.filter((v) => !e[v]);
+    if (missing.length > 0) {
+      throw new ConfigError(`Invalid configuration:\n${missing.map((v) => `  ${v}: required with ${setApns[0] ?? (e.APNS_BASE_URL ? "APNS_BASE_URL" : "APNS_ENV")} (APNs needs the .p8 key file, its key id, the team id and the bundle id)`).join("\n")}`);
+    }
+    const keyPem = read("APNS_KEY_FILE", e.APNS_KEY_FILE as string);
+    try {
+      const parsed = createPrivateKey(keyPem);
+      if (parsed.asymmetricKeyType !== "ec" || parsed.asymmetricKeyDetails?.namedCurve !== "prime256v1") fail("APNS_KEY_FILE", "is not a P-256 (ES256) key; use the AuthKey_<key id>.p8 file from Apple's developer portal");
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      fail("APNS_KEY_FILE", `is not a PEM private key (${(err as Error).message}); use the AuthKey_<key id>.p8 file from Apple's developer portal`);
+    }
+    const env = e.APNS_ENV ?? "production";
+    config.apns = {
+      keyPem,
+      keyId: e.APNS_KEY_ID as string,
+      teamId: e.APNS_TEAM_ID as string,
+      topic: e.APNS_TOPIC as string,
+      env,
+      baseUrl: (e.APNS_BASE_URL ?? (env === "sandbox" ? "https://api.sandbox.push.apple.com" : "https://api.push.apple.com")).replace(/\/+$/, ""),
+    };
+  }
+  if ((e.EXPO_ACCESS_TOKEN || e.EXPO_BASE_URL) && !e.EXPO_PUSH) fail("EXPO_PUSH", `set EXPO_PUSH=1 to use ${e.EXPO_ACCESS_TOKEN ? "EXPO_ACCESS_TOKEN" : "EXPO_BASE_URL"} (Expo push is off)`);
+  if (e.EXPO_PUSH) {
+    config.expo = { ...(e.EXPO_ACCESS_TOKEN ? { accessToken: e.EXPO_ACCESS_TOKEN } : {}), baseUrl: (e.EXPO_BASE_URL ?? "https://exp.host").replace(/\/+$/, "") };
+  }
+  return config;
 }

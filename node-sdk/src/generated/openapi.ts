@@ -2950,7 +2950,7 @@ export interface paths {
         };
         /**
          * A message's delivery timeline
-         * @description Every offline notification of the message: one entry per recipient and channel (Web Push, SMS) with its status and timeline (each attempt, retries, provider receipts). Members who were connected, or had read it, have none. The same changes reach webhooks as `delivery.updated`.
+         * @description Every offline notification of the message: one entry per recipient and channel (Web Push, FCM, APNs, SMS) with its status and timeline (each attempt, retries, provider receipts). Members who were connected, or had read it, have none. The same changes reach webhooks as `delivery.updated`.
          */
         get: {
             parameters: {
@@ -3058,6 +3058,273 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/push/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List this user's push devices
+         * @description Called with the **user token**. The caller's registered devices, oldest first.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The devices. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeviceList"];
+                    };
+                };
+                /** @description `unauthorized`: the user token is missing, expired or invalid; send `Authorization: Bearer <user token>`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited`: too many requests for this API key (or messages for this sender); see `Retry-After`. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal`: an unexpected error; the server logged it with the request id. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unavailable`: a dependency (store, rate limiter) is unreachable; retry shortly. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Register this phone for native push (APNs or FCM)
+         * @description Called from the user's app with the **user token** (not an API key). Stores the device token for the token's user; registering a known token again moves it to this user. A user keeps at most PUSH_MAX_DEVICES_PER_USER (default 10) devices: one more drops their oldest. Pushes are sent while the user is offline everywhere and has not read the message (iOS through APNs when APNS_KEY_FILE is set, Android through FCM when FCM_SERVICE_ACCOUNT_FILE is set); a token the provider reports invalid (APNs 410 Unregistered or 400 BadDeviceToken, FCM UNREGISTERED) is removed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeviceCreate"];
+                };
+            };
+            responses: {
+                /** @description The device, stored. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Device"];
+                    };
+                };
+                /** @description `invalid_argument`: a field is missing or invalid (the message names it), or the body is not valid JSON. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized`: the user token is missing, expired or invalid; send `Authorization: Bearer <user token>`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: the API key lacks the scope this route needs, or the action is not allowed (for example a sender who is not a member). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `payload_too_large`: the body is larger than MAX_HTTP_BODY_BYTES, or the text is longer than the limit. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `invalid_argument`: the body must be `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited`: too many requests for this API key (or messages for this sender); see `Retry-After`. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal`: an unexpected error; the server logged it with the request id. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unavailable`: a dependency (store, rate limiter) is unreachable; retry shortly. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/push/devices/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unregister a phone from native push
+         * @description Called with the **user token** (when the user signs out of the app). Removes the caller's device with this token.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description `invalid_argument`: a field is missing or invalid (the message names it), or the body is not valid JSON. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized`: the user token is missing, expired or invalid; send `Authorization: Bearer <user token>`. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`: no such resource. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `rate_limited`: too many requests for this API key (or messages for this sender); see `Retry-After`. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `internal`: an unexpected error; the server logged it with the request id. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unavailable`: a dependency (store, rate limiter) is unreachable; retry shortly. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -7044,8 +7311,11 @@ export interface components {
             attempts: number;
             /** @enum {string} */
             cancelReason?: "read" | "online" | "opted_out" | "muted" | "no_destination" | "not_member";
-            /** @enum {string} */
-            channel: "push" | "email" | "sms";
+            /**
+             * @description `push`: Web Push; `fcm`: Android devices (Firebase Cloud Messaging); `apns`: iOS devices (Apple Push Notification service); `expo`: apps built with Expo (Expo's push service); `email`: an email; `sms`: a text.
+             * @enum {string}
+             */
+            channel: "push" | "fcm" | "apns" | "expo" | "email" | "sms";
             collapsedInto?: string;
             conversationId: string;
             /**
@@ -7110,6 +7380,44 @@ export interface components {
              */
             updatedAt: string;
             userId: string;
+        };
+        Device: {
+            appId?: string;
+            /**
+             * Format: date-time
+             * @example 2025-01-31T12:00:00.000Z
+             */
+            createdAt: string;
+            /** @example dev_9f2c4e0b7a1d3c5e8f6a2b4c */
+            id: string;
+            /** @enum {string} */
+            platform: "ios" | "android" | "expo";
+            token: string;
+            /**
+             * Format: date-time
+             * @example 2025-01-31T12:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        DeviceCreate: {
+            /**
+             * @description The app's bundle id (iOS, sent as `apns-topic`; default APNS_TOPIC) or package name (Android).
+             * @example com.example.chat
+             */
+            appId?: string;
+            /**
+             * @description `ios`: an APNs device token; `android`: an FCM registration token; `expo`: an Expo push token (`ExponentPushToken[…]`, needs EXPO_PUSH).
+             * @enum {string}
+             */
+            platform: "ios" | "android" | "expo";
+            /**
+             * @description iOS: the APNs device token as hex (64 hex digits); Android: the FCM registration token from `getToken()`.
+             * @example 740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad
+             */
+            token: string;
+        };
+        DeviceList: {
+            devices: components["schemas"]["Device"][];
         };
         Error: {
             error: {
@@ -7268,6 +7576,8 @@ export interface components {
             email: boolean;
             /** @description This user's wait before an email; absent: the ladder's (DELIVERY_LADDER, or EMAIL_DELAY_SECONDS). */
             emailDelayMs?: number;
+            /** @description Native mobile push (FCM, APNs and Expo) on or off. */
+            mobile?: boolean;
             push: boolean;
             /** @description Absent: no quiet hours. */
             quietHours?: {
@@ -7299,6 +7609,8 @@ export interface components {
             email?: boolean;
             /** @description Wait before an email for this user, in ms; null returns to the server's default. */
             emailDelayMs?: number | null;
+            /** @description Native mobile push (FCM for Android, APNs for iOS devices) on or off. */
+            mobile?: boolean;
             /** @description Web Push on or off. */
             push?: boolean;
             /** @description Quiet hours; null removes them. */

@@ -11,6 +11,7 @@ import {
   type Delivery,
   type DeliveryChannel,
   type DeliveryStore,
+  type MobileChannel,
   type PlanInput,
 } from "./delivery-store.js";
 import { quietHoursDetail } from "./delivery-timeline.js";
@@ -26,6 +27,8 @@ export interface DeliveryPlannerOptions {
   chat: Pick<Store, "getConversation" | "getUser">;
   /** Cluster-wide presence: a member with a live connection anywhere is not notified. */
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
+  /** Native mobile push: which of its channels (configured, with a device of the user) could reach a user. Absent: off. */
+  mobile?: { channelsWithDevices(userId: string): Promise<ReadonlySet<MobileChannel>> };
   /**
    * The fallback ladder (`DELIVERY_LADDER`): channels in order, each with its wait after the
    * message; a user's own delay for a channel overrides the step's. Steps naming a channel this
@@ -61,7 +64,7 @@ export function newDeliveryId(): string {
  *
  * For every member other than the sender who is offline everywhere in the cluster and has not
  * read the message, it walks the ladder (`DELIVERY_LADDER`): each channel the member has turned
- * on and has a destination for (a push subscription, a phone number with consent) is scheduled
+ * on and has a destination for (a push subscription, an iOS / Android / Expo device, a phone number with consent) is scheduled
  * after its step's delay, or at the end of the member's quiet hours when it would fall inside
  * them; nothing in a muted conversation.
  * The outbox (see {@link DeliveryStore.plan}) folds a burst into one notification per channel.
@@ -193,11 +196,13 @@ export class DeliveryPlanner {
     const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
     if (mute) return [];
     let user: Promise<User | null> | undefined;
+    let devices: Promise<ReadonlySet<MobileChannel>> | undefined;
     const recipient: Recipient = {
       userId,
       conversationId,
       store,
       user: () => (user ??= this.options.chat.getUser(userId)),
+      mobileChannels: () => (devices ??= this.options.mobile?.channelsWithDevices(userId) ?? Promise.resolve(new Set<MobileChannel>())),
       ...(this.options.emailAllowed ? { emailAllowed: this.options.emailAllowed } : {}),
     };
     const channels: Pick<PlanInput, "channel" | "dueAt" | "deferred">[] = [];
@@ -237,6 +242,8 @@ interface Recipient {
   emailAllowed?: (address: string, userId: string, conversationId: string) => Promise<boolean>;
   /** The user record (phone number, email address), loaded once however many channels ask. */
   user(): Promise<User | null>;
+  /** The mobile channels the user has a device for (and this node a sender), loaded once. */
+  mobileChannels(): Promise<ReadonlySet<MobileChannel>>;
 }
 
 /**
@@ -245,6 +252,9 @@ interface Recipient {
  */
 const ELIGIBLE: { readonly [C in DeliveryChannel]: (recipient: Recipient) => Promise<boolean> } = {
   push: async (r) => (await r.store.listPushSubscriptions(r.userId)).length > 0,
+  fcm: async (r) => (await r.mobileChannels()).has("fcm"),
+  apns: async (r) => (await r.mobileChannels()).has("apns"),
+  expo: async (r) => (await r.mobileChannels()).has("expo"),
   email: async (r) => {
     if (!r.emailAllowed) return false;
     const address = (await r.user())?.email;

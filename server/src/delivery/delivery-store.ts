@@ -10,11 +10,21 @@
 
 import type { QuietHours } from "./quiet-hours.js";
 
-/** How an offline member is reached. */
-export type DeliveryChannel = "push" | "email" | "sms";
+/**
+ * How an offline member is reached: `push` is Web Push (every browser subscription of the user),
+ * `fcm`, `apns` and `expo` are native mobile push (every Android / iOS / Expo device of the user), `email` an email, `sms` a text.
+ * One delivery per (message, user, channel) covers all of the user's destinations on the channel.
+ */
+export type DeliveryChannel = "push" | "fcm" | "apns" | "expo" | "email" | "sms";
 
 /** Every {@link DeliveryChannel} this build can send (the ladder's order comes from `DELIVERY_LADDER`). */
-export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "email", "sms"];
+export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "fcm", "apns", "expo", "email", "sms"];
+
+/** The native mobile push channels, which one preference (`mobile`) turns on and off. */
+export const MOBILE_CHANNELS = ["fcm", "apns", "expo"] as const satisfies readonly DeliveryChannel[];
+
+/** A native mobile push channel. */
+export type MobileChannel = (typeof MOBILE_CHANNELS)[number];
 
 /** Whether `name` (a `DELIVERY_LADDER` channel) is a channel this build has a sender for. */
 export function isDeliveryChannel(name: string): name is DeliveryChannel {
@@ -34,6 +44,11 @@ export function preferenceAllows(preferences: NotificationPreferences | null, ch
     case "email":
       // Rows written before email existed have no such field: on, like every channel by default.
       return preferences.email !== false;
+    case "fcm":
+    case "apns":
+    case "expo":
+      // One switch for every mobile channel; records saved before it existed have none: on.
+      return preferences.mobile !== false;
     case "sms":
       return preferences.sms;
     default: {
@@ -51,6 +66,9 @@ export function preferredDelayMs(preferences: NotificationPreferences | null, ch
     case "email":
       return preferences?.emailDelayMs;
     case "push":
+    case "fcm":
+    case "apns":
+    case "expo":
       return undefined;
     default: {
       const exhaustive: never = channel;
@@ -238,6 +256,8 @@ export interface NotificationPreferences {
   push: boolean;
   /** SMS on/off (default on; SMS also needs a phone number with consent). */
   sms: boolean;
+  /** Native mobile push on/off: FCM, APNs and Expo (default on; absent in records saved before it existed: on). */
+  mobile?: boolean;
   /** Overrides the server's SMS delay for this user, in ms (absent: the server's default). */
   smsDelayMs?: number;
   /** Email on/off (default on; email also needs an address on the user record that did not bounce). */

@@ -5,7 +5,8 @@ import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { retryWaitMs } from "../webhooks/webhook-retry-policy.js";
-import { preferenceAllows, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
+import { preferenceAllows, type MobileChannel, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
+import type { MobilePushChannel } from "./mobile/mobile-push.js";
 import type { EmailSender } from "./email/email-sender.js";
 import type { EmailService } from "./email/email-service.js";
 import { quietHoursDetail } from "./delivery-timeline.js";
@@ -55,6 +56,8 @@ export interface DeliveryWorkerOptions {
   chat: Pick<Store, "getConversation" | "getMember" | "getUser" | "getMessage">;
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
   push: PushChannel;
+  /** Native mobile push (FCM, APNs); absent when neither is configured. */
+  mobile?: MobilePushChannel;
   sms: SmsChannel;
   email?: EmailChannel;
   logger: Logger;
@@ -141,6 +144,10 @@ export class DeliveryWorker {
     switch (delivery.channel) {
       case "push":
         return this.sendPush(leased, context);
+      case "fcm":
+      case "apns":
+      case "expo":
+        return this.sendMobile(leased, context, delivery.channel);
       case "email":
         return this.sendEmail(leased, context);
       case "sms":
@@ -242,6 +249,45 @@ export class DeliveryWorker {
       return;
     }
     await this.finish(leased, { status: "failed" }, { status: "failed", attempt, statusCode: firstStatus(results.map((r) => r.result)), detail: `refused by the push service, not retried (${summary})` });
+  }
+
+  /** FCM or APNs to every device of the recipient on that platform; like Web Push, sent when one device accepted. */
+  private async sendMobile(leased: LeasedDelivery, context: SendContext, channel: MobileChannel): Promise<void> {
+    const { delivery } = leased;
+    const sender = this.options.mobile?.senders[channel];
+    if (!this.options.mobile || !sender) {
+      // Planned by a node that has the channel configured, leased by one that has not.
+      await this.finish(leased, { status: "failed" }, { status: "failed", detail: `not sent: ${CHANNEL_SETTING[channel]} is not set on this node, so ${channel} is off here` });
+      return;
+    }
+    const outcome = await this.options.mobile.notify(delivery, {
+      ...(context.conversation.type === "direct" || !context.conversation.title ? {} : { conversationTitle: context.conversation.title }),
+      message: context.message,
+      senderName: context.senderName,
+      text: context.message.text.trim() || attachmentSummary(context.message),
+    }, sender);
+    const attempt = delivery.attempts + 1;
+    switch (outcome.kind) {
+      case "no_device":
+        await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: `not sent: the recipient has no ${sender.platform} device left` }, { cancelReason: "no_destination" });
+        return;
+      case "sent":
+        await this.finish(leased, { status: "sent" }, { status: "sent", attempt, ...(outcome.statusCode ? { statusCode: outcome.statusCode } : {}), detail: outcome.detail });
+        return;
+      case "retry":
+        await this.retryOrFail(leased, attempt, outcome.retryAfterMs, { ...(outcome.statusCode ? { statusCode: outcome.statusCode } : {}), ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}), detail: outcome.detail });
+        return;
+      case "gone":
+        await this.finish(leased, { status: "cancelled" }, { status: "cancelled", attempt, ...(outcome.statusCode ? { statusCode: outcome.statusCode } : {}), ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}), detail: outcome.detail }, { cancelReason: "no_destination" });
+        return;
+      case "failed":
+        await this.finish(leased, { status: "failed" }, { status: "failed", attempt, ...(outcome.statusCode ? { statusCode: outcome.statusCode } : {}), ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}), detail: outcome.detail });
+        return;
+      default: {
+        const exhaustive: never = outcome;
+        return exhaustive;
+      }
+    }
   }
 
   private async sendSms(leased: LeasedDelivery, context: SendContext): Promise<void> {
@@ -398,6 +444,9 @@ export class DeliveryWorker {
     if (deleted > 0) this.options.logger.info({ deleted }, "delivery worker: pruned finished deliveries");
   }
 }
+
+/** The variable that turns each mobile channel on, for the message when a node lacks it. */
+const CHANNEL_SETTING: Record<MobileChannel, string> = { fcm: "FCM_SERVICE_ACCOUNT_FILE", apns: "APNS_KEY_FILE", expo: "EXPO_PUSH" };
 
 /** What a notification says about its conversation. */
 type ConversationInfo = Pick<Conversation, "type" | "title">;

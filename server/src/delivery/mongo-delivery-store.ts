@@ -88,6 +88,7 @@ interface PreferencesDoc {
   /** Absent in documents written before email existed: on. */
   email?: boolean;
   emailDelayMs?: number;
+  mobile?: boolean;
   quietHours?: QuietHours;
   updatedAt: string;
 }
@@ -439,6 +440,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       const preferences: NotificationPreferences = { userId: doc._id, push: doc.push, sms: doc.sms, email: doc.email !== false, updatedAt: doc.updatedAt };
       if (doc.smsDelayMs != null) preferences.smsDelayMs = doc.smsDelayMs;
       if (doc.emailDelayMs != null) preferences.emailDelayMs = doc.emailDelayMs;
+      if (doc.mobile != null) preferences.mobile = doc.mobile;
       if (doc.quietHours) preferences.quietHours = { start: doc.quietHours.start, end: doc.quietHours.end, timeZone: doc.quietHours.timeZone };
       return preferences;
     });
@@ -449,6 +451,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       const doc: PreferencesDoc = { _id: preferences.userId, push: preferences.push, sms: preferences.sms, email: preferences.email, updatedAt: preferences.updatedAt };
       if (preferences.smsDelayMs !== undefined) doc.smsDelayMs = preferences.smsDelayMs;
       if (preferences.emailDelayMs !== undefined) doc.emailDelayMs = preferences.emailDelayMs;
+      if (preferences.mobile !== undefined) doc.mobile = preferences.mobile;
       if (preferences.quietHours) doc.quietHours = preferences.quietHours;
       await retryDuplicate(() => this.preferences.replaceOne({ _id: doc._id }, doc, { upsert: true }));
     });

@@ -12,6 +12,8 @@ export interface PreferencesPatch {
   push?: boolean;
   sms?: boolean;
   smsDelayMs?: number | null;
+  /** Native mobile push (FCM and APNs) on or off. */
+  mobile?: boolean;
   email?: boolean;
   /** `null` returns to the server's default (`EMAIL_DELAY_SECONDS`). */
   emailDelayMs?: number | null;
@@ -44,7 +46,8 @@ export class NotificationSettingsService {
   /** The user's preferences, defaults filled in. Throws `not_found` for an unknown user. */
   async getPreferences(userId: string): Promise<NotificationPreferences> {
     await this.requireUser(userId);
-    return (await this.store.getPreferences(userId)) ?? { userId, push: true, sms: true, email: true, updatedAt: new Date(0).toISOString() };
+    const stored = await this.store.getPreferences(userId);
+    return stored ? { ...stored, mobile: stored.mobile ?? true } : { userId, push: true, sms: true, mobile: true, email: true, updatedAt: new Date(0).toISOString() };
   }
 
   async updatePreferences(userId: string, patch: PreferencesPatch): Promise<NotificationPreferences> {
@@ -53,6 +56,7 @@ export class NotificationSettingsService {
       userId,
       push: patch.push ?? current.push,
       sms: patch.sms ?? current.sms,
+      mobile: patch.mobile ?? current.mobile ?? true,
       email: patch.email ?? current.email,
       updatedAt: new Date().toISOString(),
     };

@@ -156,6 +156,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE notification_preferences ADD COLUMN email INTEGER;
   ALTER TABLE notification_preferences ADD COLUMN email_delay_ms INTEGER;
   `,
+  // Native mobile push (FCM, APNs): one switch for all of them; NULL (rows saved before) means on.
+  `
+  ALTER TABLE notification_preferences ADD COLUMN mobile INTEGER;
+  `,
 ];
 
 interface DeliveryRow {
@@ -205,6 +209,7 @@ interface PreferencesRow {
   sms_delay_ms: number | null;
   email: number | null;
   email_delay_ms: number | null;
+  mobile: number | null;
   quiet_hours: string | null;
   updated_at: string;
 }
@@ -351,10 +356,10 @@ function prepareStatements(db: SqliteDatabase) {
 
     preferences: db.prepare<[string], PreferencesRow>("SELECT * FROM notification_preferences WHERE user_id = ?"),
     savePreferences: db.prepare<Record<string, unknown>>(
-      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, quiet_hours, email, email_delay_ms, updated_at)
-       VALUES (@userId, @push, @sms, @smsDelayMs, @quietHours, @email, @emailDelayMs, @updatedAt)
+      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, quiet_hours, email, email_delay_ms, mobile, updated_at)
+       VALUES (@userId, @push, @sms, @smsDelayMs, @quietHours, @email, @emailDelayMs, @mobile, @updatedAt)
        ON CONFLICT (user_id) DO UPDATE SET push = excluded.push, sms = excluded.sms, sms_delay_ms = excluded.sms_delay_ms,
-         quiet_hours = excluded.quiet_hours, email = excluded.email, email_delay_ms = excluded.email_delay_ms,
+         quiet_hours = excluded.quiet_hours, email = excluded.email, email_delay_ms = excluded.email_delay_ms, mobile = excluded.mobile,
          updated_at = excluded.updated_at`,
     ),
     mute: db.prepare<[string, string, string | null, number | null]>(
@@ -609,6 +614,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
       const preferences: NotificationPreferences = { userId: row.user_id, push: row.push === 1, sms: row.sms === 1, email: row.email !== 0, updatedAt: row.updated_at };
       if (row.sms_delay_ms !== null) preferences.smsDelayMs = row.sms_delay_ms;
       if (row.email_delay_ms !== null) preferences.emailDelayMs = row.email_delay_ms;
+      if (row.mobile !== null) preferences.mobile = row.mobile === 1;
       if (row.quiet_hours !== null) preferences.quietHours = JSON.parse(row.quiet_hours) as QuietHours;
       return preferences;
     });
@@ -623,6 +629,7 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
         smsDelayMs: preferences.smsDelayMs ?? null,
         email: preferences.email ? 1 : 0,
         emailDelayMs: preferences.emailDelayMs ?? null,
+        mobile: preferences.mobile === undefined ? null : preferences.mobile ? 1 : 0,
         quietHours: preferences.quietHours ? JSON.stringify(preferences.quietHours) : null,
         updatedAt: preferences.updatedAt,
       });

@@ -151,7 +151,7 @@ export class Metrics {
 
     this.offlineAttempts = new Counter({
       name: "switchboard_offline_attempts_total",
-      help: "Offline notifications handled by this node's delivery worker, by channel (push, email, sms) and outcome (sent, retrying, deferred, failed, cancelled).",
+      help: "Offline notifications handled by this node's delivery worker, by channel (push, fcm, apns, expo, email, sms) and outcome (sent, retrying, deferred, failed, cancelled).",
       labelNames: ["channel", "outcome"],
       registers,
     });

@@ -218,7 +218,7 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
   // Called by browsers with the user's own token, and by the SMS provider with its signature.
   if (deps.offline) {
     // The user-token routes count against the same per-caller budget as API keys, keyed by user.
-    for (const pattern of ["/v1/me/*", "/v1/push/subscriptions"]) {
+    for (const pattern of ["/v1/me/*", "/v1/push/subscriptions", "/v1/push/devices", "/v1/push/devices/*"]) {
       app.use(pattern, async (c, next) => {
         const user = await requireUser(c, deps.tokens);
         await countRequest(c, `user:${user.userId}`);

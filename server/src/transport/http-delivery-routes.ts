@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { TokenService } from "../auth/token-service.js";
 import { idSchema } from "../core/schemas.js";
-import { DELIVERY_CHANNELS } from "../delivery/delivery-store.js";
+import { DELIVERY_CHANNELS, type DeliveryChannel } from "../delivery/delivery-store.js";
 import type { NotificationSettingsService } from "../delivery/notification-settings-service.js";
 import { CLOCK_TIME, isTimeZone } from "../delivery/quiet-hours.js";
 import { AUTHED_ERRORS, BODY_ERRORS, body, errors, json, v1, type HttpEnv } from "./http-routes.js";
@@ -42,7 +42,7 @@ const deliverySchema = z
     conversationId: z.string(),
     seq: z.number().int(),
     userId: z.string(),
-    channel: z.enum(DELIVERY_CHANNELS),
+    channel: z.enum(DELIVERY_CHANNELS as [DeliveryChannel, ...DeliveryChannel[]]).meta({ description: "`push`: Web Push; `fcm`: Android devices (Firebase Cloud Messaging); `apns`: iOS devices (Apple Push Notification service); `expo`: apps built with Expo (Expo's push service); `email`: an email; `sms`: a text." }),
     status: z.enum(["scheduled", "sent", "delivered", "undelivered", "failed", "cancelled", "collapsed"]).meta({
       description:
         "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service, the SMTP server or the SMS provider; `delivered`/`undelivered`: the SMS provider's receipt, or (`undelivered`) an email's bounce report; " +
@@ -95,6 +95,7 @@ const preferencesSchema = z
     email: z.boolean(),
     emailDelayMs: z.number().int().optional().meta({ description: "This user's wait before an email; absent: the ladder's (DELIVERY_LADDER, or EMAIL_DELAY_SECONDS)." }),
     quietHours: quietHoursSchema.optional().meta({ description: "Absent: no quiet hours." }),
+    mobile: z.boolean().optional().meta({ description: "Native mobile push (FCM, APNs and Expo) on or off." }),
     updatedAt: isoTime,
   })
   .meta({ id: "NotificationPreferences" });
@@ -103,6 +104,7 @@ const preferencesPatchSchema = z
   .strictObject({
     push: z.boolean().optional().meta({ description: "Web Push on or off." }),
     sms: z.boolean().optional().meta({ description: "SMS on or off (SMS also needs a phone number with consent)." }),
+    mobile: z.boolean().optional().meta({ description: "Native mobile push (FCM for Android, APNs for iOS devices) on or off." }),
     smsDelayMs: z
       .number()
       .int()
@@ -158,7 +160,7 @@ export const listDeliveriesRoute = v1("read", {
   tags: ["Offline delivery"],
   summary: "A message's delivery timeline",
   description:
-    "Every offline notification of the message: one entry per recipient and channel (Web Push, SMS) with its status and timeline " +
+    "Every offline notification of the message: one entry per recipient and channel (Web Push, FCM, APNs, SMS) with its status and timeline " +
     "(each attempt, retries, provider receipts). Members who were connected, or had read it, have none. The same changes reach " +
     "webhooks as `delivery.updated`.",
   request: { params: messageIdParamSchema },

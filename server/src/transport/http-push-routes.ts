@@ -1,5 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { TokenService } from "../auth/token-service.js";
+import { DEVICE_APP_ID_MAX_LENGTH, DEVICE_TOKEN_MAX_LENGTH, type DeviceService } from "../delivery/mobile/device-service.js";
+import type { DeviceRecord } from "../delivery/mobile/device-store.js";
 import { PUSH_ENDPOINT_MAX_LENGTH, type PushSubscriptionService } from "../delivery/push/push-subscriptions.js";
 import { body, errors, json, type HttpEnv } from "./http-routes.js";
 import { errorSchema } from "./http-schemas.js";
@@ -16,6 +18,8 @@ export interface PushHttpDeps {
   /** Verifies the user tokens. */
   tokens: TokenService;
   subscriptions: PushSubscriptionService;
+  /** The native mobile push devices (FCM, APNs). */
+  devices: DeviceService;
   /** The VAPID public key in force (base64url). */
   publicKey: () => string;
 }
@@ -58,6 +62,36 @@ const pushSubscriptionCreatedSchema = z
 const pushSubscriptionDeleteSchema = z
   .object({ endpoint: z.string().min(1).max(PUSH_ENDPOINT_MAX_LENGTH).meta({ description: "The endpoint of the subscription to remove." }) })
   .meta({ id: "PushSubscriptionDelete" });
+
+const deviceCreateSchema = z
+  .object({
+    platform: z.enum(["ios", "android", "expo"]).meta({ description: "`ios`: an APNs device token; `android`: an FCM registration token; `expo`: an Expo push token (`ExponentPushToken[…]`, needs EXPO_PUSH)." }),
+    token: z.string().min(1).max(DEVICE_TOKEN_MAX_LENGTH).meta({
+      description: "iOS: the APNs device token as hex (64 hex digits); Android: the FCM registration token from `getToken()`.",
+      example: "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad",
+    }),
+    appId: z.string().max(DEVICE_APP_ID_MAX_LENGTH).optional().meta({
+      description: "The app's bundle id (iOS, sent as `apns-topic`; default APNS_TOPIC) or package name (Android).",
+      example: "com.example.chat",
+    }),
+  })
+  .meta({ id: "DeviceCreate" });
+
+const deviceSchema = z
+  .object({
+    id: z.string().meta({ example: "dev_9f2c4e0b7a1d3c5e8f6a2b4c" }),
+    platform: z.enum(["ios", "android", "expo"]),
+    token: z.string(),
+    appId: z.string().optional(),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  })
+  .meta({ id: "Device" });
+
+const deviceListSchema = z.object({ devices: z.array(deviceSchema) }).meta({ id: "DeviceList" });
+const deviceTokenParamSchema = z.object({
+  token: z.string().min(1).max(DEVICE_TOKEN_MAX_LENGTH).meta({ param: { name: "token", in: "path" }, example: "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad" }),
+});
 
 // ---- responses ----
 
@@ -105,8 +139,47 @@ export const deletePushSubscriptionRoute = createRoute({
   responses: { 204: { description: "Removed." }, ...USER_BODY_ERRORS, ...errors(404) },
 });
 
+const DEVICE_TAGS = ["Mobile push"];
+
+export const createDeviceRoute = createRoute({
+  method: "post",
+  path: "/v1/push/devices",
+  tags: DEVICE_TAGS,
+  summary: "Register this phone for native push (APNs or FCM)",
+  description:
+    "Called from the user's app with the **user token** (not an API key). Stores the device token for the token's user; " +
+    "registering a known token again moves it to this user. A user keeps at most PUSH_MAX_DEVICES_PER_USER (default 10) " +
+    "devices: one more drops their oldest. Pushes are sent while the user is offline everywhere and has not read the message " +
+    "(iOS through APNs when APNS_KEY_FILE is set, Android through FCM when FCM_SERVICE_ACCOUNT_FILE is set); a token the " +
+    "provider reports invalid (APNs 410 Unregistered or 400 BadDeviceToken, FCM UNREGISTERED) is removed.",
+  security: [{ [USER_TOKEN_SCHEME]: [] }],
+  request: { body: body(deviceCreateSchema) },
+  responses: { 201: json(deviceSchema, "The device, stored."), ...USER_BODY_ERRORS },
+});
+
+export const listDevicesRoute = createRoute({
+  method: "get",
+  path: "/v1/push/devices",
+  tags: DEVICE_TAGS,
+  summary: "List this user's push devices",
+  description: "Called with the **user token**. The caller's registered devices, oldest first.",
+  security: [{ [USER_TOKEN_SCHEME]: [] }],
+  responses: { 200: json(deviceListSchema, "The devices."), ...errors(429, 500, 503), 401: USER_TOKEN_401 },
+});
+
+export const deleteDeviceRoute = createRoute({
+  method: "delete",
+  path: "/v1/push/devices/{token}",
+  tags: DEVICE_TAGS,
+  summary: "Unregister a phone from native push",
+  description: "Called with the **user token** (when the user signs out of the app). Removes the caller's device with this token.",
+  security: [{ [USER_TOKEN_SCHEME]: [] }],
+  request: { params: deviceTokenParamSchema },
+  responses: { 204: { description: "Removed." }, ...errors(400, 404, 429, 500, 503), 401: USER_TOKEN_401 },
+});
+
 /** Every push route, in documentation order; {@link registerPushRoutes} registers exactly these. */
-export const PUSH_ROUTES = [vapidPublicKeyRoute, createPushSubscriptionRoute, deletePushSubscriptionRoute] as const;
+export const PUSH_ROUTES = [vapidPublicKeyRoute, createPushSubscriptionRoute, deletePushSubscriptionRoute, createDeviceRoute, listDevicesRoute, deleteDeviceRoute] as const;
 
 /**
  * Registers the push routes. They must come before the `/v1` API key middleware, which they
@@ -130,4 +203,23 @@ export function registerPushRoutes(app: OpenAPIHono<HttpEnv>, deps: PushHttpDeps
     await deps.subscriptions.unsubscribe(c.get("user").userId, c.req.valid("json").endpoint);
     return c.body(null, 204);
   });
+
+  app.openapi({ ...createDeviceRoute, middleware: [auth] as const }, async (c) => {
+    const saved = await deps.devices.register(c.get("user").userId, c.req.valid("json"));
+    return c.json(toWire(saved), 201);
+  });
+
+  app.openapi({ ...listDevicesRoute, middleware: [auth] as const }, async (c) => {
+    return c.json({ devices: (await deps.devices.list(c.get("user").userId)).map(toWire) }, 200);
+  });
+
+  app.openapi({ ...deleteDeviceRoute, middleware: [auth] as const }, async (c) => {
+    await deps.devices.unregister(c.get("user").userId, c.req.valid("param").token);
+    return c.body(null, 204);
+  });
+}
+
+/** A device as the API shows it (the badge bookkeeping stays inside). */
+function toWire(device: DeviceRecord) {
+  return { id: device.id, platform: device.platform, token: device.token, ...(device.appId ? { appId: device.appId } : {}), createdAt: device.createdAt, updatedAt: device.updatedAt };
 }
