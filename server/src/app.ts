@@ -642,9 +642,12 @@ function openBlobStore(config: Config): { blobs: BlobStore; closeBlobs: () => vo
   }
 }
 
-/** A 10 s limit counted in Redis when the node is in cluster mode, else in this process. */
+/**
+ * A 10 s limit shared through Redis when the node is in cluster mode (counted locally and synced,
+ * so a send costs no Redis round trip while the sender is far from the limit), else in this process.
+ */
 function sharedLimit(redis: RedisConnections | undefined, points: number, description: string, keyPrefix: string): RateLimit {
-  return redis ? RateLimit.redis(redis.commands, points, 10, description, keyPrefix) : RateLimit.inMemory(points, 10, description);
+  return redis ? RateLimit.redisSynced(redis.commands, points, 10, description, keyPrefix) : RateLimit.inMemory(points, 10, description);
 }
 
 async function openStore(
