@@ -131,6 +131,11 @@ export class PresenceService {
     return this.registry.query(userIds);
   }
 
+  /** Which of these users are online anywhere in the cluster, in one registry look-up. */
+  onlineAmong(userIds: string[]): Promise<Set<string>> {
+    return this.registry.onlineAmong(userIds);
+  }
+
   /**
    * Re-registers this node's live connections (the registry lost them: Redis restarted, or peers
    * reaped this node) and drops any it no longer holds; announces the users this brings online or

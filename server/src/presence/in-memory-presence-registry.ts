@@ -40,6 +40,10 @@ export class InMemoryPresenceRegistry implements PresenceRegistry {
     return result;
   }
 
+  async onlineAmong(userIds: string[]): Promise<Set<string>> {
+    return new Set(userIds.filter((id) => this.connections.has(id)));
+  }
+
   async heartbeat(): Promise<boolean> {
     return true;
   }
