@@ -186,7 +186,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     redis ? new RedisPresenceRegistry(redis.commands, { nodeId: config.nodeId }) : new InMemoryPresenceRegistry(),
     store,
     events,
-    { onError: (err, task) => logger.warn({ err, task }, "presence background task failed") },
+    { ...config.presence, onError: (err, task) => logger.warn({ err, task }, "presence background task failed") },
   );
   // Redis keeps nothing on disk: after it restarts, this node's connections are registered again.
   redis?.onRecovered(() => void presence.restore().catch((err) => logger.warn({ err }, "presence restore failed")));

@@ -79,6 +79,7 @@ export class DeliveryPlanner {
       case "message.updated":
       case "reaction.changed":
       case "typing":
+      case "presence.occupancy":
       case "conversation.updated":
       case "delivery.updated":
         return;

@@ -60,6 +60,11 @@ export interface PresenceRegistry {
    */
   heartbeat(): Promise<boolean>;
   /**
+   * Claims the right to send `conversationId`'s occupancy count for the next `ms`: true for
+   * exactly one caller in the cluster per interval, so the count is sent once, not once per node.
+   */
+  claimOccupancy(conversationId: string, ms: number): Promise<boolean>;
+  /**
    * Removes the connections of other nodes whose heartbeat is too old, and resolves with the users
    * who thereby went offline. Each dead node is reaped by exactly one caller in the cluster, so
    * every such user is returned once.

@@ -33,6 +33,7 @@ const REAP_BATCH = 16;
 //   P registered:<nodeId>  "1"   present while the registry holds this node's connections
 //   P nodes                zset  nodeId → last heartbeat, ms (Redis's clock, so node clocks can differ)
 //   P seen:<userId>        string lastSeenAt in ms, expiring after lastSeenTtlSeconds
+//   P occupancy:<convId>   string the node that sends this conversation's count this interval (PX)
 //   P online               set   userIds with at least one connection (⇔ P user:<userId> exists), so
 //                                "who of these is online" is one SMISMEMBER whatever their number
 // Every write is one Lua script, so a user's and a node's hashes never disagree and "first" and
@@ -255,6 +256,10 @@ export class RedisPresenceRegistry implements PresenceRegistry {
       });
     }
     return online;
+  }
+
+  async claimOccupancy(conversationId: string, ms: number): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}occupancy:${conversationId}`, this.nodeId, "PX", Math.max(1, Math.round(ms)), "NX")) === "OK";
   }
 
   async heartbeat(): Promise<boolean> {

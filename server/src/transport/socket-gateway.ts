@@ -125,10 +125,20 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
           .emit("typing", { conversationId: event.conversationId, userId: event.userId, isTyping: event.isTyping });
         return;
       case "presence.changed":
+        // An empty room list would mean "everyone" to Socket.IO.
+        if (event.audience.length === 0) return;
         io.to(event.audience.map(userRoom)).emit("presence:update", {
           userId: event.userId,
           status: event.status,
           ...(event.lastSeenAt ? { lastSeenAt: event.lastSeenAt } : {}),
+        });
+        return;
+      case "presence.occupancy":
+        // To the connections that joined the conversation: those looking at it.
+        io.to(conversationRoom(event.conversationId)).emit("presence:occupancy", {
+          conversationId: event.conversationId,
+          online: event.online,
+          members: event.members,
         });
         return;
       case "conversation.updated": {
