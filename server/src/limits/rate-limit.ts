@@ -108,10 +108,14 @@ interface KeyState {
   syncedAt: number;
 }
 
-/** Adds `n` to a window's counter and makes it expire with the window (one round trip). */
+/**
+ * Adds `n` to a window's counter and makes it expire with the window: two commands in one round
+ * trip. A pipeline, not MULTI/EXEC (which Redis counts as two more commands): should the
+ * connection drop between the two, the next call's `PEXPIRE … NX` gives the key its expiry.
+ */
 async function addToWindow(client: Redis, key: string, n: number, ttlMs: number): Promise<number> {
-  const replies = await client.multi().incrby(key, n).call("PEXPIRE", key, ttlMs, "NX").exec();
-  const [err, total] = replies?.[0] ?? [new Error("the transaction was discarded")];
+  const replies = await client.pipeline().incrby(key, n).call("PEXPIRE", key, ttlMs, "NX").exec();
+  const [err, total] = replies?.[0] ?? [new Error("the pipeline was discarded")];
   if (err) throw err;
   return Number(total);
 }
