@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 COPY server/package.json server/
 COPY client-sdk/package.json client-sdk/
 COPY demo-app/package.json demo-app/
+COPY node-sdk/package.json node-sdk/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ENV PORT=3000 HOST=0.0.0.0 DATA_DIR=/data

@@ -14,7 +14,8 @@ export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 const children = new Set<ChildProcess>();
 
-function track(child: ChildProcess): ChildProcess {
+/** Registers a child so it is killed with the orchestrator (see {@link killAllChildren}). */
+export function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once("exit", () => children.delete(child));
   return child;
@@ -175,7 +176,8 @@ export function startSwitchboard(name: string, env: Record<string, string>, node
       if (line.includes('"switchboard listening"')) return (JSON.parse(line) as { port: number }).port;
       return undefined;
     },
-    30_000,
+    // Generous: on a 2-core machine that other jobs keep busy, tsx and the imports alone take seconds.
+    60_000,
   );
 }
 

@@ -56,6 +56,29 @@ describe("configuration", () => {
     }
   });
 
+  it("turns email on only with SMTP_URL and EMAIL_FROM, waits 60 s by default, and names what is missing or bad", () => {
+    expect(loadConfig({}).delivery.email).toBeUndefined();
+    const emailStep = (env: Record<string, string>) => loadConfig(env).delivery.ladder.find((s) => s.channel === "email");
+    expect(emailStep({})).toEqual({ channel: "email", delayMs: 60_000 });
+    expect(emailStep({ EMAIL_DELAY_SECONDS: "5" })).toEqual({ channel: "email", delayMs: 5000 });
+    const on = { SMTP_URL: "smtps://mailer:s3cret@smtp.example.com:465", EMAIL_FROM: "Example Chat <chat@example.com>" };
+    expect(loadConfig(on).delivery.email).toEqual({ smtpUrl: on.SMTP_URL, from: on.EMAIL_FROM, timeoutMs: 10_000 });
+    expect(loadConfig({ ...on, EMAIL_REPLY_DOMAIN: "Reply.Example.com", INBOUND_EMAIL_SMTP_PORT: "2525", HOST: "127.0.0.1" }).delivery.email).toMatchObject({
+      replyDomain: "reply.example.com",
+      inbound: { port: 2525, host: "127.0.0.1", maxBytes: 5 * 1024 * 1024 },
+    });
+    for (const [env, message] of [
+      [{ SMTP_URL: on.SMTP_URL }, /EMAIL_FROM: required with SMTP_URL/],
+      [{ SMTP_URL: "http://smtp.example.com" }, /SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/],
+      [{ EMAIL_FROM: "not an address" }, /EMAIL_FROM: must be an address or Name <address>/],
+      [{ EMAIL_REPLY_DOMAIN: "reply@example.com" }, /EMAIL_REPLY_DOMAIN: must be a domain name/],
+      [{ ...on, INBOUND_EMAIL_SMTP_PORT: "2525" }, /EMAIL_REPLY_DOMAIN: required with INBOUND_EMAIL_SMTP_PORT/],
+      [{ INBOUND_EMAIL_TLS_KEY_FILE: "/k.pem", EMAIL_REPLY_DOMAIN: "r.example.com" }, /set both INBOUND_EMAIL_TLS_KEY_FILE and INBOUND_EMAIL_TLS_CERT_FILE/],
+    ] as const) {
+      expect(() => loadConfig(env as Record<string, string>)).toThrow(message);
+    }
+  });
+
   it("stops the process with status 78 and a message naming the variable", () => {
     const data = tempDir();
     try {

@@ -543,13 +543,32 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
 
     it("returns no preferences until saved, then the latest saved ones", async () => {
       expect(await store.getPreferences("usr_1")).toBeNull();
-      await store.savePreferences({ userId: "usr_1", push: false, sms: true, smsDelayMs: 30_000, updatedAt: iso(1) });
-      expect(await store.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: false, sms: true, smsDelayMs: 30_000, updatedAt: iso(1) });
-      await store.savePreferences({ userId: "usr_1", push: true, sms: false, updatedAt: iso(2) });
+      await store.savePreferences({ userId: "usr_1", push: false, sms: true, smsDelayMs: 30_000, email: false, emailDelayMs: 90_000, updatedAt: iso(1) });
+      expect(await store.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: false, sms: true, smsDelayMs: 30_000, email: false, emailDelayMs: 90_000, updatedAt: iso(1) });
+      await store.savePreferences({ userId: "usr_1", push: true, sms: false, email: true, updatedAt: iso(2) });
       const saved = await store.getPreferences("usr_1");
-      expect(saved).toEqual({ userId: "usr_1", push: true, sms: false, updatedAt: iso(2) });
+      expect(saved).toEqual({ userId: "usr_1", push: true, sms: false, email: true, updatedAt: iso(2) });
       expect(saved).not.toHaveProperty("smsDelayMs");
+      expect(saved).not.toHaveProperty("emailDelayMs");
       expect(await store.getPreferences("usr_2")).toBeNull();
+    });
+
+    it("keeps a user's quiet hours with their preferences, and drops them when saved without", async () => {
+      const quietHours = { start: "22:00", end: "07:00", timeZone: "Europe/Berlin" };
+      await store.savePreferences({ userId: "usr_1", push: true, sms: true, email: true, quietHours, updatedAt: iso(1) });
+      expect(await store.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: true, sms: true, email: true, quietHours, updatedAt: iso(1) });
+      await store.savePreferences({ userId: "usr_1", push: true, sms: true, email: true, smsDelayMs: 1000, updatedAt: iso(2) });
+      const saved = await store.getPreferences("usr_1");
+      expect(saved).toEqual({ userId: "usr_1", push: true, sms: true, email: true, smsDelayMs: 1000, updatedAt: iso(2) });
+      expect(saved).not.toHaveProperty("quietHours");
+    });
+
+    it("says in a delivery's first timeline entry when it was deferred to the end of quiet hours", async () => {
+      const input = planInput({ dueAt: at(600), now: at(10), deferred: { reason: "quiet_hours", detail: "Deferred: quiet hours (22:00–07:00 UTC) until then." } });
+      const result = await store.plan(input);
+      expect(result.kind).toBe("scheduled");
+      expect(result.delivery.dueAt).toBe(iso(600));
+      expect(result.delivery.events).toEqual([{ at: iso(10), status: "scheduled", detail: expect.stringContaining("Deferred: quiet hours (22:00–07:00 UTC) until then.") }]);
     });
 
     it("reports a mute until its end, for ever without one, and none after unmuting", async () => {
@@ -682,7 +701,7 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
       const folded = await store.plan(planInput({ seq: 2, now: at(11) }));
       const sub = subscription();
       await store.savePushSubscription(sub);
-      await store.savePreferences({ userId: "usr_1", push: true, sms: false, smsDelayMs: 5000, updatedAt: iso(1) });
+      await store.savePreferences({ userId: "usr_1", push: true, sms: false, smsDelayMs: 5000, email: true, updatedAt: iso(1) });
       await store.setMute({ userId: "usr_1", conversationId: "cnv_z" }, true);
       const consent: ConsentEntry = { phone: "+15551230001", action: "opt_in", source: "api", at: iso(1) };
       await store.appendConsent(consent);
@@ -697,7 +716,7 @@ export function runDeliveryStoreContract(name: string, factory: () => Promise<De
       expect(await reopened.getDelivery(scheduled.id)).toEqual(before);
       expect(await reopened.getDelivery(folded.delivery.id)).toEqual(folded.delivery);
       expect(await reopened.listPushSubscriptions("usr_1")).toEqual([sub]);
-      expect(await reopened.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: true, sms: false, smsDelayMs: 5000, updatedAt: iso(1) });
+      expect(await reopened.getPreferences("usr_1")).toEqual({ userId: "usr_1", push: true, sms: false, smsDelayMs: 5000, email: true, updatedAt: iso(1) });
       expect(await reopened.getMute("usr_1", "cnv_z", at(0))).toEqual({ userId: "usr_1", conversationId: "cnv_z" });
       expect(await reopened.listConsent(consent.phone)).toEqual([consent]);
       expect(await reopened.consentState(consent.phone)).toBe("opted_in");

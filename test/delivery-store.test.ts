@@ -71,7 +71,7 @@ describe("SqliteDeliveryStore", () => {
       const db = new Database(file, { readonly: true });
       cleanups.push(() => db.close());
       expect(db.pragma("user_version", { simple: true })).toBe(mainVersion);
-      expect(db.prepare("SELECT component, version FROM schema_versions WHERE component = 'delivery'").all()).toEqual([{ component: "delivery", version: 2 }]);
+      expect(db.prepare("SELECT component, version FROM schema_versions WHERE component = 'delivery'").all()).toEqual([{ component: "delivery", version: 4 }]);
       const tables = db
         .prepare(
           `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('deliveries', 'push_subscriptions', 'notification_preferences',

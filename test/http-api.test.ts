@@ -12,6 +12,7 @@ import { API_ROUTES } from "../server/src/transport/http-routes.js";
 import { WEBHOOK_ROUTES } from "../server/src/transport/http-webhook-routes.js";
 import { DELIVERY_ROUTES, MY_DELIVERY_ROUTES } from "../server/src/transport/http-delivery-routes.js";
 import { PUSH_ROUTES } from "../server/src/transport/http-push-routes.js";
+import { EMAIL_ROUTES } from "../server/src/transport/http-email-routes.js";
 import { UPLOAD_ROUTES } from "../server/src/transport/http-upload-routes.js";
 import { SUPPORT_ROUTES } from "../server/src/transport/http-support-routes.js";
 import { InflightTracker } from "../server/src/transport/inflight-tracker.js";
@@ -80,6 +81,8 @@ const EXPECTED_OPERATIONS = [
   "GET /v1/users/{id}/sms-consent",
   "POST /v1/users/{id}/sms-consent",
   "GET /v1/push/vapid-public-key",
+  "GET /v1/email/unsubscribe/{token}",
+  "POST /v1/email/unsubscribe/{token}",
   "POST /v1/push/subscriptions",
   "DELETE /v1/push/subscriptions",
   "GET /v1/me/notification-preferences",
@@ -92,7 +95,7 @@ const EXPECTED_OPERATIONS = [
 ].sort();
 
 /** `/v1` routes that take no API key. */
-const PUBLIC_V1_PATHS = ["/v1/widget/sessions", "/v1/push/vapid-public-key", "/v1/uploads/{id}/content"];
+const PUBLIC_V1_PATHS = ["/v1/widget/sessions", "/v1/push/vapid-public-key", "/v1/uploads/{id}/content", "/v1/email/unsubscribe/{token}"];
 /** `/v1` routes that take the user's own token instead. */
 const USER_TOKEN_PATHS = ["/v1/push/subscriptions", "/v1/me/notification-preferences", "/v1/me/mutes/{conversationId}"];
 /** `/v1` routes that take either the user's own token or an API key. */
@@ -546,7 +549,7 @@ describe("HTTP API", () => {
       }
       expect(operations.sort()).toEqual(EXPECTED_OPERATIONS);
       expect(
-        [...API_ROUTES, ...WEBHOOK_ROUTES, ...SUPPORT_ROUTES, ...DELIVERY_ROUTES, ...MY_DELIVERY_ROUTES, ...PUSH_ROUTES, ...UPLOAD_ROUTES].map((r) => `${r.method.toUpperCase()} ${r.path}`).sort(),
+        [...API_ROUTES, ...WEBHOOK_ROUTES, ...SUPPORT_ROUTES, ...DELIVERY_ROUTES, ...MY_DELIVERY_ROUTES, ...PUSH_ROUTES, ...UPLOAD_ROUTES, ...EMAIL_ROUTES].map((r) => `${r.method.toUpperCase()} ${r.path}`).sort(),
       ).toEqual(EXPECTED_OPERATIONS);
       // What the router actually serves: every handler but the pages is documented.
       const served = new Set(

@@ -82,6 +82,9 @@ describe("GET /metrics", () => {
     expect(value(samples, "switchboard_connections")).toBe(1);
     expect(value(samples, "switchboard_messages_total", { transport: "socket" })).toBe(1);
     expect(value(samples, "switchboard_messages_total", { transport: "http" })).toBe(0);
+    // The SQLite store's group commits: the socket send above took one.
+    expect(value(samples, "switchboard_store_group_commit_size_count")).toBeGreaterThanOrEqual(1);
+    expect(value(samples, "switchboard_store_group_commit_size_sum")).toBeGreaterThanOrEqual(1);
     expect(value(samples, "switchboard_socket_events_total", { event: "message:send", outcome: "ok" })).toBe(2);
     expect(value(samples, "switchboard_ack_latency_seconds_count", { event: "message:send" })).toBeGreaterThanOrEqual(1);
     expect(value(samples, "switchboard_ack_latency_seconds_bucket", { event: "message:send", le: "+Inf" })).toBe(2);

@@ -61,6 +61,19 @@ describe("the OpenAPI document", () => {
     expect(doc.components.schemas.ApiKey.properties).toHaveProperty("lastUsedAt");
   });
 
+  it("documents the email unsubscribe link: a page and the RFC 8058 one-click POST, without credentials", () => {
+    const item = doc.paths["/v1/email/unsubscribe/{token}"];
+    for (const method of ["get", "post"]) {
+      expect(item[method].security, method).toEqual([]);
+      expect(item[method].parameters.map((p: { name: string }) => p.name)).toEqual(["token"]);
+      expect(item[method].responses["200"].content).toHaveProperty(["text/html"]);
+      expect(Object.keys(item[method].responses)).toEqual(expect.arrayContaining(["200", "404"]));
+    }
+    expect(doc.paths["/v1/email/unsubscribe/{token}"].post.responses["404"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+    expect(doc.components.schemas.UserUpsert.properties).toHaveProperty("email");
+    expect(doc.components.schemas.NotificationPreferencesPatch.properties).toHaveProperty("emailDelayMs");
+  });
+
   it("documents uploads: raw bytes in with a user token or an API key, and the signed download without credentials", () => {
     const upload = doc.paths["/v1/uploads"].post;
     expect(upload.security).toEqual([{ userToken: [] }, { apiKey: ["write"] }]);

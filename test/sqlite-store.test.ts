@@ -16,6 +16,9 @@ const WORKER = fileURLToPath(new URL("./support/sqlite-append-worker.ts", import
 const OPTIONS = { synchronous: "FULL", busyTimeoutMs: 5000 } as const;
 
 /** Takes a database back from schema 3 to schema 2, as an earlier release wrote it. */
+/** Takes a current database back to version 3 (before users had an email). */
+const MIGRATION_4_UNDO = "ALTER TABLE users DROP COLUMN email;";
+
 const MIGRATION_3_UNDO = `
   DROP TABLE reactions;
   DROP INDEX messages_by_rev;
@@ -103,7 +106,7 @@ describe("SqliteStore", () => {
       expect(await store.getUser("alice")).not.toBeNull();
       const db = new Database(file, { readonly: true });
       opened.push(db);
-      expect(db.pragma("user_version", { simple: true })).toBe(3);
+      expect(db.pragma("user_version", { simple: true })).toBe(4);
     });
 
     it("upgrades a version 1 database in place: old messages and keys keep working and can be edited and rotated", async () => {
@@ -115,6 +118,7 @@ describe("SqliteStore", () => {
       await first.close();
       // Back to the version 1 schema, as a database written by an earlier release.
       const raw = new Database(file);
+      raw.exec(MIGRATION_4_UNDO);
       raw.exec(MIGRATION_3_UNDO);
       raw.exec(`
         DROP INDEX api_keys_previous_hash;
@@ -140,7 +144,7 @@ describe("SqliteStore", () => {
       });
       const check = new Database(file, { readonly: true });
       opened.push(check);
-      expect(check.pragma("user_version", { simple: true })).toBe(3);
+      expect(check.pragma("user_version", { simple: true })).toBe(4);
     });
 
     it("upgrades a version 2 database in place: old messages can be quoted, threaded and reacted to, and revisions start at 0", async () => {
@@ -150,6 +154,7 @@ describe("SqliteStore", () => {
       const { message } = await first.appendMessage({ id: "m1", conversationId: "c1", senderId: "alice", type: "text", text: "old", createdAt: new Date(1).toISOString() });
       await first.close();
       const raw = new Database(file);
+      raw.exec(MIGRATION_4_UNDO);
       raw.exec(MIGRATION_3_UNDO);
       raw.pragma("user_version = 2");
       raw.close();
@@ -162,6 +167,24 @@ describe("SqliteStore", () => {
       expect(reply).toMatchObject({ kind: "created", message: { seq: 2, threadSeq: 1, replyTo: { messageId: "m1", excerpt: "old" } }, parent: { replyCount: 1, rev: 1 } });
       const reacted = await upgraded.addReaction({ conversationId: "c1", messageId: "m1", userId: "alice", emoji: "👍", at: new Date(3).toISOString() });
       expect(reacted?.message).toMatchObject({ rev: 2, reactions: [{ emoji: "👍", count: 1, userIds: ["alice"] }] });
+    });
+
+    it("upgrades a version 3 database in place: existing users keep their fields and can be given an email", async () => {
+      const file = path.join(tmp.path(), "store.db");
+      const first = await openStore(file);
+      const before = await first.upsertUser({ id: "ada", name: "Ada", phone: "+15550001111" }, new Date(0).toISOString());
+      await first.close();
+      const raw = new Database(file);
+      raw.exec(MIGRATION_4_UNDO);
+      raw.pragma("user_version = 3");
+      raw.close();
+
+      const upgraded = await openStore(file);
+      opened.push(upgraded);
+      expect(await upgraded.getUser("ada")).toStrictEqual(before);
+      expect(await upgraded.upsertUser({ id: "ada", email: "ada@example.com" }, new Date(1).toISOString())).toStrictEqual({ ...before, email: "ada@example.com" });
+      // Absent fields keep their value.
+      expect(await upgraded.upsertUser({ id: "ada", name: "Ada L." }, new Date(2).toISOString())).toMatchObject({ email: "ada@example.com", phone: "+15550001111" });
     });
 
     it("refuses a database whose schema is newer than this code, as unavailable", async () => {

@@ -40,6 +40,17 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     this.listeners.get(event)?.delete(listener as Listener<never>);
   }
 
+  /**
+   * How many listeners `event` has, or all events together when omitted. For leak checks: a
+   * UI binding (such as `@switchboard/react`) must leave none behind when it unmounts.
+   */
+  listenerCount(event?: keyof Events): number {
+    if (event !== undefined) return this.listeners.get(event)?.size ?? 0;
+    let total = 0;
+    for (const set of this.listeners.values()) total += set.size;
+    return total;
+  }
+
   /** Calls every listener of `event` with `payload`. */
   protected emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const set = this.listeners.get(event);

@@ -44,6 +44,8 @@ export interface User {
   id: string;
   name?: string;
   phone?: string;
+  /** Extension: where email notifications go (and replies by email come from). */
+  email?: string;
   role: UserRole;
   createdAt: string;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import type { Server as HttpServer } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
@@ -12,7 +13,7 @@ import { Server } from "socket.io";
 import { LIMITS } from "../../client-sdk/src/protocol.js";
 import { ApiKeyService } from "./auth/api-key-service.js";
 import { TokenService } from "./auth/token-service.js";
-import { ConfigError, type Config } from "./config.js";
+import { ConfigError, type Config, type EmailConfig } from "./config.js";
 import { connectRedis, type RedisConnections } from "./cluster/redis-connections.js";
 import { explainUnknownSessions } from "./cluster/sticky-session-check.js";
 import { ChatEvents } from "./core/chat-events.js";
@@ -31,7 +32,7 @@ import type { IdempotencyStore } from "./idempotency/idempotency-store.js";
 import { MongoIdempotencyStore } from "./idempotency/mongo-idempotency-store.js";
 import { SqliteIdempotencyStore } from "./idempotency/sqlite-idempotency-store.js";
 import { MongoStore } from "./store/mongo-store.js";
-import { openSqliteDatabase, SqliteStore } from "./store/sqlite-store.js";
+import { openSqliteDatabase, SqliteStore, type SqliteStoreOptions } from "./store/sqlite-store.js";
 import type { Store } from "./store/store.js";
 import { createHttpApi, type Readiness } from "./transport/http-api.js";
 import { InflightTracker } from "./transport/inflight-tracker.js";
@@ -47,6 +48,11 @@ import { attachSupportFanout } from "./transport/socket-support-handlers.js";
 import { DeliveryPlanner } from "./delivery/delivery-planner.js";
 import type { Delivery, DeliveryStore } from "./delivery/delivery-store.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
+import { EmailAddresses } from "./delivery/email/email-addresses.js";
+import { EmailService } from "./delivery/email/email-service.js";
+import type { EmailStore } from "./delivery/email/email-store.js";
+import { MongoEmailStore } from "./delivery/email/mongo-email-store.js";
+import { SqliteEmailStore } from "./delivery/email/sqlite-email-store.js";
 import { MongoDeliveryStore } from "./delivery/mongo-delivery-store.js";
 import { NotificationSettingsService } from "./delivery/notification-settings-service.js";
 import { PushSubscriptionService } from "./delivery/push/push-subscriptions.js";
@@ -85,6 +91,8 @@ export interface SwitchboardApp {
   readonly port: number;
   /** `http://127.0.0.1:<port>`, for tests and local tools. */
   readonly localUrl: string;
+  /** The port the inbound email listener bound (useful with `INBOUND_EMAIL_SMTP_PORT=0`); undefined while it is off. */
+  readonly inboundEmailPort?: number;
   /** The admin API key generated on this start, if one was (it is never shown again). */
   readonly generatedAdminKey?: string;
   /** Uploaded files: for embedding code and the SMS bridge's MMS (signed links, the MMS variant). */
@@ -131,7 +139,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
-  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, uploadStore, closeStore, storeName } = await openStore(config, logger);
+  // The store opens before the metrics exist; its group commits are counted once they do.
+  let groupCommits: SqliteStoreOptions["onGroupCommit"];
+  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, uploadStore, closeStore, storeName } = await openStore(config, logger, (commit) => groupCommits?.(commit));
   const links = new UploadLinks({ key: await resolveLinkKey(uploadStore), publicUrl: config.publicUrl, ttlSeconds: config.uploads.urlTtlSeconds });
   // Every service reads messages through this wrapper, so every answer carries fresh download links.
   const store = withAttachmentLinks(rawStore, links);
@@ -145,6 +155,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     preSendHook: Boolean(config.preSendHook),
   });
 
+  groupCommits = (commit) => metrics.groupCommit(commit.size, commit.durationMs / 1000);
   const events = new ChatEvents((err, event) => logger.error({ err, event: event.type }, "event listener failed"));
   const tokens = new TokenService({ ...config.jwt, secret: jwtSecret });
   const apiKeys = new ApiKeyService(store, { rotationGraceMs: config.apiKeyRotationGraceHours * 3_600_000 });
@@ -205,6 +216,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const { webhooks, webhookDispatcher } = createWebhooks(config, webhookStore, events, logger);
   const offline = await createOfflineDelivery(config, {
     deliveryStore,
+    emailStore,
+    links,
     store,
     users,
     conversations,
@@ -286,6 +299,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         mediaLinks: (uploadId: string) => offline.mmsMedia.linkUrl(uploadId),
       },
       settings: { settings: offline.settings, tokens },
+      email: offline.email ? { email: offline.email.service } : {},
     },
     uploads: { uploads, links, tokens, apiKeys, limit: limits.uploads },
   });
@@ -349,6 +363,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     get localUrl() {
       return `http://127.0.0.1:${port}`;
     },
+    get inboundEmailPort() {
+      return offline.email?.inbound?.port;
+    },
     ...(generatedKey ? { generatedAdminKey: generatedKey } : {}),
     uploads,
     request: async (input, init) => api.request(input, init),
@@ -361,6 +378,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
       });
       port = (httpServer.address() as AddressInfo).port;
+      await offline.email?.inbound?.listen();
       state = "ready";
       webhookDispatcher.start();
       offline.worker.start();
@@ -391,7 +409,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Sends are drained: no call is in flight, only idle pooled connections are left.
       preSendAgent?.destroy();
       // Events of the drained requests are recorded first; then sends in flight get a grace period.
+      await offline.email?.inbound?.close();
       await offline.worker.stop(Math.min(config.shutdownTimeoutMs, config.delivery.push.timeoutMs));
+      offline.email?.sender.close();
       await webhooks.close();
       await webhookDispatcher.stop(Math.min(config.shutdownTimeoutMs, config.webhooks.timeoutMs));
       await uploadSweeper.stop();
@@ -473,6 +493,9 @@ function createWebhooks(config: Config, store: WebhookStore, events: ChatEvents,
 /** What {@link createOfflineDelivery} wires together. */
 interface OfflineDeps {
   deliveryStore: DeliveryStore;
+  emailStore: EmailStore;
+  /** Signed download links, for attachments in emails. */
+  links: UploadLinks;
   store: Store;
   users: UserService;
   conversations: ConversationService;
@@ -562,10 +585,13 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     ? RateLimit.redis(redis.commands, c.sms.perNumberPerSecond, 1, perNumberDescription, "switchboard:rl:sms-number")
     : RateLimit.inMemory(c.sms.perNumberPerSecond, 1, perNumberDescription);
 
+  const email = c.email ? await createEmailChannel(config, c.email, deps, onChanged, log) : undefined;
+
   const worker = new DeliveryWorker({
     store,
     chat: deps.store,
     presence: deps.presence,
+    ...(email ? { email: { sender: email.sender, service: email.service } } : {}),
     push: { sender: pushSender, options: { ttlSeconds: c.push.ttlSeconds, urgency: c.push.urgency }, url: config.publicUrl },
     sms: {
       gateway,
@@ -580,7 +606,7 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     retryScheduleMs: c.retryScheduleMs,
     pollIntervalMs: c.pollIntervalMs,
     retentionMs: c.retentionDays * 86_400_000,
-    sendTimeoutMs: Math.max(c.push.timeoutMs, c.sms.timeoutMs),
+    sendTimeoutMs: Math.max(c.push.timeoutMs, c.sms.timeoutMs, c.email?.timeoutMs ?? 0),
     onChanged,
     onAttempt: (channel, outcome) => deps.metrics.offlineAttempt(channel, outcome),
   });
@@ -588,13 +614,17 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
     store,
     chat: deps.store,
     presence: deps.presence,
-    smsDelayMs: c.smsDelayMs,
+    ladder: c.ladder,
+    ...(email ? { emailAllowed: email.allowed } : {}),
     collapseWindowMs: c.collapseWindowMs,
     onChanged,
     onScheduled: () => worker.kick(),
     onError: (err, task, context) => log.error({ err, task, ...context }, "offline delivery planning failed; the message is stored, its notifications may be missing"),
   });
   const detachPlanner = planner.attach(events);
+  log.info({ ladder: c.ladder.map((step) => `${step.channel}:${step.delayMs}ms`) }, "offline delivery ladder (DELIVERY_LADDER)");
+  const skipped = c.ladder.map((step) => step.channel).filter((channel) => !(planner.channels() as string[]).includes(channel));
+  if (skipped.length > 0) log.warn({ skipped }, "offline delivery: these ladder channels have no sender in this build and are skipped");
   const settings = new NotificationSettingsService(store, deps.store, deps.conversations, onChanged);
   return {
     worker,
@@ -602,12 +632,56 @@ async function createOfflineDelivery(config: Config, deps: OfflineDeps) {
       detachPlanner();
       sandbox?.close();
     },
+    email,
     settings,
     pushSubscriptions,
     vapidPublicKey: vapid.publicKey,
     sms,
     sandbox,
     mmsMedia,
+  };
+}
+
+/** How long links to attachments in an email work: it may be read days later. */
+const EMAIL_ATTACHMENT_LINK_TTL_SECONDS = 7 * 86_400;
+
+/**
+ * The email channel (`SMTP_URL` set): the signing key of its reply, bounce and unsubscribe
+ * addresses (generated once and shared by every node through the delivery settings), the SMTP
+ * sender, the service, and the inbound SMTP listener when `INBOUND_EMAIL_SMTP_PORT` is set (it
+ * starts listening with the node).
+ */
+async function createEmailChannel(config: Config, c: EmailConfig, deps: OfflineDeps, onChanged: (delivery: Delivery) => void, log: Logger) {
+  const key = await deps.deliveryStore.putSettingIfAbsent("email-signing-key", randomBytes(32).toString("base64url"));
+  const addresses = new EmailAddresses(Buffer.from(key, "base64url"), c.replyDomain);
+  // Loaded only when email is on: nodemailer, mailparser and smtp-server add about a second to
+  // every start on a busy machine, for nothing where SMTP_URL is unset.
+  const [{ SmtpEmailSender }, { SmtpInboundServer }] = await Promise.all([import("./delivery/email/smtp-email-sender.js"), import("./transport/smtp-inbound-server.js")]);
+  const sender = new SmtpEmailSender({ url: c.smtpUrl, timeoutMs: c.timeoutMs });
+  const service = new EmailService({
+    store: deps.emailStore,
+    deliveries: deps.deliveryStore,
+    chat: deps.store,
+    conversations: deps.conversations,
+    messages: deps.messages,
+    addresses,
+    from: c.from,
+    publicUrl: config.publicUrl,
+    attachmentUrl: (attachment) => (attachment.uploadId ? deps.links.sign(attachment.uploadId, "original", EMAIL_ATTACHMENT_LINK_TTL_SECONDS).url : attachment.url),
+    onDeliveryChanged: onChanged,
+    logger: log.child({ channel: "email" }),
+  });
+  const inbound = c.inbound
+    ? new SmtpInboundServer({ email: service, ...c.inbound, logger: log.child({ channel: "email" }) })
+    : undefined;
+  log.info({ smtp: sender.name, from: c.from, replyDomain: c.replyDomain ?? null, inbound: Boolean(inbound) }, c.replyDomain ? "email channel on" : "email channel on, without replies (set EMAIL_REPLY_DOMAIN)");
+  return {
+    sender,
+    service,
+    inbound,
+    /** The planner's check: no email to a bounced address or about a conversation the user unsubscribed from. */
+    allowed: async (address: string, userId: string, conversationId: string) =>
+      !(await deps.emailStore.isBounced(address)) && !(await deps.emailStore.isUnsubscribed(userId, conversationId)),
   };
 }
 
@@ -653,12 +727,14 @@ function sharedLimit(redis: RedisConnections | undefined, points: number, descri
 async function openStore(
   config: Config,
   logger: Logger,
+  onGroupCommit: NonNullable<SqliteStoreOptions["onGroupCommit"]>,
 ): Promise<{
   store: Store;
   webhookStore: WebhookStore;
   idempotency: IdempotencyStore;
   supportStore: SupportStore;
   deliveryStore: DeliveryStore;
+  emailStore: EmailStore;
   uploadStore: UploadStore;
   closeStore: () => Promise<void>;
   storeName: string;
@@ -683,6 +759,8 @@ async function openStore(
     await supportStore.init();
     const deliveryStore = new MongoDeliveryStore(client.db());
     await deliveryStore.init();
+    const emailStore = new MongoEmailStore(client.db());
+    await emailStore.init();
     const uploadStore = new MongoUploadStore(client.db());
     await uploadStore.init();
     logger.info({ database: client.db().databaseName }, "using the MongoDB store");
@@ -692,6 +770,7 @@ async function openStore(
       idempotency,
       supportStore,
       deliveryStore,
+      emailStore,
       uploadStore,
       storeName: "mongodb",
       closeStore: async () => {
@@ -702,7 +781,7 @@ async function openStore(
   }
   const file = path.join(config.dataDir, "switchboard.db");
   const db = openSqliteDatabase(file, config.sqlite);
-  const store = new SqliteStore(db);
+  const store = new SqliteStore(db, { onGroupCommit });
   await store.init();
   // Same connection: the webhook tables live in the same file, under their own migrations.
   const webhookStore = new SqliteWebhookStore(db);
@@ -716,9 +795,12 @@ async function openStore(
   // And the offline fallback's outbox, subscriptions and consent ledger.
   const deliveryStore = new SqliteDeliveryStore(db);
   await deliveryStore.init();
+  // And the email channel's ledger and threads.
+  const emailStore = new SqliteEmailStore(db);
+  await emailStore.init();
   // And the upload records.
   const uploadStore = new SqliteUploadStore(db);
   await uploadStore.init();
   logger.info({ file }, "using the embedded SQLite store");
-  return { store, webhookStore, idempotency, supportStore, deliveryStore, uploadStore, storeName: "sqlite", closeStore: () => store.close() };
+  return { store, webhookStore, idempotency, supportStore, deliveryStore, emailStore, uploadStore, storeName: "sqlite", closeStore: () => store.close() };
 }

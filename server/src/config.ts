@@ -159,10 +159,52 @@ export interface PreSendHookConfig {
 export const DEFAULT_UPLOAD_ALLOWED_TYPES =
   "image/jpeg,image/png,image/gif,image/webp,image/heic,image/avif,application/pdf,text/plain,audio/mpeg,audio/mp4,audio/ogg,audio/wav,video/mp4,video/quicktime,video/webm,application/zip";
 
-/** The `Config.delivery` slice: the offline fallback ladder, its outbox and both channels. */
+/**
+ * Every channel name `DELIVERY_LADDER` accepts, in the default ladder's order: Web Push, Firebase
+ * Cloud Messaging, Apple Push Notification service, email, SMS.
+ */
+export const LADDER_CHANNELS = ["push", "fcm", "apns", "email", "sms"] as const;
+
+/** A channel of the fallback ladder, as configured. */
+export type LadderChannel = (typeof LADDER_CHANNELS)[number];
+
+/** One rung of the fallback ladder: a channel and how long after the message it is tried. */
+export interface LadderStep {
+  channel: LadderChannel;
+  /** Wait after the message before this channel's notification, in ms (a user's own delay for the channel overrides it). */
+  delayMs: number;
+}
+
+/** The email rung's wait in the default ladder, in ms: one minute, the default of `EMAIL_DELAY_SECONDS`. */
+export const DEFAULT_EMAIL_DELAY_MS = 60_000;
+
+/**
+ * The ladder used when `DELIVERY_LADDER` is unset: every push channel at once, email after
+ * `emailDelayMs`, SMS after `smsDelayMs` (`SMS_DELAY_SECONDS`).
+ */
+export function defaultLadder(delays: { smsDelayMs: number; emailDelayMs: number }): LadderStep[] {
+  return [
+    { channel: "push", delayMs: 0 },
+    { channel: "fcm", delayMs: 0 },
+    { channel: "apns", delayMs: 0 },
+    { channel: "email", delayMs: delays.emailDelayMs },
+    { channel: "sms", delayMs: delays.smsDelayMs },
+  ];
+}
+
+/** Longest wait a ladder step may have: a week, like `SMS_DELAY_SECONDS`. */
+const MAX_LADDER_DELAY_MS = 7 * 86_400_000;
+
+/** The `Config.delivery` slice: the offline fallback ladder, its outbox and its channels. */
 export interface DeliveryConfig {
-  /** How long after a message an offline member who has not read it gets an SMS (`SMS_DELAY_SECONDS`, default 120). */
-  smsDelayMs: number;
+  /**
+   * The fallback ladder (`DELIVERY_LADDER`, e.g. `push:0s,fcm:0s,apns:0s,email:60s,sms:2m`): which
+   * channels reach an offline member, in order, each after its delay; a channel left out is never
+   * used. Default {@link defaultLadder} with `SMS_DELAY_SECONDS` (default 120) for SMS.
+   */
+  ladder: LadderStep[];
+  /** The email channel; absent (email off) while `SMTP_URL` is unset. */
+  email?: EmailConfig;
   /**
    * How long a sent notification keeps absorbing the conversation's next messages while the
    * recipient has not read or connected (`DELIVERY_COLLAPSE_SECONDS`, default 900): a burst
@@ -217,6 +259,34 @@ export interface DeliveryConfig {
       /** `TWILIO_API_BASE_URL`, default `https://api.twilio.com` (point it at a compatible service or a test double). */
       apiBaseUrl: string;
     };
+  };
+}
+
+/** The `Config.delivery.email` slice: outbound over SMTP, replies and bounces in over our own SMTP listener. */
+export interface EmailConfig {
+  /** `SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS when the server offers it) or `smtps://…:465` (TLS from the start). */
+  smtpUrl: string;
+  /** `EMAIL_FROM`: the `From` of every email, `Name <address>` or an address; required with `SMTP_URL`. */
+  from: string;
+  /**
+   * `EMAIL_REPLY_DOMAIN`: the domain of the signed reply (`reply+…@`) and bounce (`bounce+…@`)
+   * addresses, whose MX must reach the inbound listener. Unset: emails carry no reply address and
+   * bounces go to `EMAIL_FROM`.
+   */
+  replyDomain?: string;
+  /** How long one SMTP send may take (`SMTP_TIMEOUT_MS`, default 10000). */
+  timeoutMs: number;
+  /** The inbound SMTP listener for replies and bounces; absent while `INBOUND_EMAIL_SMTP_PORT` is unset. */
+  inbound?: {
+    /** `INBOUND_EMAIL_SMTP_PORT` (0 picks a free port). */
+    port: number;
+    /** `INBOUND_EMAIL_SMTP_HOST`, default `HOST`. */
+    host: string;
+    /** Largest message accepted, in bytes (`INBOUND_EMAIL_MAX_BYTES`, default 5242880); bigger ones are refused at DATA. */
+    maxBytes: number;
+    /** PEM files for STARTTLS (`INBOUND_EMAIL_TLS_KEY_FILE`, `INBOUND_EMAIL_TLS_CERT_FILE`); without them the listener offers no TLS. */
+    tlsKeyFile?: string;
+    tlsCertFile?: string;
   };
 }
 
@@ -297,6 +367,43 @@ const durationList = z
     message: "must hold 1-30 durations, each between 1ms and 168h, none shorter than the one before",
   });
 
+/**
+ * `DELIVERY_LADDER`: `channel:duration` pairs, comma-separated, e.g. `push:0s,email:60s,sms:2m`.
+ * Each problem is its own issue, so a start fails naming every bad step at once.
+ */
+const ladderSchema = z.string().transform((list, ctx): LadderStep[] => {
+  const steps: LadderStep[] = [];
+  const items = list.split(",").map((item) => item.trim());
+  if (items.length === 1 && items[0] === "") {
+    ctx.addIssue({ code: "custom", message: "must name at least one channel, e.g. push:0s,sms:2m" });
+    return steps;
+  }
+  for (const item of items) {
+    const match = /^([a-z]+)\s*:\s*(\d+)(ms|s|m|h)$/.exec(item);
+    if (!match) {
+      ctx.addIssue({ code: "custom", message: `step ${JSON.stringify(item)} must be channel:duration such as sms:2m (units ms, s, m, h)` });
+      continue;
+    }
+    const [, name, amount, unit] = match;
+    if (!(LADDER_CHANNELS as readonly string[]).includes(name)) {
+      ctx.addIssue({ code: "custom", message: `unknown channel ${JSON.stringify(name)}; known channels: ${LADDER_CHANNELS.join(", ")}` });
+      continue;
+    }
+    const channel = name as LadderChannel;
+    const delayMs = Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+    if (delayMs > MAX_LADDER_DELAY_MS) {
+      ctx.addIssue({ code: "custom", message: `${channel}: delay ${amount}${unit} is longer than 168h` });
+      continue;
+    }
+    if (steps.some((step) => step.channel === channel)) {
+      ctx.addIssue({ code: "custom", message: `channel ${channel} appears twice; each channel is one step` });
+      continue;
+    }
+    steps.push({ channel, delayMs });
+  }
+  return steps;
+});
+
 const envSchema = z.object({
   PORT: optional(int(0, 65535)),
   HOST: optional(z.string().min(1)),
@@ -344,6 +451,23 @@ const envSchema = z.object({
   WIDGET_TOKEN_TTL_SECONDS: optional(int(60, 86400)),
   RATE_LIMIT_WIDGET_SESSIONS: optional(int(1, 1_000_000)),
   SMS_DELAY_SECONDS: optional(int(0, 7 * 86400)),
+  EMAIL_DELAY_SECONDS: optional(int(0, 7 * 86400)),
+  SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: "must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587" })),
+  EMAIL_FROM: optional(
+    z
+      .string()
+      .trim()
+      .max(320)
+      .regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, "must be an address or Name <address>, such as Switchboard <notify@example.com>"),
+  ),
+  EMAIL_REPLY_DOMAIN: optional(z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^localhost$/i, "must be a domain name such as reply.example.com")),
+  SMTP_TIMEOUT_MS: optional(int(100, 120_000)),
+  INBOUND_EMAIL_SMTP_PORT: optional(int(0, 65535)),
+  INBOUND_EMAIL_SMTP_HOST: optional(z.string().min(1)),
+  INBOUND_EMAIL_MAX_BYTES: optional(int(1024, 50 * 1024 * 1024)),
+  INBOUND_EMAIL_TLS_KEY_FILE: optional(z.string().min(1)),
+  INBOUND_EMAIL_TLS_CERT_FILE: optional(z.string().min(1)),
+  DELIVERY_LADDER: optional(ladderSchema),
   DELIVERY_COLLAPSE_SECONDS: optional(int(0, 7 * 86400)),
   DELIVERY_RETRY_SCHEDULE: optional(durationList),
   DELIVERY_POLL_INTERVAL_MS: optional(int(10, 60_000)),
@@ -427,6 +551,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       throw new ConfigError(`Invalid configuration:\n${missing.map((name) => `  ${name}: required with SMS_PROVIDER=twilio`).join("\n")}`);
     }
   }
+  if (e.SMTP_URL && !e.EMAIL_FROM) throw new ConfigError("Invalid configuration:\n  EMAIL_FROM: required with SMTP_URL (the From of every email, such as Switchboard <notify@example.com>)");
+  if (e.INBOUND_EMAIL_SMTP_PORT !== undefined && !e.EMAIL_REPLY_DOMAIN) {
+    throw new ConfigError("Invalid configuration:\n  EMAIL_REPLY_DOMAIN: required with INBOUND_EMAIL_SMTP_PORT (replies and bounces are addressed to reply+…@ and bounce+…@ that domain)");
+  }
+  if (Boolean(e.INBOUND_EMAIL_TLS_KEY_FILE) !== Boolean(e.INBOUND_EMAIL_TLS_CERT_FILE)) {
+    throw new ConfigError("Invalid configuration:\n  INBOUND_EMAIL_TLS_CERT_FILE: set both INBOUND_EMAIL_TLS_KEY_FILE and INBOUND_EMAIL_TLS_CERT_FILE, or neither");
+  }
   if (e.BLOB_STORE === "s3" && !e.S3_BUCKET) throw new ConfigError("Invalid configuration:\n  S3_BUCKET: required with BLOB_STORE=s3");
   if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
     throw new ConfigError("Invalid configuration:\n  S3_SECRET_ACCESS_KEY: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (the AWS SDK's default credentials are used)");
@@ -504,7 +635,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       widgetSessionsPerMinute: e.RATE_LIMIT_WIDGET_SESSIONS ?? 30,
     },
     delivery: {
-      smsDelayMs: (e.SMS_DELAY_SECONDS ?? 120) * 1000,
+      ladder: e.DELIVERY_LADDER ?? defaultLadder({ smsDelayMs: (e.SMS_DELAY_SECONDS ?? 120) * 1000, emailDelayMs: e.EMAIL_DELAY_SECONDS !== undefined ? e.EMAIL_DELAY_SECONDS * 1000 : DEFAULT_EMAIL_DELAY_MS }),
+      ...(e.SMTP_URL && e.EMAIL_FROM
+        ? {
+            email: {
+              smtpUrl: e.SMTP_URL,
+              from: e.EMAIL_FROM,
+              ...(e.EMAIL_REPLY_DOMAIN ? { replyDomain: e.EMAIL_REPLY_DOMAIN.toLowerCase() } : {}),
+              timeoutMs: e.SMTP_TIMEOUT_MS ?? 10_000,
+              ...(e.INBOUND_EMAIL_SMTP_PORT !== undefined
+                ? {
+                    inbound: {
+                      port: e.INBOUND_EMAIL_SMTP_PORT,
+                      host: e.INBOUND_EMAIL_SMTP_HOST ?? e.HOST ?? "0.0.0.0",
+                      maxBytes: e.INBOUND_EMAIL_MAX_BYTES ?? 5 * 1024 * 1024,
+                      ...(e.INBOUND_EMAIL_TLS_KEY_FILE ? { tlsKeyFile: e.INBOUND_EMAIL_TLS_KEY_FILE } : {}),
+                      ...(e.INBOUND_EMAIL_TLS_CERT_FILE ? { tlsCertFile: e.INBOUND_EMAIL_TLS_CERT_FILE } : {}),
+                    },
+                  }
+                : {}),
+            },
+          }
+        : {}),
       collapseWindowMs: (e.DELIVERY_COLLAPSE_SECONDS ?? 900) * 1000,
       retryScheduleMs: e.DELIVERY_RETRY_SCHEDULE ?? parseDurations(DEFAULT_DELIVERY_RETRY_SCHEDULE),
       pollIntervalMs: e.DELIVERY_POLL_INTERVAL_MS ?? 1000,

@@ -66,6 +66,9 @@ export const clientMessageIdSchema = z.string().min(1).max(LIMITS.clientMessageI
 export const titleSchema = z.string().trim().min(1).max(LIMITS.titleMaxLength);
 export const phoneSchema = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +14155550100");
 
+/** An email address (RFC 5321 caps a path at 254 characters), stored lower-cased so the bounce ledger matches it. */
+export const emailSchema = z.email("must be an email address such as ada@example.com").max(254).transform((s) => s.toLowerCase());
+
 export const conversationCreateSchema = z.strictObject({
   type: conversationTypeSchema,
   memberIds: z.array(idSchema).min(1).max(LIMITS.membersMax),

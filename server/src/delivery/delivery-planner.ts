@@ -1,8 +1,20 @@
-import type { Message } from "../../../client-sdk/src/protocol.js";
+import type { Message, User } from "../../../client-sdk/src/protocol.js";
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
 import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
-import { DELIVERY_CHANNELS, type Delivery, type DeliveryChannel, type DeliveryStore, type PlanInput } from "./delivery-store.js";
+import type { LadderStep } from "../config.js";
+import {
+  DELIVERY_CHANNELS,
+  isDeliveryChannel,
+  preferenceAllows,
+  preferredDelayMs,
+  type Delivery,
+  type DeliveryChannel,
+  type DeliveryStore,
+  type PlanInput,
+} from "./delivery-store.js";
+import { quietHoursDetail } from "./delivery-timeline.js";
+import { describeQuietHours, quietHoursEnd } from "./quiet-hours.js";
 
 /** Background work of the planner that can fail, as its error callback names it. */
 export type PlannerTask = "plan" | "cancel-on-read" | "cancel-on-connect";
@@ -17,8 +29,17 @@ export interface DeliveryPlannerOptions {
    * per message for all its members, so it must answer in one look-up (one Redis command).
    */
   presence: { onlineAmong(userIds: string[]): Promise<Set<string>> };
-  /** Default wait before an SMS (`SMS_DELAY_SECONDS`); a user's preference overrides it. */
-  smsDelayMs: number;
+  /**
+   * The fallback ladder (`DELIVERY_LADDER`): channels in order, each with its wait after the
+   * message; a user's own delay for a channel overrides the step's. Steps naming a channel this
+   * build cannot send are skipped.
+   */
+  ladder: readonly LadderStep[];
+  /**
+   * Whether the user's address may get email about the conversation (it did not bounce, they did
+   * not unsubscribe); absent while email is off on this server (the email step is then skipped).
+   */
+  emailAllowed?: (address: string, userId: string, conversationId: string) => Promise<boolean>;
   /** How long a sent notification absorbs the conversation's next messages (`DELIVERY_COLLAPSE_SECONDS`). */
   collapseWindowMs: number;
   /** Told about every delivery that was created or changed (webhooks, logs). */
@@ -42,8 +63,10 @@ export function newDeliveryId(): string {
  * The fallback ladder's first half: after a message is stored, decides who gets what and when.
  *
  * For every member other than the sender who is offline everywhere in the cluster and has not
- * read the message: Web Push at once when they have a subscription and push on, SMS after the
- * delay when they have a phone number with consent and SMS on; nothing in a muted conversation.
+ * read the message, it walks the ladder (`DELIVERY_LADDER`): each channel the member has turned
+ * on and has a destination for (a push subscription, a phone number with consent) is scheduled
+ * after its step's delay, or at the end of the member's quiet hours when it would fall inside
+ * them; nothing in a muted conversation.
  * The outbox (see {@link DeliveryStore.plan}) folds a burst into one notification per channel.
  * Reading up to a message, or connecting, cancels what is still scheduled.
  *
@@ -52,9 +75,16 @@ export function newDeliveryId(): string {
  */
 export class DeliveryPlanner {
   private readonly now: () => number;
+  private readonly ladder: readonly { channel: DeliveryChannel; delayMs: number }[];
 
   constructor(private readonly options: DeliveryPlannerOptions) {
     this.now = options.now ?? Date.now;
+    this.ladder = options.ladder.flatMap((step) => (isDeliveryChannel(step.channel) ? [{ channel: step.channel, delayMs: step.delayMs }] : []));
+  }
+
+  /** The channels of the ladder this planner uses, in order (for the start-up log). */
+  channels(): DeliveryChannel[] {
+    return this.ladder.map((step) => step.channel);
   }
 
   /** Subscribes to the core's events; returns the function that unsubscribes. */
@@ -118,16 +148,17 @@ export class DeliveryPlanner {
     const now = this.now();
     const inputs: PlanInput[] = [];
     for (const userId of userIds) {
-      for (const { channel, delayMs } of await this.channelsFor(userId, message.conversationId, now)) {
+      for (const planned of await this.channelsFor(userId, message.conversationId, now)) {
         inputs.push({
           id: newDeliveryId(),
           messageId: message.id,
           conversationId: message.conversationId,
           seq: message.seq,
           userId,
-          channel,
-          dueAt: now + delayMs,
-          collapseSince: now - this.options.collapseWindowMs,
+          ...planned,
+          // An email lists every unread message since the last one: a sent email absorbs nothing,
+          // so the next message starts the next digest (a scheduled one still absorbs its burst).
+          collapseSince: planned.channel === "email" ? now : now - this.options.collapseWindowMs,
           now,
         });
       }
@@ -156,19 +187,33 @@ export class DeliveryPlanner {
     return planned;
   }
 
-  /** The channels that may reach the user about this conversation now, with the wait before each. */
-  private async channelsFor(userId: string, conversationId: string, now: number): Promise<{ channel: DeliveryChannel; delayMs: number }[]> {
+  /**
+   * The ladder's steps that may reach the user about this conversation, each with when it is due:
+   * the step's delay (or the user's own), moved to the end of the user's quiet hours when it would
+   * fall inside them.
+   */
+  private async channelsFor(userId: string, conversationId: string, now: number): Promise<Pick<PlanInput, "channel" | "dueAt" | "deferred">[]> {
     const { store } = this.options;
     const [mute, preferences] = await Promise.all([store.getMute(userId, conversationId, now), store.getPreferences(userId)]);
     if (mute) return [];
-    const channels: { channel: DeliveryChannel; delayMs: number }[] = [];
-    if (preferences?.push !== false && (await store.listPushSubscriptions(userId)).length > 0) {
-      channels.push({ channel: "push", delayMs: 0 });
-    }
-    if (preferences?.sms !== false) {
-      const user = await this.options.chat.getUser(userId);
-      if (user?.phone && (await store.consentState(user.phone)) === "opted_in") {
-        channels.push({ channel: "sms", delayMs: preferences?.smsDelayMs ?? this.options.smsDelayMs });
+    let user: Promise<User | null> | undefined;
+    const recipient: Recipient = {
+      userId,
+      conversationId,
+      store,
+      user: () => (user ??= this.options.chat.getUser(userId)),
+      ...(this.options.emailAllowed ? { emailAllowed: this.options.emailAllowed } : {}),
+    };
+    const channels: Pick<PlanInput, "channel" | "dueAt" | "deferred">[] = [];
+    for (const step of this.ladder) {
+      if (!preferenceAllows(preferences, step.channel) || !(await ELIGIBLE[step.channel](recipient))) continue;
+      const due = now + (preferredDelayMs(preferences, step.channel) ?? step.delayMs);
+      const quietUntil = quietHoursEnd(preferences?.quietHours, due);
+      if (quietUntil === null || !preferences?.quietHours) {
+        channels.push({ channel: step.channel, dueAt: due });
+      } else {
+        const detail = quietHoursDetail(quietUntil, describeQuietHours(preferences.quietHours));
+        channels.push({ channel: step.channel, dueAt: quietUntil, deferred: { reason: "quiet_hours", detail } });
       }
     }
     return channels;
@@ -186,3 +231,31 @@ export class DeliveryPlanner {
     for (const delivery of cancelled) this.options.onChanged(delivery);
   }
 }
+
+/** What an eligibility check may look up about one recipient. */
+interface Recipient {
+  userId: string;
+  conversationId: string;
+  store: DeliveryStore;
+  /** {@link DeliveryPlannerOptions.emailAllowed}; absent while email is off. */
+  emailAllowed?: (address: string, userId: string, conversationId: string) => Promise<boolean>;
+  /** The user record (phone number, email address), loaded once however many channels ask. */
+  user(): Promise<User | null>;
+}
+
+/**
+ * Whether a channel has somewhere to go for the recipient, one check per channel. Preferences
+ * and mutes are checked before; the worker checks again right before sending.
+ */
+const ELIGIBLE: { readonly [C in DeliveryChannel]: (recipient: Recipient) => Promise<boolean> } = {
+  push: async (r) => (await r.store.listPushSubscriptions(r.userId)).length > 0,
+  email: async (r) => {
+    if (!r.emailAllowed) return false;
+    const address = (await r.user())?.email;
+    return address !== undefined && (await r.emailAllowed(address, r.userId, r.conversationId));
+  },
+  sms: async (r) => {
+    const phone = (await r.user())?.phone;
+    return phone !== undefined && (await r.store.consentState(phone)) === "opted_in";
+  },
+};

@@ -8,11 +8,56 @@
  * the same database.
  */
 
-/** How an offline member is reached. */
-export type DeliveryChannel = "push" | "sms";
+import type { QuietHours } from "./quiet-hours.js";
 
-/** Every {@link DeliveryChannel}, in the order the fallback ladder tries them. */
-export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "sms"];
+/** How an offline member is reached. */
+export type DeliveryChannel = "push" | "email" | "sms";
+
+/** Every {@link DeliveryChannel} this build can send (the ladder's order comes from `DELIVERY_LADDER`). */
+export const DELIVERY_CHANNELS: readonly DeliveryChannel[] = ["push", "email", "sms"];
+
+/** Whether `name` (a `DELIVERY_LADDER` channel) is a channel this build has a sender for. */
+export function isDeliveryChannel(name: string): name is DeliveryChannel {
+  return (DELIVERY_CHANNELS as readonly string[]).includes(name);
+}
+
+/**
+ * Whether the user's preferences let `channel` reach them; null preferences (never set) allow
+ * every channel. The one place that maps a channel to its on/off preference, shared by the
+ * planner, the worker and the settings service.
+ */
+export function preferenceAllows(preferences: NotificationPreferences | null, channel: DeliveryChannel): boolean {
+  if (!preferences) return true;
+  switch (channel) {
+    case "push":
+      return preferences.push;
+    case "email":
+      // Rows written before email existed have no such field: on, like every channel by default.
+      return preferences.email !== false;
+    case "sms":
+      return preferences.sms;
+    default: {
+      const exhaustive: never = channel;
+      return exhaustive;
+    }
+  }
+}
+
+/** The user's own wait before `channel` (overriding the ladder's), or undefined for the ladder's. */
+export function preferredDelayMs(preferences: NotificationPreferences | null, channel: DeliveryChannel): number | undefined {
+  switch (channel) {
+    case "sms":
+      return preferences?.smsDelayMs;
+    case "email":
+      return preferences?.emailDelayMs;
+    case "push":
+      return undefined;
+    default: {
+      const exhaustive: never = channel;
+      return exhaustive;
+    }
+  }
+}
 
 /** Where a delivery stands. */
 export type DeliveryStatus =
@@ -56,7 +101,7 @@ export type CancelReason =
 export interface DeliveryEvent {
   /** ISO-8601. */
   at: string;
-  status: DeliveryStatus | "queued" | "sending" | "accepted" | "retrying";
+  status: DeliveryStatus | "queued" | "sending" | "accepted" | "retrying" | "deferred";
   /** Attempt number (1-based) for entries written by an attempt. */
   attempt?: number;
   /** The push service's or provider's HTTP status, when one answered. */
@@ -96,9 +141,9 @@ export interface Delivery {
   attempts: number;
   /** ISO-8601: when it was handed over (status `sent` or later); bursts collapse into it for a while. */
   sentAt?: string;
-  /** The provider's id of what it sent (Twilio's `SM…` sid); set on the first accepted SMS. */
+  /** The provider's id of what it sent (Twilio's `SM…` sid; an email's `Message-ID`); set on the first accepted send. */
   providerMessageId?: string;
-  /** SMS: the recipient's number (E.164) and ours. */
+  /** SMS: the recipient's number (E.164) and ours; email: the recipient's address and our `From`. */
   to?: string;
   from?: string;
   /** SMS: the encoding and segment count of the text sent. */
@@ -123,8 +168,10 @@ export interface PlanInput {
   seq: number;
   userId: string;
   channel: DeliveryChannel;
-  /** Epoch ms: when the first attempt is due (now for push, now + delay for SMS). */
+  /** Epoch ms: when the first attempt is due (now + the ladder step's delay, or the end of quiet hours). */
   dueAt: number;
+  /** Set when `dueAt` was moved to the end of the recipient's quiet hours; the timeline says so. */
+  deferred?: { reason: "quiet_hours"; detail: string };
   /**
    * Epoch ms: a delivery of the same conversation, user and channel that was sent after this
    * moment and whose burst is still open absorbs the new message (status `collapsed`).
@@ -193,6 +240,15 @@ export interface NotificationPreferences {
   sms: boolean;
   /** Overrides the server's SMS delay for this user, in ms (absent: the server's default). */
   smsDelayMs?: number;
+  /** Email on/off (default on; email also needs an address on the user record that did not bounce). */
+  email: boolean;
+  /** Overrides the server's email delay for this user, in ms (absent: `EMAIL_DELAY_SECONDS`). */
+  emailDelayMs?: number;
+  /**
+   * A daily window in the user's time zone in which nothing is sent: a notification due inside
+   * it waits for its end (absent: none).
+   */
+  quietHours?: QuietHours;
   /** ISO-8601. */
   updatedAt: string;
 }

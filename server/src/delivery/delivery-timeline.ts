@@ -7,7 +7,13 @@ import type { CancelReason, DeliveryEvent, DeliveryStatus, PlanInput } from "./d
 
 /** The first entry of a newly planned delivery. */
 export function scheduledEvent(input: PlanInput, at: string): DeliveryEvent {
-  return { at, status: "scheduled", detail: `Planned for message ${input.messageId} (seq ${input.seq}), due ${new Date(input.dueAt).toISOString()}.` };
+  const planned = `Planned for message ${input.messageId} (seq ${input.seq}), due ${new Date(input.dueAt).toISOString()}.`;
+  return { at, status: "scheduled", detail: input.deferred ? `${planned} ${input.deferred.detail}` : planned };
+}
+
+/** The entry of a delivery held back by the recipient's quiet hours until `until` (epoch ms). */
+export function quietHoursDetail(until: number, window: string): string {
+  return `Deferred: quiet hours (${window}) until ${new Date(until).toISOString()}.`;
 }
 
 /** The first entry of a message's row folded into another delivery of its burst. */

@@ -5,7 +5,11 @@ import type { RateLimit } from "../limits/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { retryWaitMs } from "../webhooks/webhook-retry-policy.js";
-import type { AttemptOutcome, CancelReason, Delivery, DeliveryEvent, DeliveryPatch, DeliveryStore, LeasedDelivery } from "./delivery-store.js";
+import { preferenceAllows, type AttemptOutcome, type CancelReason, type Delivery, type DeliveryEvent, type DeliveryPatch, type DeliveryStore, type LeasedDelivery } from "./delivery-store.js";
+import type { EmailSender } from "./email/email-sender.js";
+import type { EmailService } from "./email/email-service.js";
+import { quietHoursDetail } from "./delivery-timeline.js";
+import { describeQuietHours, quietHoursEnd } from "./quiet-hours.js";
 import { buildPushPayload } from "./push/push-payload.js";
 import type { PushOptions, PushResult, PushSender } from "./push/push-sender.js";
 import { pushTopic } from "./push/web-push-sender.js";
@@ -39,6 +43,12 @@ export interface PushChannel {
   url?: string;
 }
 
+/** The email side of the worker; absent while email is off (`SMTP_URL` unset). */
+export interface EmailChannel {
+  sender: EmailSender;
+  service: Pick<EmailService, "prepare" | "recordSent" | "recordHardBounce">;
+}
+
 /** What the worker needs, built by the composition root. */
 export interface DeliveryWorkerOptions {
   store: DeliveryStore;
@@ -46,6 +56,7 @@ export interface DeliveryWorkerOptions {
   presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
   push: PushChannel;
   sms: SmsChannel;
+  email?: EmailChannel;
   logger: Logger;
   /** `DELIVERY_RETRY_SCHEDULE`; attempts: steps + 1. */
   retryScheduleMs: readonly number[];
@@ -122,9 +133,16 @@ export class DeliveryWorker {
       await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: context.detail }, { cancelReason: context.cancel });
       return;
     }
+    if ("deferUntil" in context) {
+      // Quiet hours set (or a retry that fell into them) after planning: wait, without spending an attempt.
+      await this.finish(leased, { status: "scheduled", dueAt: context.deferUntil, countsAsAttempt: false }, { status: "deferred", detail: context.detail });
+      return;
+    }
     switch (delivery.channel) {
       case "push":
         return this.sendPush(leased, context);
+      case "email":
+        return this.sendEmail(leased, context);
       case "sms":
         return this.sendSms(leased, context);
       default: {
@@ -153,7 +171,7 @@ export class DeliveryWorker {
   }
 
   /** What the notification is about, or why it is no longer wanted. */
-  private async loadContext(delivery: Delivery): Promise<SendContext | { cancel: CancelReason; detail: string }> {
+  private async loadContext(delivery: Delivery): Promise<SendContext | { cancel: CancelReason; detail: string } | { deferUntil: number; detail: string }> {
     const { chat, presence, store } = this.options;
     const [conversation, member, message, recipient] = await Promise.all([
       this.conversationInfo(delivery.conversationId),
@@ -168,8 +186,12 @@ export class DeliveryWorker {
     if (status === "online") return { cancel: "online", detail: "not sent: the recipient is connected, so the app has the message" };
     const now = Date.now();
     const [mute, preferences] = await Promise.all([store.getMute(delivery.userId, delivery.conversationId, now), store.getPreferences(delivery.userId)]);
-    if (mute || preferences?.[delivery.channel] === false) {
+    if (mute || !preferenceAllows(preferences, delivery.channel)) {
       return { cancel: "muted", detail: mute ? "not sent: the recipient muted the conversation" : `not sent: the recipient turned ${delivery.channel} notifications off` };
+    }
+    const quietUntil = quietHoursEnd(preferences?.quietHours, now);
+    if (quietUntil !== null && preferences?.quietHours) {
+      return { deferUntil: quietUntil, detail: quietHoursDetail(quietUntil, describeQuietHours(preferences.quietHours)) };
     }
     const sender = message.senderId === delivery.userId ? recipient : await chat.getUser(message.senderId);
     return { conversation, message, recipient, senderName: sender?.name ?? message.senderId };
@@ -287,6 +309,48 @@ export class DeliveryWorker {
         return;
       case "failed":
         await this.finish(leased, { status: "failed" }, { status: "failed", attempt, statusCode: result.statusCode, errorCode: result.errorCode, detail: `${result.detail} (not retried)` }, patch);
+        return;
+      default: {
+        const exhaustive: never = result;
+        return exhaustive;
+      }
+    }
+  }
+
+  private async sendEmail(leased: LeasedDelivery, context: SendContext): Promise<void> {
+    const { delivery } = leased;
+    const { email } = this.options;
+    if (!email) {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: "not sent: email is off on this server (SMTP_URL is unset)" }, { cancelReason: "no_destination" });
+      return;
+    }
+    const prepared = await email.service.prepare(delivery, context);
+    if (prepared.kind === "cancel") {
+      await this.finish(leased, { status: "cancelled" }, { status: "cancelled", detail: prepared.detail }, { cancelReason: prepared.reason });
+      return;
+    }
+    const mail = prepared.email;
+    const attempt = delivery.attempts + 1;
+    const patch: DeliveryPatch = { to: mail.to, from: mail.from };
+    const result = await email.sender.send(mail);
+    const what = `${prepared.shown} ${prepared.shown === 1 ? "message" : "messages"} to ${mail.to}`;
+    switch (result.kind) {
+      case "sent":
+        // Recorded before the outcome: the thread's next email must answer this one even if the
+        // worker dies right after.
+        await email.service.recordSent(prepared.threadId, mail.messageId);
+        await this.finish(leased, { status: "sent" }, { status: "sent", attempt, statusCode: 250, detail: `${email.sender.name} accepted ${mail.messageId}: ${what} (${result.response.slice(0, 200)})` }, { ...patch, providerMessageId: mail.messageId });
+        return;
+      case "rejected":
+        await this.finish(leased, { status: "cancelled" }, { status: "cancelled", attempt, statusCode: result.statusCode, errorCode: "hard_bounce", detail: `${mail.to} refused for good: ${result.detail}; no more email goes there` }, { ...patch, cancelReason: "no_destination" });
+        // After this delivery's own record: the bounce cancels the user's other scheduled emails, and would take this lease too.
+        await email.service.recordHardBounce(mail.to, delivery.userId, "smtp", `${result.statusCode} ${result.detail}`);
+        return;
+      case "retry":
+        await this.retryOrFail(leased, attempt, undefined, { ...(result.statusCode ? { statusCode: result.statusCode } : {}), detail: `${email.sender.name}: ${result.detail}` }, patch);
+        return;
+      case "failed":
+        await this.finish(leased, { status: "failed" }, { status: "failed", attempt, ...(result.statusCode ? { statusCode: result.statusCode } : {}), detail: `${email.sender.name}: ${result.detail} (not retried)` }, patch);
         return;
       default: {
         const exhaustive: never = result;

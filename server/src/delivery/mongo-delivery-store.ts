@@ -1,4 +1,5 @@
 import { cancelledEvent, collapsedEvent, isoToMs, scheduledEvent } from "./delivery-timeline.js";
+import type { QuietHours } from "./quiet-hours.js";
 import { randomUUID } from "node:crypto";
 import { MongoServerError, type Collection, type Db, type Document, type Filter, type WriteConcernSettings } from "mongodb";
 import { SwitchboardError } from "../core/errors.js";
@@ -84,6 +85,10 @@ interface PreferencesDoc {
   push: boolean;
   sms: boolean;
   smsDelayMs?: number;
+  /** Absent in documents written before email existed: on. */
+  email?: boolean;
+  emailDelayMs?: number;
+  quietHours?: QuietHours;
   updatedAt: string;
 }
 
@@ -431,16 +436,20 @@ export class MongoDeliveryStore implements DeliveryStore {
     return runMongo(async () => {
       const doc = await this.preferences.findOne({ _id: userId });
       if (!doc) return null;
-      const preferences: NotificationPreferences = { userId: doc._id, push: doc.push, sms: doc.sms, updatedAt: doc.updatedAt };
+      const preferences: NotificationPreferences = { userId: doc._id, push: doc.push, sms: doc.sms, email: doc.email !== false, updatedAt: doc.updatedAt };
       if (doc.smsDelayMs != null) preferences.smsDelayMs = doc.smsDelayMs;
+      if (doc.emailDelayMs != null) preferences.emailDelayMs = doc.emailDelayMs;
+      if (doc.quietHours) preferences.quietHours = { start: doc.quietHours.start, end: doc.quietHours.end, timeZone: doc.quietHours.timeZone };
       return preferences;
     });
   }
 
   savePreferences(preferences: NotificationPreferences): Promise<void> {
     return runMongo(async () => {
-      const doc: PreferencesDoc = { _id: preferences.userId, push: preferences.push, sms: preferences.sms, updatedAt: preferences.updatedAt };
+      const doc: PreferencesDoc = { _id: preferences.userId, push: preferences.push, sms: preferences.sms, email: preferences.email, updatedAt: preferences.updatedAt };
       if (preferences.smsDelayMs !== undefined) doc.smsDelayMs = preferences.smsDelayMs;
+      if (preferences.emailDelayMs !== undefined) doc.emailDelayMs = preferences.emailDelayMs;
+      if (preferences.quietHours) doc.quietHours = preferences.quietHours;
       await retryDuplicate(() => this.preferences.replaceOne({ _id: doc._id }, doc, { upsert: true }));
     });
   }

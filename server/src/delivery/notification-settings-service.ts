@@ -1,13 +1,21 @@
 import type { ConversationService } from "../core/conversation-service.js";
 import { SwitchboardError } from "../core/errors.js";
 import type { Store } from "../store/store.js";
-import { DELIVERY_CHANNELS, type ConsentEntry, type ConsentState, type Delivery, type DeliveryStore, type NotificationPreferences } from "./delivery-store.js";
+import { DELIVERY_CHANNELS, preferenceAllows, type ConsentEntry, type ConsentState, type Delivery, type DeliveryStore, type NotificationPreferences } from "./delivery-store.js";
+import { CLOCK_TIME, isTimeZone, type QuietHours } from "./quiet-hours.js";
 
-/** A preferences change; absent fields keep their value, `smsDelayMs: null` returns to the server's default. */
+/**
+ * A preferences change; absent fields keep their value, `smsDelayMs: null` returns to the
+ * server's default, `quietHours: null` removes the quiet hours.
+ */
 export interface PreferencesPatch {
   push?: boolean;
   sms?: boolean;
   smsDelayMs?: number | null;
+  email?: boolean;
+  /** `null` returns to the server's default (`EMAIL_DELAY_SECONDS`). */
+  emailDelayMs?: number | null;
+  quietHours?: QuietHours | null;
 }
 
 /** A user's SMS consent as the API shows it. */
@@ -36,7 +44,7 @@ export class NotificationSettingsService {
   /** The user's preferences, defaults filled in. Throws `not_found` for an unknown user. */
   async getPreferences(userId: string): Promise<NotificationPreferences> {
     await this.requireUser(userId);
-    return (await this.store.getPreferences(userId)) ?? { userId, push: true, sms: true, updatedAt: new Date(0).toISOString() };
+    return (await this.store.getPreferences(userId)) ?? { userId, push: true, sms: true, email: true, updatedAt: new Date(0).toISOString() };
   }
 
   async updatePreferences(userId: string, patch: PreferencesPatch): Promise<NotificationPreferences> {
@@ -45,12 +53,18 @@ export class NotificationSettingsService {
       userId,
       push: patch.push ?? current.push,
       sms: patch.sms ?? current.sms,
+      email: patch.email ?? current.email,
       updatedAt: new Date().toISOString(),
     };
     const delay = patch.smsDelayMs === undefined ? current.smsDelayMs : (patch.smsDelayMs ?? undefined);
     if (delay !== undefined) next.smsDelayMs = delay;
+    const emailDelay = patch.emailDelayMs === undefined ? current.emailDelayMs : (patch.emailDelayMs ?? undefined);
+    if (emailDelay !== undefined) next.emailDelayMs = emailDelay;
+    if (patch.quietHours) checkQuietHours(patch.quietHours);
+    const quietHours = patch.quietHours === undefined ? current.quietHours : (patch.quietHours ?? undefined);
+    if (quietHours) next.quietHours = { start: quietHours.start, end: quietHours.end, timeZone: quietHours.timeZone };
     await this.store.savePreferences(next);
-    const off = DELIVERY_CHANNELS.filter((channel) => current[channel] && !next[channel]);
+    const off = DELIVERY_CHANNELS.filter((channel) => preferenceAllows(current, channel) && !preferenceAllows(next, channel));
     if (off.length > 0) await this.cancelled(this.store.cancelScheduledForUser(userId, "muted", off, Date.now()));
     return next;
   }
@@ -103,4 +117,16 @@ export class NotificationSettingsService {
   private async cancelled(work: Promise<Delivery[]>): Promise<void> {
     for (const delivery of await work) this.onChanged(delivery);
   }
+}
+
+/**
+ * The HTTP layer validates the same with zod; checked again here because the service is the
+ * boundary every caller crosses, and a bad zone stored would make every later plan throw.
+ */
+function checkQuietHours(quietHours: QuietHours): void {
+  for (const field of ["start", "end"] as const) {
+    if (!CLOCK_TIME.test(quietHours[field])) throw new SwitchboardError("invalid_argument", `quietHours.${field}: must be a 24-hour time HH:MM such as 22:00.`);
+  }
+  if (quietHours.start === quietHours.end) throw new SwitchboardError("invalid_argument", "quietHours: start and end must differ (use null to have no quiet hours).");
+  if (!isTimeZone(quietHours.timeZone)) throw new SwitchboardError("invalid_argument", `quietHours.timeZone: ${JSON.stringify(quietHours.timeZone)} is not an IANA time zone such as Europe/Berlin.`);
 }

@@ -1,4 +1,5 @@
 import { cancelledEvent, collapsedEvent, isoToMs, scheduledEvent } from "./delivery-timeline.js";
+import type { QuietHours } from "./quiet-hours.js";
 import { randomUUID } from "node:crypto";
 import { SqliteComponent, type SqliteDatabase } from "../store/sqlite-component.js";
 import {
@@ -146,6 +147,15 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries ADD COLUMN media_count INTEGER;
   ALTER TABLE sandbox_sms ADD COLUMN media_urls TEXT; -- JSON array of URLs; NULL for a plain text
   `,
+  // Quiet hours: a daily window in the user's time zone in which nothing is sent.
+  `
+  ALTER TABLE notification_preferences ADD COLUMN quiet_hours TEXT; -- JSON {start, end, timeZone}; NULL: none
+  `,
+  // Email: its switch (NULL: on, the default) and the user's own delay.
+  `
+  ALTER TABLE notification_preferences ADD COLUMN email INTEGER;
+  ALTER TABLE notification_preferences ADD COLUMN email_delay_ms INTEGER;
+  `,
 ];
 
 interface DeliveryRow {
@@ -193,6 +203,9 @@ interface PreferencesRow {
   push: number;
   sms: number;
   sms_delay_ms: number | null;
+  email: number | null;
+  email_delay_ms: number | null;
+  quiet_hours: string | null;
   updated_at: string;
 }
 
@@ -338,9 +351,10 @@ function prepareStatements(db: SqliteDatabase) {
 
     preferences: db.prepare<[string], PreferencesRow>("SELECT * FROM notification_preferences WHERE user_id = ?"),
     savePreferences: db.prepare<Record<string, unknown>>(
-      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, updated_at)
-       VALUES (@userId, @push, @sms, @smsDelayMs, @updatedAt)
+      `INSERT INTO notification_preferences (user_id, push, sms, sms_delay_ms, quiet_hours, email, email_delay_ms, updated_at)
+       VALUES (@userId, @push, @sms, @smsDelayMs, @quietHours, @email, @emailDelayMs, @updatedAt)
        ON CONFLICT (user_id) DO UPDATE SET push = excluded.push, sms = excluded.sms, sms_delay_ms = excluded.sms_delay_ms,
+         quiet_hours = excluded.quiet_hours, email = excluded.email, email_delay_ms = excluded.email_delay_ms,
          updated_at = excluded.updated_at`,
     ),
     mute: db.prepare<[string, string, string | null, number | null]>(
@@ -592,8 +606,10 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
     return this.run(() => {
       const row = this.q.preferences.get(userId);
       if (!row) return null;
-      const preferences: NotificationPreferences = { userId: row.user_id, push: row.push === 1, sms: row.sms === 1, updatedAt: row.updated_at };
+      const preferences: NotificationPreferences = { userId: row.user_id, push: row.push === 1, sms: row.sms === 1, email: row.email !== 0, updatedAt: row.updated_at };
       if (row.sms_delay_ms !== null) preferences.smsDelayMs = row.sms_delay_ms;
+      if (row.email_delay_ms !== null) preferences.emailDelayMs = row.email_delay_ms;
+      if (row.quiet_hours !== null) preferences.quietHours = JSON.parse(row.quiet_hours) as QuietHours;
       return preferences;
     });
   }
@@ -605,6 +621,9 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
         push: preferences.push ? 1 : 0,
         sms: preferences.sms ? 1 : 0,
         smsDelayMs: preferences.smsDelayMs ?? null,
+        email: preferences.email ? 1 : 0,
+        emailDelayMs: preferences.emailDelayMs ?? null,
+        quietHours: preferences.quietHours ? JSON.stringify(preferences.quietHours) : null,
         updatedAt: preferences.updatedAt,
       });
     });

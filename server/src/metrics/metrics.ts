@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ERROR_CODES, type ClientToServerEvents, type ErrorCode } from "../../../client-sdk/src/protocol.js";
+import type { DeliveryChannel } from "../delivery/delivery-store.js";
 import type { PreSendOutcome } from "../moderation/http-pre-send-hook.js";
 
 /** How a stored message arrived. */
@@ -71,6 +72,9 @@ const OUTCOMES = new Set<string>(["ok", ...ERROR_CODES]);
 const HTTP_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 /** Acks are answered in well under a millisecond to a few hundred: 0.5 ms … 1 s. */
+/** Appends per SQLite group commit: powers of two up to the batch limit (256). */
+const GROUP_COMMIT_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+const GROUP_COMMIT_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 const ACK_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 /** A pre-send hook call is one loopback or LAN round trip, up to its timeout (at most 30 s): 1 ms … 30 s. */
@@ -97,6 +101,8 @@ export class Metrics {
   private readonly httpRequests: Counter<"method" | "route" | "status">;
   private readonly httpDuration: Histogram<"method" | "route">;
   private readonly offlineAttempts: Counter<"channel" | "outcome">;
+  private readonly groupCommitSize: Histogram;
+  private readonly groupCommitDuration: Histogram;
   private readonly preSendCalls?: Counter<"outcome">;
   private readonly preSendDuration?: Histogram<"outcome">;
 
@@ -145,8 +151,21 @@ export class Metrics {
 
     this.offlineAttempts = new Counter({
       name: "switchboard_offline_attempts_total",
-      help: "Offline notifications handled by this node's delivery worker, by channel (push, sms) and outcome (sent, retrying, failed, cancelled).",
+      help: "Offline notifications handled by this node's delivery worker, by channel (push, email, sms) and outcome (sent, retrying, deferred, failed, cancelled).",
       labelNames: ["channel", "outcome"],
+      registers,
+    });
+
+    this.groupCommitSize = new Histogram({
+      name: "switchboard_store_group_commit_size",
+      help: "Messages stored per SQLite group commit (one transaction and one fsync); its sum over its count is the sends that share an fsync.",
+      buckets: GROUP_COMMIT_SIZE_BUCKETS,
+      registers,
+    });
+    this.groupCommitDuration = new Histogram({
+      name: "switchboard_store_group_commit_duration_seconds",
+      help: "Duration of SQLite group commits, COMMIT and fsync included; the event loop is blocked for this long.",
+      buckets: GROUP_COMMIT_DURATION_BUCKETS,
       registers,
     });
 
@@ -204,8 +223,14 @@ export class Metrics {
   }
 
   /** The delivery worker finished an attempt at an offline notification (or decided not to send it). */
-  offlineAttempt(channel: "push" | "sms", outcome: string): void {
+  offlineAttempt(channel: DeliveryChannel, outcome: string): void {
     this.offlineAttempts.inc({ channel, outcome });
+  }
+
+  /** The SQLite store committed a batch of `size` appends in `seconds` (MongoDB stores do not report this). */
+  groupCommit(size: number, seconds: number): void {
+    this.groupCommitSize.observe(size);
+    this.groupCommitDuration.observe(seconds);
   }
 
   /** The pre-send hook answered (or failed to) after `seconds`. */

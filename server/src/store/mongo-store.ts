@@ -68,6 +68,7 @@ interface UserDoc {
   _id: string;
   name?: string;
   phone?: string;
+  email?: string;
   role: UserRole;
   createdAt: string;
 }
@@ -273,6 +274,7 @@ export class MongoStore implements Store {
       const set: Partial<UserDoc> = {};
       if (input.name !== undefined) set.name = input.name;
       if (input.phone !== undefined) set.phone = input.phone;
+      if (input.email !== undefined) set.email = input.email;
       if (input.role !== undefined) set.role = input.role;
       const setOnInsert: Partial<UserDoc> = { createdAt: now };
       // A field may appear in only one of $set and $setOnInsert.
@@ -957,6 +959,7 @@ function toUser(d: UserDoc): User {
   const user: User = { id: d._id, role: d.role, createdAt: d.createdAt };
   if (d.name !== undefined && d.name !== null) user.name = d.name;
   if (d.phone !== undefined && d.phone !== null) user.phone = d.phone;
+  if (d.email !== undefined && d.email !== null) user.email = d.email;
   return user;
 }
 

@@ -15,7 +15,7 @@ export type SqliteDatabase = Database.Database;
 export abstract class SqliteComponent<S> {
   private statements?: S;
   /** The connection's `busy_timeout`, quoted in `unavailable` messages. */
-  private readonly busyTimeoutMs: number;
+  protected readonly busyTimeoutMs: number;
 
   /**
    * @param db an open connection, normally from `openSqliteDatabase`.

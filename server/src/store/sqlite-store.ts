@@ -192,12 +192,17 @@ const MIGRATIONS: readonly string[] = [
   -- Ends in the implicit id, so one emoji's users come out oldest first without a sort.
   CREATE INDEX reactions_by_emoji ON reactions (message_id, emoji);
   `,
+  // 4: the address email notifications go to.
+  `
+  ALTER TABLE users ADD COLUMN email TEXT;
+  `,
 ];
 
 interface UserRow {
   id: string;
   name: string | null;
   phone: string | null;
+  email: string | null;
   role: string;
   created_at: string;
 }
@@ -274,6 +279,19 @@ const MESSAGE_SELECT = `SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.cl
     q.seq AS quoted_seq, q.sender_id AS quoted_sender_id, substr(q.text, 1, ${LIMITS.replyExcerptLength}) AS quoted_text,
     json_array_length(q.attachments) AS quoted_attachment_count, q.deleted_at AS quoted_deleted_at
   FROM messages m LEFT JOIN messages q ON q.id = m.reply_to_id`;
+/**
+ * A page of a conversation's history, oldest above `@after` or newest below `@before`, bound by
+ * name (`conversationId`, `after`, `before`, `limit`). Exported so the benchmark can show SQLite's
+ * query plan for exactly these statements (a range scan of `UNIQUE (conversation_id, seq)`).
+ */
+export const HISTORY_PAGE_SQL = {
+  ascending: `${MESSAGE_SELECT}
+       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
+       ORDER BY m.seq ASC LIMIT @limit`,
+  descending: `${MESSAGE_SELECT}
+       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
+       ORDER BY m.seq DESC LIMIT @limit`,
+} as const;
 /** What a new message fills in; edits, deletes, reactions and thread counters come later. */
 const INSERT_MESSAGE_COLUMNS = "id, conversation_id, seq, sender_id, client_message_id, type, text, attachments, created_at, reply_to_id, thread_id, thread_seq";
 const CONVERSATION_COLUMNS = "id, type, title, last_seq, created_at, last_activity_at, last_rev";
@@ -281,15 +299,16 @@ const CONVERSATION_COLUMNS = "id, type, title, last_seq, created_at, last_activi
 /** Every statement the store runs, prepared once in `init()` (after the schema exists). */
 function prepareStatements(db: SqliteDatabase) {
   return {
-    upsertUser: db.prepare<{ id: string; name: string | null; phone: string | null; role: string | null; now: string }, UserRow>(
-      `INSERT INTO users (id, name, phone, role, created_at) VALUES (@id, @name, @phone, coalesce(@role, 'user'), @now)
+    upsertUser: db.prepare<{ id: string; name: string | null; phone: string | null; email: string | null; role: string | null; now: string }, UserRow>(
+      `INSERT INTO users (id, name, phone, email, role, created_at) VALUES (@id, @name, @phone, @email, coalesce(@role, 'user'), @now)
        ON CONFLICT (id) DO UPDATE SET
          name = coalesce(excluded.name, users.name),
          phone = coalesce(excluded.phone, users.phone),
+         email = coalesce(excluded.email, users.email),
          role = coalesce(@role, users.role)
-       RETURNING id, name, phone, role, created_at`,
+       RETURNING id, name, phone, email, role, created_at`,
     ),
-    getUser: db.prepare<[string], UserRow>("SELECT id, name, phone, role, created_at FROM users WHERE id = ?"),
+    getUser: db.prepare<[string], UserRow>("SELECT id, name, phone, email, role, created_at FROM users WHERE id = ?"),
 
     insertConversation: db.prepare<[string, string, string | null, string, string]>(
       "INSERT INTO conversations (id, type, title, last_seq, created_at, last_activity_at) VALUES (?, ?, ?, 0, ?, ?)",
@@ -372,16 +391,8 @@ function prepareStatements(db: SqliteDatabase) {
     messageByClientId: db.prepare<[string, string], MessageReadRow>(`${MESSAGE_SELECT} WHERE m.sender_id = ? AND m.client_message_id = ?`),
     messageBySeq: db.prepare<[string, number], MessageReadRow>(`${MESSAGE_SELECT} WHERE m.conversation_id = ? AND m.seq = ?`),
     // Sentinels instead of optional bounds keep one index range scan per direction.
-    messagesAscending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(
-      `${MESSAGE_SELECT}
-       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
-       ORDER BY m.seq ASC LIMIT @limit`,
-    ),
-    messagesDescending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(
-      `${MESSAGE_SELECT}
-       WHERE m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
-       ORDER BY m.seq DESC LIMIT @limit`,
-    ),
+    messagesAscending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(HISTORY_PAGE_SQL.ascending),
+    messagesDescending: db.prepare<{ conversationId: string; after: number; before: number; limit: number }, MessageReadRow>(HISTORY_PAGE_SQL.descending),
     threadAscending: db.prepare<{ conversationId: string; threadId: string; after: number; before: number; limit: number }, MessageReadRow>(
       `${MESSAGE_SELECT}
        WHERE m.thread_id = @threadId AND m.conversation_id = @conversationId AND m.seq > @after AND m.seq < @before
@@ -435,6 +446,29 @@ function prepareStatements(db: SqliteDatabase) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 /**
+ * The most appends one group commit holds. Large enough that 50–200 concurrent senders share one
+ * fsync; small enough that one batch's write lock (and event-loop time) stays in the low milliseconds.
+ */
+export const APPEND_BATCH_MAX = 256;
+
+/** Optional collaborators of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * Called after each group commit of appends (see {@link SqliteStore.appendMessage}) with how
+   * many appends it held (failed ones included) and how long the transaction took, COMMIT and its
+   * fsync included. For metrics and tests; it must not throw.
+   */
+  onGroupCommit?: (commit: { size: number; durationMs: number; committed: boolean }) => void;
+}
+
+/** An append waiting for its group commit. */
+interface PendingAppend {
+  input: NewMessage;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
  * The embedded, first-class {@link Store} driver: one SQLite file in WAL mode, shareable by several
  * processes on one machine.
  *
@@ -448,9 +482,18 @@ type Statements = ReturnType<typeof prepareStatements>;
  * await store.init();
  */
 export class SqliteStore extends SqliteComponent<Statements> implements Store {
+  /** Appends waiting for the next group commit (see {@link appendMessage}). */
+  private readonly pendingAppends: PendingAppend[] = [];
+  private appendFlushScheduled = false;
 
-  /** @param db an open connection, normally from {@link openSqliteDatabase}; `close()` closes it. */
-  constructor(db: SqliteDatabase) {
+  /**
+   * @param db an open connection, normally from {@link openSqliteDatabase}; `close()` closes it.
+   * @param options observers, see {@link SqliteStoreOptions}.
+   */
+  constructor(
+    db: SqliteDatabase,
+    private readonly options: SqliteStoreOptions = {},
+  ) {
     super(db, "SqliteStore");
   }
 
@@ -483,6 +526,8 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
 
   close(): Promise<void> {
     return this.run(() => {
+      // Appends already accepted are committed (and settled) before the file closes.
+      if (this.db.open) this.flushAppends();
       if (this.db.open) this.db.close();
     });
   }
@@ -493,6 +538,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
         id: input.id,
         name: input.name ?? null,
         phone: input.phone ?? null,
+        email: input.email ?? null,
         role: input.role ?? null,
         now,
       });
@@ -603,53 +649,104 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     });
   }
 
+  /**
+   * Group commit: the append joins the batch of every append made in the same event-loop turn
+   * (up to {@link APPEND_BATCH_MAX}), and the batch is committed as one `BEGIN IMMEDIATE … COMMIT`
+   * in the next turn, so with `synchronous=FULL` one fsync covers them all. Each append runs in a
+   * savepoint of its own: one that fails (a missing conversation, a bad `replyToId`) is rolled back
+   * alone and rejects alone. The promise settles only after the COMMIT that holds the message has
+   * returned, so an acknowledged message is durable as before.
+   */
   appendMessage(input: NewMessage): Promise<AppendResult> {
-    return this.run(() =>
-      // IMMEDIATE takes the write lock before reading last_seq: no other connection or process can
-      // commit between that read and our insert, so seq is gapless and in commit order. The
-      // idempotency lookup sits in the same transaction for the same reason.
-      this.db
-        .transaction((): AppendResult => {
-          const conversation = this.q.lastSeq.get(input.conversationId);
-          if (!conversation) throw conversationNotFound(input.conversationId);
-          if (input.clientMessageId !== undefined) {
-            const original = this.q.messageByClientId.get(input.senderId, input.clientMessageId);
-            // Returned even when it belongs to another conversation; the service layer decides.
-            if (original) return { kind: "duplicate", message: toMessage(original) };
-          }
-          if (input.replyToId !== undefined) this.requireQuotable(input.conversationId, input.replyToId);
-          // The thread's next threadSeq is read under the same write lock as seq, so it is gapless too.
-          const threadSeq = input.threadId === undefined ? undefined : this.requireThreadParent(input.conversationId, input.threadId).reply_count + 1;
-          const seq = conversation.last_seq + 1;
-          this.q.insertMessage.run(
-            input.id,
-            input.conversationId,
-            seq,
-            input.senderId,
-            input.clientMessageId ?? null,
-            input.type,
-            input.text,
-            input.attachments === undefined ? null : JSON.stringify(input.attachments),
-            input.createdAt,
-            input.replyToId ?? null,
-            input.threadId ?? null,
-            threadSeq ?? null,
-          );
-          this.q.advanceConversation.run(seq, input.createdAt, input.conversationId);
-          // Senders have read what they wrote: their own messages never count as unread.
-          this.q.advanceSenderRead.run(seq, input.conversationId, input.senderId);
-          let parent: Message | undefined;
-          if (input.threadId !== undefined && threadSeq !== undefined) {
-            // The parent changed (its reply count): that is a revision, committed with the reply.
-            const rev = this.nextRev(input.conversationId);
-            this.q.advanceThread.run({ id: input.threadId, replyCount: threadSeq, at: input.createdAt, rev });
-            parent = this.readMessage(input.conversationId, input.threadId);
-          }
-          const message = this.readMessage(input.conversationId, input.id);
-          return parent ? { kind: "created", message, parent } : { kind: "created", message };
-        })
-        .immediate(),
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pendingAppends.push({ input, resolve, reject });
+      if (!this.appendFlushScheduled) {
+        this.appendFlushScheduled = true;
+        setImmediate(() => this.flushAppends());
+      }
+    });
+  }
+
+  /** Commits the waiting appends in batches of at most {@link APPEND_BATCH_MAX}, then settles each one. */
+  private flushAppends(): void {
+    this.appendFlushScheduled = false;
+    while (this.pendingAppends.length > 0) {
+      const batch = this.pendingAppends.splice(0, APPEND_BATCH_MAX);
+      const outcomes: ({ ok: true; value: AppendResult } | { ok: false; error: unknown })[] = [];
+      const started = performance.now();
+      try {
+        // IMMEDIATE takes the write lock before reading last_seq: no other connection or process can
+        // commit between that read and our inserts, so seq is gapless and in commit order. The
+        // appends of the batch run in arrival order, so seq order is arrival order too.
+        this.db
+          .transaction(() => {
+            for (const { input } of batch) {
+              try {
+                // A nested better-sqlite3 transaction is a SAVEPOINT: a throw rolls back this append only.
+                outcomes.push({ ok: true, value: this.db.transaction(() => this.appendOne(input))() });
+              } catch (error) {
+                // An error that made SQLite roll the whole transaction back (I/O, full disk) fails the batch.
+                if (!this.db.inTransaction) throw error;
+                outcomes.push({ ok: false, error });
+              }
+            }
+          })
+          .immediate();
+      } catch (err) {
+        // Nothing of the batch was committed: every append of it fails, none is acknowledged.
+        const error = mapSqliteError(err, this.busyTimeoutMs);
+        this.options.onGroupCommit?.({ size: batch.length, durationMs: performance.now() - started, committed: false });
+        for (const p of batch) p.reject(error);
+        continue;
+      }
+      this.options.onGroupCommit?.({ size: batch.length, durationMs: performance.now() - started, committed: true });
+      batch.forEach((p, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) p.resolve(outcome.value);
+        else p.reject(mapSqliteError(outcome.error, this.busyTimeoutMs));
+      });
+    }
+  }
+
+  /** One append, inside the batch's write transaction. */
+  private appendOne(input: NewMessage): AppendResult {
+    const conversation = this.q.lastSeq.get(input.conversationId);
+    if (!conversation) throw conversationNotFound(input.conversationId);
+    if (input.clientMessageId !== undefined) {
+      const original = this.q.messageByClientId.get(input.senderId, input.clientMessageId);
+      // Returned even when it belongs to another conversation; the service layer decides.
+      if (original) return { kind: "duplicate", message: toMessage(original) };
+    }
+    if (input.replyToId !== undefined) this.requireQuotable(input.conversationId, input.replyToId);
+    // The thread's next threadSeq is read under the same write lock as seq, so it is gapless too.
+    const threadSeq = input.threadId === undefined ? undefined : this.requireThreadParent(input.conversationId, input.threadId).reply_count + 1;
+    const seq = conversation.last_seq + 1;
+    this.q.insertMessage.run(
+      input.id,
+      input.conversationId,
+      seq,
+      input.senderId,
+      input.clientMessageId ?? null,
+      input.type,
+      input.text,
+      input.attachments === undefined ? null : JSON.stringify(input.attachments),
+      input.createdAt,
+      input.replyToId ?? null,
+      input.threadId ?? null,
+      threadSeq ?? null,
     );
+    this.q.advanceConversation.run(seq, input.createdAt, input.conversationId);
+    // Senders have read what they wrote: their own messages never count as unread.
+    this.q.advanceSenderRead.run(seq, input.conversationId, input.senderId);
+    let parent: Message | undefined;
+    if (input.threadId !== undefined && threadSeq !== undefined) {
+      // The parent changed (its reply count): that is a revision, committed with the reply.
+      const rev = this.nextRev(input.conversationId);
+      this.q.advanceThread.run({ id: input.threadId, replyCount: threadSeq, at: input.createdAt, rev });
+      parent = this.readMessage(input.conversationId, input.threadId);
+    }
+    const message = this.readMessage(input.conversationId, input.id);
+    return parent ? { kind: "created", message, parent } : { kind: "created", message };
   }
 
   getMessages(conversationId: string, query: HistoryQuery): Promise<MessagePage> {
@@ -959,6 +1056,7 @@ function toUser(r: UserRow): User {
   const user: User = { id: r.id, role: r.role as UserRole, createdAt: r.created_at };
   if (r.name !== null) user.name = r.name;
   if (r.phone !== null) user.phone = r.phone;
+  if (r.email !== null) user.email = r.email;
   return user;
 }
 

@@ -15,6 +15,7 @@ export interface UserInput {
   id: string;
   name?: string;
   phone?: string;
+  email?: string;
   role?: UserRole;
 }
 

@@ -57,6 +57,7 @@ import { registerDeliveryRoutes, registerMyDeliveryRoutes, type DeliveryHttpDeps
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
 import { registerPushRoutes } from "./http-push-routes.js";
 import { registerSmsRoutes, SANDBOX_INBOUND_PATH } from "./http-sms-routes.js";
+import { registerEmailRoutes, type EmailHttpDeps } from "./http-email-routes.js";
 import { registerUploadRoutes, UPLOADS_PATH, type UploadHttpDeps } from "./http-upload-routes.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { OriginPolicy } from "./origin-policy.js";
@@ -103,6 +104,8 @@ export interface HttpApiDeps {
   offline?: {
     push: Parameters<typeof registerPushRoutes>[1];
     sms: Parameters<typeof registerSmsRoutes>[1];
+    /** The unsubscribe link of emails (served, answering 404, while email is off). */
+    email?: EmailHttpDeps;
     settings: DeliveryHttpDeps;
   };
 }
@@ -225,6 +228,7 @@ export function createHttpApi(deps: HttpApiDeps): OpenAPIHono<HttpEnv> {
     registerPushRoutes(app, deps.offline.push);
     registerMyDeliveryRoutes(app, deps.offline.settings);
     registerSmsRoutes(app, deps.offline.sms);
+    registerEmailRoutes(app, deps.offline.email ?? {});
   }
 
   // Called with a user token or an API key (the download link: with neither), so before the API key check.

@@ -1,7 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { TokenService } from "../auth/token-service.js";
 import { idSchema } from "../core/schemas.js";
+import { DELIVERY_CHANNELS } from "../delivery/delivery-store.js";
 import type { NotificationSettingsService } from "../delivery/notification-settings-service.js";
+import { CLOCK_TIME, isTimeZone } from "../delivery/quiet-hours.js";
 import { AUTHED_ERRORS, BODY_ERRORS, body, errors, json, v1, type HttpEnv } from "./http-routes.js";
 import { requireUser, USER_TOKEN_SCHEME } from "./http-user-auth.js";
 
@@ -24,7 +26,9 @@ const meMuteParamSchema = z.object({ conversationId: idSchema.meta({ param: { na
 
 const deliveryEventSchema = z.object({
   at: isoTime,
-  status: z.string().meta({ description: "The delivery's status after this entry, or a provider step: `queued`, `sending`, `accepted`, `retrying`." }),
+  status: z.string().meta({
+    description: "The delivery's status after this entry, or an intermediate step: `queued`, `sending`, `accepted`, `retrying`, `deferred` (held for the recipient's quiet hours).",
+  }),
   attempt: z.number().int().optional(),
   statusCode: z.number().int().optional().meta({ description: "The push service's or SMS provider's HTTP status." }),
   errorCode: z.string().optional().meta({ description: "The provider's error code (Twilio's numeric code)." }),
@@ -38,10 +42,10 @@ const deliverySchema = z
     conversationId: z.string(),
     seq: z.number().int(),
     userId: z.string(),
-    channel: z.enum(["push", "sms"]),
+    channel: z.enum(DELIVERY_CHANNELS),
     status: z.enum(["scheduled", "sent", "delivered", "undelivered", "failed", "cancelled", "collapsed"]).meta({
       description:
-        "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service or SMS provider; `delivered`/`undelivered`: the SMS provider's receipt; " +
+        "`scheduled`: waiting for `dueAt`; `sent`: accepted by the push service, the SMTP server or the SMS provider; `delivered`/`undelivered`: the SMS provider's receipt, or (`undelivered`) an email's bounce report; " +
         "`failed`: a permanent error or retries used up; `cancelled`: no longer needed (`cancelReason`); `collapsed`: covered by the notification `collapsedInto` of the same burst.",
     }),
     lastSeq: z.number().int().meta({ description: "The newest message this notification covers." }),
@@ -52,9 +56,9 @@ const deliverySchema = z
     dueAt: isoTime.optional(),
     attempts: z.number().int(),
     sentAt: isoTime.optional(),
-    providerMessageId: z.string().optional().meta({ description: "The SMS provider's message sid." }),
-    to: z.string().optional(),
-    from: z.string().optional(),
+    providerMessageId: z.string().optional().meta({ description: "The SMS provider's message sid, or the email's `Message-ID`." }),
+    to: z.string().optional().meta({ description: "SMS: the recipient's number; email: their address." }),
+    from: z.string().optional().meta({ description: "SMS: our number; email: `EMAIL_FROM`." }),
     encoding: z.enum(["GSM-7", "UCS-2"]).optional(),
     segments: z.number().int().optional(),
     mediaCount: z.number().int().optional().meta({ description: "SMS: the pictures sent with the text as an MMS; absent for a plain SMS." }),
@@ -64,12 +68,33 @@ const deliverySchema = z
   })
   .meta({ id: "Delivery" });
 
+const clockTime = (description: string, example: string) => z.string().regex(CLOCK_TIME, "must be a 24-hour time HH:MM such as 22:00").meta({ description, example });
+
+const quietHoursSchema = z
+  .strictObject({
+    start: clockTime("Start of the window, HH:MM in `timeZone`.", "22:00"),
+    end: clockTime("End of the window, HH:MM; earlier than `start` means the next morning.", "07:00"),
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin or America/New_York")
+      .meta({ example: "Europe/Berlin" }),
+  })
+  .refine((q) => q.start !== q.end, { message: "start and end must differ (null removes the quiet hours)", path: ["end"] })
+  .meta({
+    id: "QuietHours",
+    description: "A daily window in the user's time zone: an offline notification due inside it (push included) is sent when it ends, unless read or connected meanwhile.",
+  });
+
 const preferencesSchema = z
   .object({
     userId: z.string(),
     push: z.boolean(),
     sms: z.boolean(),
-    smsDelayMs: z.number().int().optional().meta({ description: "This user's wait before an SMS; absent: the server's SMS_DELAY_SECONDS." }),
+    smsDelayMs: z.number().int().optional().meta({ description: "This user's wait before an SMS; absent: the ladder's (DELIVERY_LADDER, or SMS_DELAY_SECONDS)." }),
+    email: z.boolean(),
+    emailDelayMs: z.number().int().optional().meta({ description: "This user's wait before an email; absent: the ladder's (DELIVERY_LADDER, or EMAIL_DELAY_SECONDS)." }),
+    quietHours: quietHoursSchema.optional().meta({ description: "Absent: no quiet hours." }),
     updatedAt: isoTime,
   })
   .meta({ id: "NotificationPreferences" });
@@ -86,6 +111,16 @@ const preferencesPatchSchema = z
       .nullable()
       .optional()
       .meta({ description: "Wait before an SMS for this user, in ms; null returns to the server's default." }),
+    email: z.boolean().optional().meta({ description: "Email on or off (email also needs an address on the user record)." }),
+    emailDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400_000)
+      .nullable()
+      .optional()
+      .meta({ description: "Wait before an email for this user, in ms; null returns to the server's default." }),
+    quietHours: quietHoursSchema.nullable().optional().meta({ description: "Quiet hours; null removes them." }),
   })
   .meta({ id: "NotificationPreferencesPatch" });
 

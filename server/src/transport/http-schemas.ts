@@ -9,6 +9,7 @@ import {
   idSchema,
   messageTextSchema,
   phoneSchema,
+  emailSchema,
   requireContent,
   roleSchema,
   seqSchema,
@@ -127,6 +128,7 @@ export const userUpsertSchema = z
     id: idSchema,
     name: displayNameSchema.optional(),
     phone: phoneSchema.optional(),
+    email: emailSchema.optional().meta({ description: "Where email notifications go (when the server sends email); replies by email from it are posted as this user." }),
     role: roleSchema.optional(),
   })
   .meta({ id: "UserUpsert", description: "Creates the user, or updates the fields given (absent fields keep their value)." });
@@ -236,7 +238,7 @@ export const errorSchema = z
   .meta({ id: "Error" });
 
 export const userSchema = z
-  .object({ id: z.string(), name: z.string().optional(), phone: z.string().optional(), role: roleSchema, createdAt: isoTime })
+  .object({ id: z.string(), name: z.string().optional(), phone: z.string().optional(), email: z.string().optional(), role: roleSchema, createdAt: isoTime })
   .meta({ id: "User" });
 
 export const memberSchema = z
