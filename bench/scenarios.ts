@@ -389,6 +389,13 @@ export async function api(server: ServerProcess, method: string, route: string, 
 }
 
 /** Creates the conversations over the HTTP API (admin key), a few requests at a time. */
+/** The sum of two event-count maps. */
+function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, n] of Object.entries(b)) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
+
 export async function createConversations(server: ServerProcess, conversations: { id: string; memberIds: string[] }[]): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -590,6 +597,8 @@ export interface DeliveryResult {
   eventLoopLag: ({ p99Ms: number; maxMs: number } | null)[];
   /** Non-message events the clients received, setup included (presence, conversation updates). */
   otherEventsDuringSetup: Record<string, number>;
+  /** The same after setup (warm-up and measured window): presence counts that trail the joins land here. */
+  otherEventsAfterSetup: Record<string, number>;
   /** Redis commands the servers issued (INFO commandstats): during setup, and in the measured window. */
   redisCommands: { setup: Record<string, number>; run: Record<string, number> };
   disconnects: number;
@@ -735,6 +744,7 @@ export async function deliveryRun(ctx: BenchContext, dep: Deployment, tag: strin
     burst,
     eventLoopLag: lag,
     otherEventsDuringSetup: setupEvents.otherEvents,
+    otherEventsAfterSetup: addCounts(warmSeen.otherEvents, got.otherEvents),
     redisCommands: { setup: setupRedis, run: runRedis },
     disconnects: got.disconnects,
   };

@@ -37,8 +37,22 @@ export const WRITEPATH_TARGETS: Target[] = [
   { scenario: "quick run", metric: "wall time (s)", target: 90, compare: "<=" },
 ];
 
-/** Every Done-when target of issue 13 (the big-room part adds its list here). */
-export const TARGETS: Target[] = [...WRITEPATH_TARGETS];
+/** Presence, Redis work per message, delivery CPU, connect cost, idle memory and the big room. */
+export const BIGROOM_TARGETS: Target[] = [
+  { scenario: "3 fan-out", metric: "presence frames per member", target: 10, compare: "<=" },
+  { scenario: "3 fan-out", metric: "setup: connect+join (s)", target: 2, compare: "<=", ratio: true },
+  { scenario: "2 cross-node", metric: "Redis commands per message", target: 5, compare: "<=" },
+  { scenario: "3 fan-out", metric: "Redis commands per message", target: 5, compare: "<=" },
+  { scenario: "2 cross-node", metric: "CPU ms / 1k deliveries", target: 1.3, compare: "<=", ratio: true },
+  { scenario: "3 fan-out", metric: "CPU ms / 1k deliveries", target: 1.3, compare: "<=", ratio: true },
+  { scenario: "2 cross-node", metric: "cross-node p99 (ms)", target: 15, compare: "<=" },
+  { scenario: "1 idle", metric: "connections accepted per s", target: 0.8, compare: ">=", ratio: true },
+  { scenario: "1 idle", metric: "RSS per connection (KB)", target: 1.1, compare: "<=", ratio: true },
+  { scenario: "6 big room", metric: "lost deliveries", target: 0, compare: "<=" },
+];
+
+/** Every Done-when target of issue 13. */
+export const TARGETS: Target[] = [...WRITEPATH_TARGETS, ...BIGROOM_TARGETS];
 
 /** Whether `value` meets `t`. */
 export function meets(t: Target, value: number): boolean {

@@ -55,6 +55,22 @@ export function runPresenceRegistryContract(name: string, factory: () => Promise
       });
     });
 
+    it("answers which of many users are online, agreeing with query through adds, removals and restores", async () => {
+      expect(await registry().onlineAmong([])).toEqual(new Set());
+      const users = Array.from({ length: 1500 }, (_, i) => `u${i}`);
+      for (const id of users.filter((_, i) => i % 3 === 0)) await registry().addConnection(id, `c-${id}`);
+      await registry().removeConnection("u3", "c-u3", at(1));
+      const expected = new Set(users.filter((id, i) => i % 3 === 0 && id !== "u3"));
+      expect(await registry().onlineAmong(users)).toEqual(expected);
+      // query, chunked the same way, agrees for every one of them.
+      const answers = await registry().query(users);
+      expect(new Set(users.filter((id) => answers[id].status === "online"))).toEqual(expected);
+      expect(answers.u3).toEqual({ status: "offline", lastSeenAt: at(1).toISOString() });
+
+      await registry().restore([{ userId: "u1", connectionId: "r1" }], at(2));
+      expect(await registry().onlineAmong(["u0", "u1", "u3"])).toEqual(new Set(["u1"]));
+    });
+
     it("tells when a user who comes back online was last seen", async () => {
       await registry().addConnection("carol", "c1");
       await registry().removeConnection("carol", "c1", at(7));

@@ -1,8 +1,10 @@
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Conversation } from "../client-sdk/src/protocol.js";
 import { createApp, type SwitchboardApp } from "../server/src/app.js";
 import { loadConfig } from "../server/src/config.js";
-import { connectUser, request, TEST_ADMIN_KEY, tempDir, testEnv } from "./support/harness.js";
+import { RateLimit } from "../server/src/limits/rate-limit.js";
+import { connectUser, request, TEST_ADMIN_KEY, tempDir, testEnv, waitFor } from "./support/harness.js";
 import { call, captureLogger, type CallOptions } from "./support/http-harness.js";
 import { startRedis, type TestRedis } from "./support/redis-server.js";
 
@@ -141,6 +143,60 @@ describe("rate limits shared through Redis in cluster mode", () => {
     await waitForRedisLimiter(a, other);
     for (let i = 0; i < HTTP_LIMIT - 1; i++) expect((await call(a, "GET", "/v1/users/nobody", { key: other })).status).toBe(404);
     expect((await call(b, "GET", "/v1/users/nobody", { key: other })).status).toBe(429);
+  });
+});
+
+/**
+ * The shared limiter itself, on two Redis clients as two nodes have: it decides locally while a
+ * key is far from its limit, so these tests look at what it admits and at what Redis counted.
+ */
+describe("a shared limit counted locally and synced through Redis", () => {
+  let redis: TestRedis;
+  const clients: Redis[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    for (const c of clients.splice(0)) c.disconnect();
+    await redis?.close();
+  });
+  const client = async () => {
+    const c = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    await c.connect();
+    clients.push(c);
+    return c;
+  };
+  /** Calls of `command` Redis has run so far (INFO commandstats). */
+  const calls = async (c: Redis, command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await c.info("commandstats"))?.[1] ?? 0);
+  /** The limiter's windows are fixed 10 s windows: start a test well inside one. */
+  const insideOneWindow = () => waitFor(() => Date.now() % 10_000 < 5_000, "the start of a 10 s window", 10_000, 50);
+
+  it("admits exactly the limit across two nodes when one caller alternates between them", async () => {
+    const [a, b] = [await client(), await client()];
+    const limitA = RateLimit.redisSynced(a, 20, 10, "20 per 10 s", "test:rl:alternate");
+    const limitB = RateLimit.redisSynced(b, 20, 10, "20 per 10 s", "test:rl:alternate");
+    await insideOneWindow();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      outcomes.push(await (i % 2 === 0 ? limitA : limitB).consume("caller").then(() => "ok", (err: { code?: string }) => err.code ?? "error"));
+    }
+    expect(outcomes.filter((o) => o === "ok")).toHaveLength(20);
+    expect(new Set(outcomes.filter((o) => o !== "ok"))).toEqual(new Set(["rate_limited"]));
+    // Another caller still has its whole budget on either node.
+    await expect(limitB.consume("someone-else")).resolves.toBe(19);
+  });
+
+  it("costs Redis a few commands, not one per call, while a caller stays far from the limit, and still counts every call there", async () => {
+    const c = await client();
+    const limit = RateLimit.redisSynced(c, 1000, 10, "1000 per 10 s", "test:rl:quiet", { syncMs: 50 });
+    await insideOneWindow();
+    const before = await calls(c, "incrby");
+    for (let i = 0; i < 100; i++) await limit.consume("chatty");
+    // The unsynced counts reach Redis within a sync interval.
+    const key = (await c.keys("test:rl:quiet:chatty:*"))[0];
+    await waitFor(async () => Number(await c.get(key)) === 100, "Redis to hold all 100 counts");
+    expect((await calls(c, "incrby")) - before).toBeLessThanOrEqual(5);
+    expect(await c.pttl(key)).toBeGreaterThan(0);
   });
 });
 

@@ -818,6 +818,21 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(limited.every((id) => ["u2", "u3", "u4"].includes(id))).toBe(true);
       });
 
+      it("splits a user's presence audience into contacts of small conversations and the ids of large ones", async () => {
+        await conversation("small", ["u1", "u2", "u3"]);
+        await conversation("also-small", ["u1", "u4"]);
+        await conversation("big", ["u1", "u5", "u6", "u7", "u8"]);
+        await conversation("elsewhere", ["u9", "u2"]);
+        const audience = await store.listPresenceAudience("u1", 4, 10);
+        expect([...audience.contacts].sort()).toEqual(["u2", "u3", "u4"]);
+        expect(audience.largeConversationIds).toEqual(["big"]);
+        // A room of exactly the limit is still small; the contact limit still applies.
+        const atLimit = await store.listPresenceAudience("u1", 5, 2);
+        expect(atLimit.largeConversationIds).toEqual([]);
+        expect(atLimit.contacts).toHaveLength(2);
+        expect(await store.listPresenceAudience("stranger", 4, 10)).toEqual({ contacts: [], largeConversationIds: [] });
+      });
+
       it("returns no contacts for a user without conversations", async () => {
         await conversation("a", ["u1", "u2"]);
         expect(await store.listContacts("stranger", 10)).toEqual([]);

@@ -341,6 +341,14 @@ export interface TypingEvent {
   userId: string;
   isTyping: boolean;
 }
+/** Extension: see `presence:occupancy`. */
+export interface PresenceOccupancyEvent {
+  conversationId: string;
+  /** Members with a live connection anywhere in the cluster. */
+  online: number;
+  /** Members of the conversation. */
+  members: number;
+}
 export interface PresenceUpdateEvent {
   userId: string;
   status: PresenceStatus;
@@ -367,6 +375,12 @@ export interface ServerToClientEvents {
   "receipt:read": (e: ReceiptReadEvent) => void;
   typing: (e: TypingEvent) => void;
   "presence:update": (e: PresenceUpdateEvent) => void;
+  /**
+   * Extension: how many members of a large conversation (more than the server's
+   * `PRESENCE_ROOM_LIMIT`) are online, instead of a `presence:update` per member; at most one per
+   * second per conversation, to the connections that joined it. Ask `presence:query` for names.
+   */
+  "presence:occupancy": (e: PresenceOccupancyEvent) => void;
   "conversation:updated": (e: ConversationResult) => void;
   /** Extension: re-fetch history with `afterSeq`, live events may have been missed. */
   resync: (e: ResyncEvent) => void;

@@ -208,7 +208,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     redis ? new RedisPresenceRegistry(redis.commands, { nodeId: config.nodeId }) : new InMemoryPresenceRegistry(),
     store,
     events,
-    { onError: (err, task) => logger.warn({ err, task }, "presence background task failed") },
+    { ...config.presence, onError: (err, task) => logger.warn({ err, task }, "presence background task failed") },
   );
   // Redis keeps nothing on disk: after it restarts, this node's connections are registered again.
   redis?.onRecovered(() => void presence.restore().catch((err) => logger.warn({ err }, "presence restore failed")));
@@ -762,9 +762,12 @@ function openBlobStore(config: Config): { blobs: BlobStore; closeBlobs: () => vo
   }
 }
 
-/** A 10 s limit counted in Redis when the node is in cluster mode, else in this process. */
+/**
+ * A 10 s limit shared through Redis when the node is in cluster mode (counted locally and synced,
+ * so a send costs no Redis round trip while the sender is far from the limit), else in this process.
+ */
 function sharedLimit(redis: RedisConnections | undefined, points: number, description: string, keyPrefix: string): RateLimit {
-  return redis ? RateLimit.redis(redis.commands, points, 10, description, keyPrefix) : RateLimit.inMemory(points, 10, description);
+  return redis ? RateLimit.redisSynced(redis.commands, points, 10, description, keyPrefix) : RateLimit.inMemory(points, 10, description);
 }
 
 async function openStore(

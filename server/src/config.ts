@@ -65,6 +65,14 @@ export interface Config {
     /** How long a writer waits for another process's lock (`SQLITE_BUSY_TIMEOUT_MS`, default 5000). */
     busyTimeoutMs: number;
   };
+  presence: {
+    /** Conversations above this many members get occupancy counts, not per-member presence (`PRESENCE_ROOM_LIMIT`, default 100). */
+    roomLimit: number;
+    /** Window in which presence changes are coalesced (`PRESENCE_COALESCE_MS`, default 250). */
+    coalesceMs: number;
+    /** Most one occupancy count per large conversation per this interval (`PRESENCE_OCCUPANCY_INTERVAL_MS`, default 1000). */
+    occupancyIntervalMs: number;
+  };
   limits: {
     /** Socket events per connection per 10 s (`RATE_LIMIT_SOCKET_EVENTS`, default 300). */
     socketEventsPer10s: number;
@@ -461,6 +469,9 @@ const envSchema = z.object({
   LOG_PRETTY: optional(bool),
   SQLITE_SYNCHRONOUS: optional(z.enum(["FULL", "NORMAL"])),
   SQLITE_BUSY_TIMEOUT_MS: optional(int(100, 60_000)),
+  PRESENCE_ROOM_LIMIT: optional(int(2, 1_000_000)),
+  PRESENCE_COALESCE_MS: optional(int(0, 10_000)),
+  PRESENCE_OCCUPANCY_INTERVAL_MS: optional(int(100, 60_000)),
   RATE_LIMIT_SOCKET_EVENTS: optional(int(1, 1_000_000)),
   RATE_LIMIT_MESSAGES: optional(int(1, 1_000_000)),
   RATE_LIMIT_HTTP: optional(int(1, 1_000_000)),
@@ -646,6 +657,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sqlite: {
       synchronous: e.SQLITE_SYNCHRONOUS ?? "FULL",
       busyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS ?? 5000,
+    },
+    presence: {
+      roomLimit: e.PRESENCE_ROOM_LIMIT ?? 100,
+      coalesceMs: e.PRESENCE_COALESCE_MS ?? 250,
+      occupancyIntervalMs: e.PRESENCE_OCCUPANCY_INTERVAL_MS ?? 1000,
     },
     limits: {
       socketEventsPer10s: e.RATE_LIMIT_SOCKET_EVENTS ?? 300,

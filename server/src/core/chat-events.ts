@@ -18,6 +18,8 @@ export type ChatEvent =
   | { type: "typing"; conversationId: string; userId: string; isTyping: boolean }
   /** `audience`: the users who share a conversation with `userId`. */
   | { type: "presence.changed"; userId: string; status: PresenceStatus; lastSeenAt?: string; audience: string[] }
+  /** How many members of a large conversation are online (see `PresenceOptions.roomLimit`). */
+  | { type: "presence.occupancy"; conversationId: string; online: number; members: number }
   /**
    * `removedUserIds`: members who just left and must stop receiving the conversation's events.
    * `change`: what happened, when something did (absent for an idempotent repeat); webhooks use it.

@@ -4,7 +4,7 @@ import type { Store } from "../store/store.js";
 import type { ChatEvents } from "./chat-events.js";
 
 /** The background step of {@link PresenceService} that failed, as told to `onError`. */
-export type PresenceTask = "heartbeat" | "restore" | "reap" | "offline-check" | "announce" | "close";
+export type PresenceTask = "heartbeat" | "restore" | "reap" | "offline-check" | "announce" | "occupancy" | "close";
 
 /** Options of {@link PresenceService}. */
 export interface PresenceOptions {
@@ -16,6 +16,23 @@ export interface PresenceOptions {
   offlineGraceMs?: number;
   /** Most contacts told about one user's change. Default 1000. */
   audienceMax?: number;
+  /**
+   * Conversations with more members than this get `presence.occupancy` counts instead of one
+   * `presence.changed` per member change, so a room's presence costs O(members) frames per
+   * interval instead of O(members²) (`PRESENCE_ROOM_LIMIT`). Default 100.
+   */
+  roomLimit?: number;
+  /**
+   * Changes are announced at once when none was in the last `coalesceMs`; within that window
+   * they wait for its end, and a user's repeated changes collapse into the latest
+   * (`PRESENCE_COALESCE_MS`). 0 announces every change at once. Default 250 ms.
+   */
+  coalesceMs?: number;
+  /**
+   * At most one occupancy count per large conversation per this interval, cluster-wide
+   * (`PRESENCE_OCCUPANCY_INTERVAL_MS`). Default 1000 ms.
+   */
+  occupancyIntervalMs?: number;
   /**
    * How often, after {@link PresenceService.start}, this node heartbeats, repairs its registration
    * if the registry lost it, and reaps dead peers. Keep it well under the registry's node timeout
@@ -51,8 +68,21 @@ export class PresenceService {
   /** Offline checks under way, awaited by `close` so none runs on after it. */
   private readonly checking = new Set<Promise<void>>();
   private closed = false;
+  /** Changes waiting for the end of the coalescing window: userId → latest status. */
+  private readonly pendingAnnouncements = new Map<string, PresenceInfo>();
+  /** Set while a coalescing window is open. */
+  private coalesceTimer?: NodeJS.Timeout;
+  /** Announcements under way, awaited by `close`. */
+  private flushing?: Promise<void>;
+  /** Large conversations whose online count changed since it was last sent. */
+  private readonly occupancyDirty = new Set<string>();
+  private occupancyTimer?: NodeJS.Timeout;
+  private occupancyRunning?: Promise<void>;
   private readonly graceMs: number;
   private readonly audienceMax: number;
+  private readonly roomLimit: number;
+  private readonly coalesceMs: number;
+  private readonly occupancyIntervalMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly onError: (err: unknown, task: PresenceTask) => void;
 
@@ -64,6 +94,9 @@ export class PresenceService {
   ) {
     this.graceMs = options.offlineGraceMs ?? 3000;
     this.audienceMax = options.audienceMax ?? 1000;
+    this.roomLimit = options.roomLimit ?? 100;
+    this.coalesceMs = options.coalesceMs ?? 250;
+    this.occupancyIntervalMs = options.occupancyIntervalMs ?? 1000;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5000;
     this.onError = options.onError ?? (() => undefined);
   }
@@ -108,6 +141,8 @@ export class PresenceService {
     const set = this.local.get(userId);
     set?.delete(connectionId);
     if (set?.size === 0) this.local.delete(userId);
+    // Came and went within one coalescing window: the contacts need not hear "online" at all.
+    if (!this.local.has(userId) && this.pendingAnnouncements.get(userId)?.status === "online") this.pendingAnnouncements.delete(userId);
     const at = new Date();
     let gone: boolean;
     try {
@@ -129,6 +164,11 @@ export class PresenceService {
   /** Status of each user, cluster-wide. */
   query(userIds: string[]): Promise<Record<string, PresenceInfo>> {
     return this.registry.query(userIds);
+  }
+
+  /** Which of these users are online anywhere in the cluster, in one registry look-up. */
+  onlineAmong(userIds: string[]): Promise<Set<string>> {
+    return this.registry.onlineAmong(userIds);
   }
 
   /**
@@ -153,6 +193,16 @@ export class PresenceService {
     for (const timer of this.pendingOffline.values()) clearTimeout(timer);
     this.pendingOffline.clear();
     await Promise.all(this.checking);
+    clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
+    await this.flushing;
+    // Changes still waiting for their window happened: the contacts hear them before the node goes.
+    const batch = [...this.pendingAnnouncements];
+    this.pendingAnnouncements.clear();
+    for (const [userId, info] of batch) await this.announceNow(userId, info);
+    clearTimeout(this.occupancyTimer);
+    this.occupancyTimer = undefined;
+    await this.occupancyRunning;
     await this.registry.close().catch((err: unknown) => this.onError(err, "close"));
   }
 
@@ -248,14 +298,100 @@ export class PresenceService {
     if (status === "offline" && !this.local.has(userId)) await this.announce(userId, { status: "offline", lastSeenAt });
   }
 
-  /** Tells the user's contacts; a failure is reported and dropped (live events are best effort). */
+  /**
+   * Tells the user's contacts now, or at the end of the coalescing window when one is open (a
+   * burst of connects then costs one window per `coalesceMs`, and a user's flapping collapses).
+   */
   private async announce(userId: string, info: PresenceInfo): Promise<void> {
+    if (this.closed) return;
+    if (this.coalesceMs <= 0) return this.announceNow(userId, info);
+    if (this.coalesceTimer) {
+      this.pendingAnnouncements.set(userId, info);
+      return;
+    }
+    this.openCoalesceWindow();
+    await this.announceNow(userId, info);
+  }
+
+  private openCoalesceWindow(): void {
+    this.coalesceTimer = setTimeout(() => {
+      this.coalesceTimer = undefined;
+      if (this.closed || this.pendingAnnouncements.size === 0) return;
+      const batch = [...this.pendingAnnouncements];
+      this.pendingAnnouncements.clear();
+      // What arrives while this batch is announced waits for the next window.
+      this.openCoalesceWindow();
+      const run = (async () => {
+        for (const [userId, info] of batch) await this.announceNow(userId, info);
+      })().finally(() => {
+        if (this.flushing === run) this.flushing = undefined;
+      });
+      this.flushing = run;
+    }, this.coalesceMs);
+    this.coalesceTimer.unref();
+  }
+
+  /**
+   * Publishes the change to the contacts of the user's small conversations and marks their large
+   * conversations for an occupancy count. A failure is reported and dropped (live events are
+   * best effort). Published even with no contact to tell, so listeners such as the offline
+   * planner hear every change (the gateway sends nothing for an empty audience).
+   */
+  private async announceNow(userId: string, info: PresenceInfo): Promise<void> {
     try {
-      const audience = await this.store.listContacts(userId, this.audienceMax);
-      if (audience.length === 0) return;
-      this.events.publish({ type: "presence.changed", userId, status: info.status, ...(info.lastSeenAt ? { lastSeenAt: info.lastSeenAt } : {}), audience });
+      const { contacts, largeConversationIds } = await this.store.listPresenceAudience(userId, this.roomLimit, this.audienceMax);
+      if (contacts.length === 0 && largeConversationIds.length === 0) return;
+      this.events.publish({
+        type: "presence.changed",
+        userId,
+        status: info.status,
+        ...(info.lastSeenAt ? { lastSeenAt: info.lastSeenAt } : {}),
+        audience: contacts,
+      });
+      for (const id of largeConversationIds) this.occupancyDirty.add(id);
+      if (largeConversationIds.length > 0) this.scheduleOccupancy(0);
     } catch (err) {
       this.onError(err, "announce");
+    }
+  }
+
+  /** Sends the dirty conversations' counts after `delayMs` (no-op while a send is scheduled). */
+  private scheduleOccupancy(delayMs: number): void {
+    if (this.occupancyTimer || this.occupancyRunning || this.closed) return;
+    this.occupancyTimer = setTimeout(() => {
+      this.occupancyTimer = undefined;
+      const run = this.sendOccupancy().finally(() => {
+        this.occupancyRunning = undefined;
+        // Changes seen meanwhile, or a conversation another node had claimed: the next interval.
+        if (this.occupancyDirty.size > 0) this.scheduleOccupancy(this.occupancyIntervalMs);
+      });
+      this.occupancyRunning = run;
+    }, delayMs);
+    this.occupancyTimer.unref();
+  }
+
+  /**
+   * Counts the online members of each dirty large conversation and publishes it, at most once per
+   * interval per conversation in the whole cluster: a node that finds the interval claimed by a
+   * peer keeps the conversation dirty and counts again in the next one, so the last change is
+   * always covered by a count taken after it.
+   */
+  private async sendOccupancy(): Promise<void> {
+    const batch = [...this.occupancyDirty];
+    this.occupancyDirty.clear();
+    for (const conversationId of batch) {
+      try {
+        if (!(await this.registry.claimOccupancy(conversationId, this.occupancyIntervalMs))) {
+          this.occupancyDirty.add(conversationId);
+          continue;
+        }
+        const conversation = await this.store.getConversation(conversationId);
+        if (!conversation) continue;
+        const online = await this.registry.onlineAmong(conversation.members.map((m) => m.userId));
+        this.events.publish({ type: "presence.occupancy", conversationId, online: online.size, members: conversation.members.length });
+      } catch (err) {
+        this.onError(err, "occupancy");
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Message, PresenceInfo, User } from "../../../client-sdk/src/protocol.js";
+import type { Message, User } from "../../../client-sdk/src/protocol.js";
 import type { ChatEvent, ChatEvents } from "../core/chat-events.js";
 import { sortableId } from "../core/sortable-id.js";
 import type { Store } from "../store/store.js";
@@ -25,8 +25,11 @@ export interface DeliveryPlannerOptions {
   store: DeliveryStore;
   /** The main store: conversations (members, read positions) and users (phone numbers). */
   chat: Pick<Store, "getConversation" | "getUser">;
-  /** Cluster-wide presence: a member with a live connection anywhere is not notified. */
-  presence: { query(userIds: string[]): Promise<Record<string, PresenceInfo>> };
+  /**
+   * Cluster-wide presence: a member with a live connection anywhere is not notified. Asked once
+   * per message for all its members, so it must answer in one look-up (one Redis command).
+   */
+  presence: { onlineAmong(userIds: string[]): Promise<Set<string>> };
   /** Native mobile push: which of its channels (configured, with a device of the user) could reach a user. Absent: off. */
   mobile?: { channelsWithDevices(userId: string): Promise<ReadonlySet<MobileChannel>> };
   /**
@@ -109,6 +112,7 @@ export class DeliveryPlanner {
       case "message.updated":
       case "reaction.changed":
       case "typing":
+      case "presence.occupancy":
       case "conversation.updated":
       case "delivery.updated":
         return;
@@ -130,8 +134,8 @@ export class DeliveryPlanner {
     if (!conversation) return [];
     const candidates = conversation.members.filter((m) => m.userId !== message.senderId && m.lastReadSeq < message.seq).map((m) => m.userId);
     if (candidates.length === 0) return [];
-    const presence = await this.options.presence.query(candidates);
-    const offline = candidates.filter((userId) => presence[userId]?.status !== "online");
+    const online = await this.options.presence.onlineAmong(candidates);
+    const offline = candidates.filter((userId) => !online.has(userId));
     const planned: Delivery[] = [];
     for (let start = 0; start < offline.length; start += PLAN_BATCH) {
       // The embedded store answers synchronously: without a pause a big group's planning would

@@ -40,6 +40,15 @@ export class InMemoryPresenceRegistry implements PresenceRegistry {
     return result;
   }
 
+  async onlineAmong(userIds: string[]): Promise<Set<string>> {
+    return new Set(userIds.filter((id) => this.connections.has(id)));
+  }
+
+  async claimOccupancy(): Promise<boolean> {
+    // The only node: its own timer already sends at most one count per interval.
+    return true;
+  }
+
   async heartbeat(): Promise<boolean> {
     return true;
   }

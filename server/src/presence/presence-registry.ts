@@ -48,11 +48,22 @@ export interface PresenceRegistry {
   /** Status of each user; `lastSeenAt` for offline users the registry still remembers. */
   query(userIds: string[]): Promise<Record<string, PresenceInfo>>;
   /**
+   * Which of `userIds` are online anywhere. Cheaper than {@link query} for many users (the
+   * offline planner asks it for every member of a conversation on every message): the Redis
+   * driver answers with one command however many are asked.
+   */
+  onlineAmong(userIds: string[]): Promise<Set<string>>;
+  /**
    * Marks this node alive. Resolves false when the registry no longer holds this node's
    * registration (it restarted empty, or peers reaped this node as dead), so the caller must
    * {@link restore} it.
    */
   heartbeat(): Promise<boolean>;
+  /**
+   * Claims the right to send `conversationId`'s occupancy count for the next `ms`: true for
+   * exactly one caller in the cluster per interval, so the count is sent once, not once per node.
+   */
+  claimOccupancy(conversationId: string, ms: number): Promise<boolean>;
   /**
    * Removes the connections of other nodes whose heartbeat is too old, and resolves with the users
    * who thereby went offline. Each dead node is reaped by exactly one caller in the cluster, so

@@ -33,6 +33,9 @@ const REAP_BATCH = 16;
 //   P registered:<nodeId>  "1"   present while the registry holds this node's connections
 //   P nodes                zset  nodeId → last heartbeat, ms (Redis's clock, so node clocks can differ)
 //   P seen:<userId>        string lastSeenAt in ms, expiring after lastSeenTtlSeconds
+//   P occupancy:<convId>   string the node that sends this conversation's count this interval (PX)
+//   P online               set   userIds with at least one connection (⇔ P user:<userId> exists), so
+//                                "who of these is online" is one SMISMEMBER whatever their number
 // Every write is one Lua script, so a user's and a node's hashes never disagree and "first" and
 // "last" are decided atomically across nodes. Scripts are sent with EVAL, not EVALSHA: after a
 // Redis restart EVALSHA fails with NOSCRIPT and would be resent out of order with later calls.
@@ -50,6 +53,7 @@ ${NOW_MS}
 -- A node that dies before its first heartbeat must still be found by the reapers.
 redis.call('ZADD', p .. 'nodes', 'NX', now, node)
 if added == 1 and redis.call('HLEN', ukey) == 1 then
+  redis.call('SADD', p .. 'online', user)
   return {1, redis.call('GET', p .. 'seen:' .. user)}
 end
 return {0}
@@ -62,21 +66,38 @@ local ukey, skey = p .. 'user:' .. user, p .. 'seen:' .. user
 redis.call('HDEL', p .. 'node:' .. node, conn)
 local removed = redis.call('HDEL', ukey, conn)
 if redis.call('EXISTS', ukey) == 1 then return 0 end
+redis.call('SREM', p .. 'online', user)
 -- A removal the registry had lost (Redis restarted) still ends in offline; a repeated one keeps
 -- the first time.
 if removed == 1 or redis.call('EXISTS', skey) == 0 then redis.call('SET', skey, at, 'EX', ttl) end
 return 1
 `;
 
-/** ARGV: prefix, userId… Returns {online(0|1), lastSeenMs|false} per user. */
+/**
+ * ARGV: prefix, userId… Returns {online(0|1), lastSeenMs|false} per user: one SMISMEMBER and one
+ * MGET per QUERY_CHUNK users, so the commands Redis runs do not grow with the number asked.
+ */
 const QUERY_SCRIPT = `
 local p, out = ARGV[1], {}
-for i = 2, #ARGV do
-  out[#out + 1] = redis.call('EXISTS', p .. 'user:' .. ARGV[i])
-  out[#out + 1] = redis.call('GET', p .. 'seen:' .. ARGV[i])
+for from = 2, #ARGV, 1000 do
+  local to = math.min(from + 999, #ARGV)
+  local users, seen = {}, {}
+  for i = from, to do
+    users[#users + 1] = ARGV[i]
+    seen[#seen + 1] = p .. 'seen:' .. ARGV[i]
+  end
+  local online = redis.call('SMISMEMBER', p .. 'online', unpack(users))
+  local last = redis.call('MGET', unpack(seen))
+  for i = 1, #users do
+    out[#out + 1] = online[i]
+    out[#out + 1] = last[i]
+  end
 end
 return out
 `;
+
+/** Most user ids in one SMISMEMBER of {@link RedisPresenceRegistry.onlineAmong}. */
+const ONLINE_CHUNK = 5000;
 
 /** ARGV: prefix, nodeId. Returns 1 while this node's registration is intact. */
 const HEARTBEAT_SCRIPT = `
@@ -109,6 +130,7 @@ for i = 1, #dead, 2 do
       if redis.call('HGET', ukey, conn) == node then
         redis.call('HDEL', ukey, conn)
         if redis.call('EXISTS', ukey) == 0 then
+          redis.call('SREM', p .. 'online', user)
           -- The node's last heartbeat is the last moment its users were known to be there.
           redis.call('SET', p .. 'seen:' .. user, last, 'EX', ttl)
           out[#out + 1] = user
@@ -138,6 +160,8 @@ for i = 5, #ARGV, 2 do
   local ukey = p .. 'user:' .. user
   if redis.call('HSET', ukey, conn, node) == 1 and redis.call('HLEN', ukey) == 1 then online[#online + 1] = user end
   redis.call('HSET', nkey, conn, user)
+  -- Every user, not only those who came online: the set is repaired along with the hashes.
+  redis.call('SADD', p .. 'online', user)
 end
 local have = redis.call('HGETALL', nkey)
 for i = 1, #have, 2 do
@@ -148,6 +172,7 @@ for i = 1, #have, 2 do
     if redis.call('HGET', ukey, conn) == node then
       redis.call('HDEL', ukey, conn)
       if redis.call('EXISTS', ukey) == 0 then
+        redis.call('SREM', p .. 'online', user)
         redis.call('SET', p .. 'seen:' .. user, at, 'EX', ttl)
         offline[#offline + 1] = user
         offline[#offline + 1] = at
@@ -219,6 +244,22 @@ export class RedisPresenceRegistry implements PresenceRegistry {
       result[id] = flat[2 * i] === 1 ? { status: "online" } : lastSeen ? { status: "offline", lastSeenAt: iso(lastSeen) } : { status: "offline" };
     });
     return result;
+  }
+
+  async onlineAmong(userIds: string[]): Promise<Set<string>> {
+    const online = new Set<string>();
+    for (let start = 0; start < userIds.length; start += ONLINE_CHUNK) {
+      const chunk = userIds.slice(start, start + ONLINE_CHUNK);
+      const flags = (await this.redis.call("SMISMEMBER", `${this.prefix}online`, ...chunk)) as number[];
+      chunk.forEach((id, i) => {
+        if (flags[i] === 1) online.add(id);
+      });
+    }
+    return online;
+  }
+
+  async claimOccupancy(conversationId: string, ms: number): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}occupancy:${conversationId}`, this.nodeId, "PX", Math.max(1, Math.round(ms)), "NX")) === "OK";
   }
 
   async heartbeat(): Promise<boolean> {

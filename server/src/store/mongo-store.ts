@@ -43,6 +43,7 @@ import type {
   MessagePatch,
   NewConversation,
   NewMessage,
+  PresenceAudience,
   ReactionInput,
   ReactionResult,
   Store,
@@ -396,6 +397,29 @@ export class MongoStore implements Store {
           return summary;
         }),
       );
+    });
+  }
+
+  listPresenceAudience(userId: string, roomLimit: number, contactLimit: number): Promise<PresenceAudience> {
+    return runMongo(async () => {
+      // The sizes first, without the member arrays: a big room's 10,000 members stay on the server.
+      const sizes = await this.conversations
+        .aggregate<{ _id: string; size: number }>([{ $match: { "members.userId": userId } }, { $project: { _id: 1, size: { $size: "$members" } } }])
+        .toArray();
+      const small = sizes.filter((c) => c.size <= roomLimit).map((c) => c._id);
+      const largeConversationIds = sizes.filter((c) => c.size > roomLimit).map((c) => c._id);
+      if (small.length === 0) return { contacts: [], largeConversationIds };
+      const rows = await this.conversations
+        .aggregate<{ _id: string }>([
+          { $match: { _id: { $in: small } } },
+          { $unwind: "$members" },
+          { $match: { "members.userId": { $ne: userId } } },
+          { $group: { _id: "$members.userId" } },
+          { $sort: { _id: 1 } },
+          { $limit: contactLimit },
+        ])
+        .toArray();
+      return { contacts: rows.map((r) => r._id), largeConversationIds };
     });
   }
 

@@ -27,6 +27,7 @@ import type {
   MessagePatch,
   NewConversation,
   NewMessage,
+  PresenceAudience,
   ReactionInput,
   ReactionResult,
   Store,
@@ -349,6 +350,13 @@ function prepareStatements(db: SqliteDatabase) {
     setReadSeq: db.prepare<[number, string, string]>(
       "UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user_id = ?",
     ),
+    // The size is counted only up to the limit + 1 (the caller's first bind), so a user in a
+    // 10,000-member room does not make every connect walk 10,000 index entries.
+    memberConversationSizes: db.prepare<[number, string], { conversation_id: string; size: number }>(
+      `SELECT mine.conversation_id,
+              (SELECT COUNT(*) FROM (SELECT 1 FROM members c WHERE c.conversation_id = mine.conversation_id LIMIT ?)) AS size
+       FROM members mine WHERE mine.user_id = ?`,
+    ),
     contacts: db.prepare<[string, string, number], { user_id: string }>(
       `SELECT DISTINCT other.user_id FROM members mine
        JOIN members other ON other.conversation_id = mine.conversation_id
@@ -621,6 +629,24 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
 
   listContacts(userId: string, limit: number): Promise<string[]> {
     return this.run(() => this.q.contacts.all(userId, userId, limit).map((r) => r.user_id));
+  }
+
+  listPresenceAudience(userId: string, roomLimit: number, contactLimit: number): Promise<PresenceAudience> {
+    return this.run(() => {
+      const small: string[] = [];
+      const largeConversationIds: string[] = [];
+      for (const row of this.q.memberConversationSizes.all(roomLimit + 1, userId)) {
+        (row.size > roomLimit ? largeConversationIds : small).push(row.conversation_id);
+      }
+      if (small.length === 0) return { contacts: [], largeConversationIds };
+      const contacts = this.db
+        .prepare<unknown[], { user_id: string }>(
+          `SELECT DISTINCT user_id FROM members WHERE conversation_id IN (${small.map(() => "?").join(",")}) AND user_id <> ? ORDER BY user_id LIMIT ?`,
+        )
+        .all(...small, userId, contactLimit)
+        .map((r) => r.user_id);
+      return { contacts, largeConversationIds };
+    });
   }
 
   /**

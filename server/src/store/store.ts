@@ -179,6 +179,12 @@ export interface ApiKeyRotation {
  * - `replyTo` is resolved when a message is read: it quotes the parent's current version.
  * Errors are thrown as `SwitchboardError` (`not_found`, `conflict`, `invalid_argument`, `unavailable`).
  */
+/** What {@link Store.listPresenceAudience} answers. */
+export interface PresenceAudience {
+  contacts: string[];
+  largeConversationIds: string[];
+}
+
 export interface Store {
   /** Creates tables and indexes; idempotent. */
   init(): Promise<void>;
@@ -203,6 +209,12 @@ export interface Store {
   listConversations(userId: string, query: ConversationListQuery): Promise<ConversationSummary[]>;
   /** Ids of every user who shares at least one conversation with `userId` (not including it). */
   listContacts(userId: string, limit: number): Promise<string[]>;
+  /**
+   * Who hears about `userId`'s presence: the users who share a conversation of at most
+   * `roomLimit` members with them (at most `contactLimit`, not including `userId`), and the
+   * conversations of `userId` with more members, which get occupancy counts instead.
+   */
+  listPresenceAudience(userId: string, roomLimit: number, contactLimit: number): Promise<PresenceAudience>;
 
   /**
    * Commits the message with the conversation's next `seq`, or returns the original when

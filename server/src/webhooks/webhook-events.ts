@@ -90,6 +90,7 @@ export function toWebhookEvent(event: ChatEvent, now: string): WebhookEvent | nu
     }
     case "typing":
     case "presence.changed":
+    case "presence.occupancy":
       return null;
     default: {
       const exhaustive: never = event;
