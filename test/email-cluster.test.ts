@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Message } from "../client-sdk/src/protocol.js";
-import type { Delivery } from "../server/src/delivery/delivery-store.js";
-import { api, spawnServer, tempDir, waitFor } from "./support/harness.js";
+import { api, tempDir } from "./support/harness.js";
 import { startRedis } from "./support/redis-server.js";
 import { startSmtpSink } from "./support/smtp-sink.js";
+import { ok, sendOnBothNodes, settledDeliveries, startTwoNodes } from "./support/two-node-delivery.js";
 
 /**
  * Two node processes on one SQLite file and one Redis, both running a delivery worker with email
@@ -35,50 +34,14 @@ describe("the email channel on two nodes", () => {
       EMAIL_DELAY_SECONDS: "1",
       DELIVERY_POLL_INTERVAL_MS: "20",
     };
-    const nodes = [await spawnServer(data.dir, { ...env, NODE_ID: "node-a" }), await spawnServer(data.dir, { ...env, NODE_ID: "node-b" })];
-    for (const node of nodes) cleanups.push(() => node.kill("SIGTERM"));
+    const nodes = await startTwoNodes(data.dir, env, (fn) => cleanups.push(fn));
     const [a, b] = nodes;
 
-    const ok = (res: { status: number; body: any }, what: string) => {
-      if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
-    };
     ok(await api(a.url, "POST", "/v1/users", { id: "alice", name: "Alice" }), "alice");
     ok(await api(b.url, "POST", "/v1/users", { id: "bob", name: "Bob", email: "bob@example.com" }), "bob");
-    for (let i = 0; i < CONVERSATIONS; i++) {
-      ok(await api(a.url, "POST", "/v1/conversations", { id: `em-${i}`, type: "group", title: `Room ${i}`, memberIds: ["alice", "bob"] }), "conversation");
-    }
-    const messages: Message[] = [];
-    await Promise.all(
-      Array.from({ length: CONVERSATIONS }, async (_, i) => {
-        const send = { senderId: "alice", text: `message ${i} for bob`, clientMessageId: `email-cluster-${i}` };
-        const [first, second] = await Promise.all([
-          api(nodes[i % 2].url, "POST", `/v1/conversations/em-${i}/messages`, send),
-          api(nodes[(i + 1) % 2].url, "POST", `/v1/conversations/em-${i}/messages`, send),
-        ]);
-        expect(ok(second, "retry").id).toBe(ok(first, "send").id);
-        messages.push(first.body as Message);
-      }),
-    );
-
-    const deliveriesOf = async (message: Message): Promise<Delivery[]> => ok(await api(b.url, "GET", `/v1/messages/${message.id}/deliveries`), "deliveries").deliveries;
-    await waitFor(
-      async () => {
-        for (const message of messages) {
-          if (!(await deliveriesOf(message)).some((d) => d.status === "sent")) return false;
-        }
-        return true;
-      },
-      "every email to be sent",
-      30_000,
-      100,
-    );
-    // Several polls of both workers past the delay: nothing more may arrive.
-    const settled = Date.now() + 1500;
-    await waitFor(() => Date.now() > settled, "the workers to settle", 5000, 100);
-
-    for (const message of messages) {
-      expect((await deliveriesOf(message)).map((d) => [d.userId, d.channel, d.status])).toEqual([["bob", "email", "sent"]]);
+    const messages = await sendOnBothNodes(nodes, "em", CONVERSATIONS);
+    for (const deliveries of await settledDeliveries(b, messages, 1, "every email to be sent")) {
+      expect(deliveries).toEqual([["bob", "email", "sent"]]);
     }
     expect(sink.received).toHaveLength(CONVERSATIONS);
     const mailed = sink.received.map((e) => /message (\d+) for bob/.exec(e.parsed.text ?? "")?.[1]);

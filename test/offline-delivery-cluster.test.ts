@@ -1,11 +1,10 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Message } from "../client-sdk/src/protocol.js";
-import type { Delivery } from "../server/src/delivery/delivery-store.js";
-import { api, mintToken, spawnServer, tempDir, waitFor } from "./support/harness.js";
+import { api, mintToken, tempDir } from "./support/harness.js";
 import { createPushSubscriber, startPushService } from "./support/push-service.js";
 import { startRedis } from "./support/redis-server.js";
 import { startTwilioFake } from "./support/twilio-fake.js";
+import { ok, sendOnBothNodes, settledDeliveries, startTwoNodes } from "./support/two-node-delivery.js";
 
 /**
  * Two node processes share one store and one Redis, and both run a delivery worker: each
@@ -46,14 +45,9 @@ describe("offline fallback on two nodes", () => {
       PUSH_ALLOW_PRIVATE: "1",
       DELIVERY_POLL_INTERVAL_MS: "20",
     };
-    const nodes = [await spawnServer(data.dir, { ...env, NODE_ID: "node-a" }), await spawnServer(data.dir, { ...env, NODE_ID: "node-b" })];
-    for (const node of nodes) cleanups.push(() => node.kill("SIGTERM"));
+    const nodes = await startTwoNodes(data.dir, env, (fn) => cleanups.push(fn));
     const [a, b] = nodes;
 
-    const ok = (res: { status: number; body: any }, what: string) => {
-      if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body;
-    };
     ok(await api(a.url, "POST", "/v1/users", { id: "alice", name: "Alice" }), "alice");
     ok(await api(a.url, "POST", "/v1/users", { id: "bob", name: "Bob", phone: BOB_PHONE }), "bob");
     ok(await api(b.url, "POST", "/v1/users/bob/sms-consent", { granted: true }), "consent");
@@ -65,43 +59,9 @@ describe("offline fallback on two nodes", () => {
     });
     expect(subscribed.status).toBe(201);
 
-    const messages: Message[] = [];
-    for (let i = 0; i < CONVERSATIONS; i++) {
-      ok(await api(a.url, "POST", "/v1/conversations", { id: `cl-${i}`, type: "group", title: `Room ${i}`, memberIds: ["alice", "bob"] }), "conversation");
-    }
-    // Each message is sent on one node and retried at once on the other: both announce it.
-    await Promise.all(
-      Array.from({ length: CONVERSATIONS }, async (_, i) => {
-        const send = { senderId: "alice", text: `message ${i} for bob`, clientMessageId: `cluster-${i}` };
-        const [first, second] = await Promise.all([
-          api(nodes[i % 2].url, "POST", `/v1/conversations/cl-${i}/messages`, send),
-          api(nodes[(i + 1) % 2].url, "POST", `/v1/conversations/cl-${i}/messages`, send),
-        ]);
-        expect(ok(second, "retry").id).toBe(ok(first, "send").id);
-        messages.push(first.body as Message);
-      }),
-    );
-
-    const deliveriesOf = async (message: Message): Promise<Delivery[]> => ok(await api(b.url, "GET", `/v1/messages/${message.id}/deliveries`), "deliveries").deliveries;
-    await waitFor(
-      async () => {
-        for (const message of messages) {
-          const deliveries = await deliveriesOf(message);
-          if (deliveries.filter((d) => d.status === "sent").length !== 2) return false;
-        }
-        return true;
-      },
-      "every push and SMS to be sent",
-      30_000,
-      100,
-    );
-    // Past the SMS delay and several polls of both workers: nothing more may arrive.
-    const settled = Date.now() + 1500;
-    await waitFor(() => Date.now() > settled, "the workers to settle", 5000, 100);
-
-    for (const message of messages) {
-      const deliveries = await deliveriesOf(message);
-      expect(deliveries.map((d) => [d.userId, d.channel, d.status]).sort()).toEqual([
+    const messages = await sendOnBothNodes(nodes, "cl", CONVERSATIONS);
+    for (const deliveries of await settledDeliveries(b, messages, 2, "every push and SMS to be sent")) {
+      expect(deliveries).toEqual([
         ["bob", "push", "sent"],
         ["bob", "sms", "sent"],
       ]);
