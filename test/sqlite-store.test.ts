@@ -13,6 +13,7 @@ import type { WorkerSend } from "./support/sqlite-append-worker.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const WORKER = fileURLToPath(new URL("./support/sqlite-append-worker.ts", import.meta.url));
+const OPEN_WORKER = fileURLToPath(new URL("./support/sqlite-open-worker.ts", import.meta.url));
 const OPTIONS = { synchronous: "FULL", busyTimeoutMs: 5000 } as const;
 
 /** Takes a database back from schema 3 to schema 2, as an earlier release wrote it. */
@@ -96,6 +97,30 @@ describe("SqliteStore", () => {
       expect(db.pragma("busy_timeout", { simple: true })).toBe(1234);
       expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
     });
+
+    it("opens one fresh file from several processes starting at the same moment, every time", async () => {
+      // SQLite answers the loser of the race for WAL mode on a new file SQLITE_BUSY at once,
+      // without waiting for busy_timeout: nodes of a cluster starting together must not fail.
+      const WORKERS = 4;
+      const ROUNDS = 40;
+      const startAt = Date.now() + 2500;
+      const outputs = await Promise.all(
+        Array.from({ length: WORKERS }, () => {
+          const child = spawn(process.execPath, ["--import", "tsx", OPEN_WORKER, tmp.path(), String(ROUNDS), String(startAt), "60"], {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "inherit"],
+          });
+          let out = "";
+          child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+          return new Promise<{ opened: number; failures: { round: number; message: string }[] }>((resolve, reject) => {
+            child.on("error", reject);
+            child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`open worker exited ${code}`))));
+          });
+        }),
+      );
+      expect(outputs.flatMap((o) => o.failures)).toEqual([]);
+      expect(outputs.map((o) => o.opened)).toEqual(Array(WORKERS).fill(ROUNDS));
+    }, 30_000);
 
     it("creates the schema once, records its version and keeps data when init runs again", async () => {
       const file = path.join(tmp.path(), "store.db");
