@@ -116,6 +116,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
             { userId: "bob", role: "member", lastReadSeq: 0, joinedAt: at(5) },
             { userId: "carol", role: "member", lastReadSeq: 0, joinedAt: at(5) },
           ],
+          memberCount: 3,
           lastSeq: 0,
           createdAt: at(5),
           lastRev: 0,
@@ -170,6 +171,33 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(removed.members.map((m) => m.userId)).toEqual(["alice", "carol"]);
         expect(await store.removeMember("c1", "bob")).toStrictEqual(removed);
         expect(await store.getMember("c1", "bob")).toBeNull();
+      });
+
+      it("reads a conversation above the member-list limit with only the viewer's membership and its true size", async () => {
+        await conversation("big", ["alice", "bob", "carol", "dave"], 1);
+        await conversation("small", ["alice", "bob"], 2);
+        await store.appendMessage(newMessage("big", "alice"));
+        await store.markRead("big", "carol", 1);
+
+        const big = await store.getConversation("big", { viewerId: "carol", memberListLimit: 3 });
+        expect(big).toMatchObject({ id: "big", memberCount: 4, membersPartial: true, lastSeq: 1 });
+        expect(big?.members).toStrictEqual([{ userId: "carol", role: "member", lastReadSeq: 1, joinedAt: at(1) }]);
+        // A non-member viewer (a backend reading on nobody's behalf) sees no one, but the size.
+        expect((await store.getConversation("big", { viewerId: "mallory", memberListLimit: 3 }))?.members).toStrictEqual([]);
+        // At or below the limit, and without a view, everyone.
+        const atLimit = await store.getConversation("big", { viewerId: "carol", memberListLimit: 4 });
+        expect(atLimit?.members.map((m) => m.userId)).toEqual(["alice", "bob", "carol", "dave"]);
+        expect(atLimit).not.toHaveProperty("membersPartial");
+        expect((await store.getConversation("big"))?.members).toHaveLength(4);
+
+        const listed = await store.listConversations("carol", { limit: 10, memberListLimit: 3 });
+        const listedBig = listed.find((s) => s.conversation.id === "big");
+        expect(listedBig?.conversation).toMatchObject({ memberCount: 4, membersPartial: true });
+        expect(listedBig?.conversation.members.map((m) => m.userId)).toEqual(["carol"]);
+        expect(listedBig?.unreadCount).toBe(0);
+        const bobs = await store.listConversations("bob", { limit: 10, memberListLimit: 3 });
+        expect(bobs.find((s) => s.conversation.id === "small")?.conversation).toMatchObject({ memberCount: 2, members: [{ userId: "alice" }, { userId: "bob" }] });
+        expect(bobs.find((s) => s.conversation.id === "big")?.unreadCount).toBe(1);
       });
 
       it("reports not_found when adding or removing a member of a missing conversation", async () => {

@@ -237,7 +237,7 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
       receipt: (event) => this.emit("receipt", event),
       typing: (event) => this.emit("typing", event),
       updated: (conversation) => {
-        this._conversation = conversation;
+        this._conversation = keepOwnMembership(conversation, this._conversation, this.host.userId);
         this.emit("updated", conversation);
       },
       resync: () => {
@@ -867,4 +867,14 @@ function sameReplyRef(a: ReplyRef, b: ReplyRef): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A big conversation's `conversation:updated` lists no members (`membersPartial`): the user's
+ * own membership (its read position) is carried over from what the client knew before.
+ */
+export function keepOwnMembership(next: Conversation, previous: Conversation | undefined, me: string | undefined): Conversation {
+  if (!next.membersPartial || me === undefined || next.members.some((m) => m.userId === me)) return next;
+  const own = previous?.members.find((m) => m.userId === me);
+  return own ? { ...next, members: [own, ...next.members] } : next;
 }

@@ -24,6 +24,7 @@ export {
   type PendingMessage,
   type SendOptions,
   type ThreadHistoryOptions,
+  keepOwnMembership,
 } from "./conversation-handle.js";
 export { DEFAULT_BACKOFF, fullJitterDelay, type BackoffOptions } from "./backoff.js";
 export { SwitchboardClientError, isPermanentErrorCode } from "./errors.js";

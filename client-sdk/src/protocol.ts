@@ -61,9 +61,23 @@ export interface Conversation {
   id: string;
   type: ConversationType;
   title?: string;
+  /**
+   * Every member, except where {@link Conversation.membersPartial} is set: then only some (see
+   * there).
+   */
   members: Member[];
   lastSeq: number;
   createdAt: string;
+  /** Extension: how many members the conversation has (`members` may list fewer, see `membersPartial`). */
+  memberCount?: number;
+  /**
+   * Extension: set when `members` does not list everyone. A conversation with more members than
+   * the server's `CONVERSATION_MEMBER_LIST_LIMIT` (default 100) is sent to clients with only the
+   * receiving user's own membership (join and list answers), or only the member just added
+   * (`conversation:updated`), so a 10,000-member room does not ship 10,000 members on every join.
+   * `memberCount` is the true size; the HTTP API's `GET /v1/conversations/:id` lists everyone.
+   */
+  membersPartial?: boolean;
   /** Extension: the highest message revision of the conversation (see {@link Message.rev}); 0 before any change. */
   lastRev?: number;
 }
@@ -418,8 +432,8 @@ export const LIMITS = {
   idMaxLength: 128,
   /** Maximum conversation title length. */
   titleMaxLength: 200,
-  /** Maximum members given when creating a conversation. */
-  membersMax: 1000,
+  /** Maximum members of a conversation, given when creating it or added later. */
+  membersMax: 10_000,
   /** Maximum messages per history page (and per join). */
   pageMax: 100,
   /** Maximum user ids per presence query. */

@@ -1,4 +1,5 @@
 import {
+  keepOwnMembership,
   SwitchboardClientError,
   type ChatClient,
   type Conversation,
@@ -81,7 +82,7 @@ export class ConversationListStore extends ExternalStore {
           return;
         }
         this.replace(conversation.id, (s) =>
-          withConversation(s, { ...conversation, lastSeq: Math.max(conversation.lastSeq, s.conversation.lastSeq) }, c.userId),
+          withConversation(s, keepOwnMembership({ ...conversation, lastSeq: Math.max(conversation.lastSeq, s.conversation.lastSeq) }, s.conversation, c.userId), c.userId),
         );
       }),
     ];

@@ -171,7 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const tokens = new TokenService({ ...config.jwt, secret: jwtSecret });
   const apiKeys = new ApiKeyService(store, { rotationGraceMs: config.apiKeyRotationGraceHours * 3_600_000 });
   const users = new UserService(store);
-  const conversations = new ConversationService(store, events);
+  const conversations = new ConversationService(store, events, { memberListLimit: config.limits.memberListLimit });
   const { blobs, closeBlobs } = openBlobStore(config);
   const uploads = new UploadService({
     store: uploadStore,

@@ -82,6 +82,11 @@ export interface Config {
     httpPer10s: number;
     /** Conversations one socket may have joined at once (`MAX_JOINED_CONVERSATIONS`, default 200). */
     joinedConversationsPerSocket: number;
+    /**
+     * Conversations above this many members reach clients with only the receiving user's own
+     * membership, and `memberCount` (`CONVERSATION_MEMBER_LIST_LIMIT`, default 100).
+     */
+    memberListLimit: number;
     /** Largest HTTP request body in bytes (`MAX_HTTP_BODY_BYTES`, default 65536). */
     httpBodyBytes: number;
   };
@@ -472,6 +477,7 @@ const envSchema = z.object({
   PRESENCE_ROOM_LIMIT: optional(int(2, 1_000_000)),
   PRESENCE_COALESCE_MS: optional(int(0, 10_000)),
   PRESENCE_OCCUPANCY_INTERVAL_MS: optional(int(100, 60_000)),
+  CONVERSATION_MEMBER_LIST_LIMIT: optional(int(1, 10_000)),
   RATE_LIMIT_SOCKET_EVENTS: optional(int(1, 1_000_000)),
   RATE_LIMIT_MESSAGES: optional(int(1, 1_000_000)),
   RATE_LIMIT_HTTP: optional(int(1, 1_000_000)),
@@ -668,6 +674,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       messagesPer10s: e.RATE_LIMIT_MESSAGES ?? 100,
       httpPer10s: e.RATE_LIMIT_HTTP ?? 1000,
       joinedConversationsPerSocket: e.MAX_JOINED_CONVERSATIONS ?? 200,
+      memberListLimit: e.CONVERSATION_MEMBER_LIST_LIMIT ?? 100,
       httpBodyBytes: e.MAX_HTTP_BODY_BYTES ?? 64 * 1024,
     },
     typingTtlSeconds: e.TYPING_TTL_SECONDS ?? 6,

@@ -20,10 +20,19 @@ export interface CreateConversationInput {
  * {@link requireMember}, so non-members can never see or touch a conversation.
  */
 export class ConversationService {
+  /**
+   * Conversations with more members than this reach users (join and list answers) with only
+   * their own membership (`CONVERSATION_MEMBER_LIST_LIMIT`).
+   */
+  readonly memberListLimit: number;
+
   constructor(
     private readonly store: Store,
     private readonly events: ChatEvents,
-  ) {}
+    options: { memberListLimit?: number } = {},
+  ) {
+    this.memberListLimit = options.memberListLimit ?? 100;
+  }
 
   /**
    * Creates a conversation. A user creating one is always a member (its `owner`). A `direct`
@@ -74,7 +83,11 @@ export class ConversationService {
 
   /** The user's conversations, most recent activity first. */
   async list(userId: string, query: { limit?: number; before?: string }): Promise<ConversationSummary[]> {
-    return this.store.listConversations(userId, { limit: query.limit ?? 50, ...(query.before ? { before: query.before } : {}) });
+    return this.store.listConversations(userId, {
+      limit: query.limit ?? 50,
+      ...(query.before ? { before: query.before } : {}),
+      memberListLimit: this.memberListLimit,
+    });
   }
 
   /**
@@ -88,7 +101,7 @@ export class ConversationService {
   async join(userId: string, conversationId: string, afterSeq: number | undefined, onAuthorized?: () => void): Promise<JoinResult> {
     await this.requireMember(conversationId, userId);
     onAuthorized?.();
-    const conversation = await this.store.getConversation(conversationId);
+    const conversation = await this.store.getConversation(conversationId, { viewerId: userId, memberListLimit: this.memberListLimit });
     if (!conversation) throw notFound(conversationId);
     const page = await this.store.getMessages(conversationId, {
       limit: LIMITS.pageMax,

@@ -48,6 +48,7 @@ import type {
   ReactionResult,
   Store,
   UserInput,
+  ConversationView,
 } from "./store.js";
 
 /** Options of {@link MongoStore}. */
@@ -333,10 +334,10 @@ export class MongoStore implements Store {
     });
   }
 
-  getConversation(id: string): Promise<Conversation | null> {
+  getConversation(id: string, view?: ConversationView): Promise<Conversation | null> {
     return runMongo(async () => {
       const [doc, top, rev] = await Promise.all([this.conversations.findOne({ _id: id }), this.highestSeq(id), this.highestRev(id)]);
-      return doc ? toConversation(doc, top, rev) : null;
+      return doc ? toConversation(doc, top, rev, view) : null;
     });
   }
 
@@ -387,7 +388,7 @@ export class MongoStore implements Store {
             this.messages.findOne({ conversationId: doc._id }, { sort: { seq: -1 } }),
             this.highestRev(doc._id),
           ]);
-          const conversation = toConversation(doc, last?.seq ?? 0, rev);
+          const conversation = toConversation(doc, last?.seq ?? 0, rev, query.memberListLimit === undefined ? undefined : { viewerId: userId, memberListLimit: query.memberListLimit });
           const me = doc.members.find((m) => m.userId === userId);
           const summary: ConversationSummary = {
             conversation,
@@ -972,11 +973,19 @@ function toMember(d: MemberDoc): Member {
  * @param highestRev the highest revision written to a message: unlike the claimed counter, a
  *   client may take it as its watermark without skipping a change still being written.
  */
-function toConversation(d: ConversationDoc, highestSeq: number, highestRev: number): Conversation {
+/**
+ * With `view`, a big conversation keeps only the viewer's membership. The document (members
+ * embedded) is read whole either way; what `view` saves here is the answer's size.
+ */
+function toConversation(d: ConversationDoc, highestSeq: number, highestRev: number, view?: ConversationView): Conversation {
+  const partial = view !== undefined && d.members.length > view.memberListLimit;
+  const members = partial ? d.members.filter((m) => m.userId === view.viewerId) : d.members;
   const conversation: Conversation = {
     id: d._id,
     type: d.type,
-    members: d.members.map(toMember),
+    members: members.map(toMember),
+    memberCount: d.members.length,
+    ...(partial ? { membersPartial: true } : {}),
     lastSeq: Math.max(d.lastSeq, highestSeq),
     createdAt: d.createdAt,
     lastRev: highestRev,

@@ -32,6 +32,7 @@ import type {
   ReactionResult,
   Store,
   UserInput,
+  ConversationView,
 } from "./store.js";
 import { mapSqliteError, SqliteComponent, type SqliteDatabase } from "./sqlite-component.js";
 
@@ -361,6 +362,7 @@ function prepareStatements(db: SqliteDatabase) {
     members: db.prepare<[string], MemberRow>(
       "SELECT user_id, role, last_read_seq, joined_at FROM members WHERE conversation_id = ? ORDER BY rowid",
     ),
+    memberCount: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM members WHERE conversation_id = ?"),
     member: db.prepare<[string, string], MemberRow>(
       "SELECT user_id, role, last_read_seq, joined_at FROM members WHERE conversation_id = ? AND user_id = ?",
     ),
@@ -591,9 +593,9 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     ).then(orNotFound(input.id));
   }
 
-  getConversation(id: string): Promise<Conversation | null> {
+  getConversation(id: string, view?: ConversationView): Promise<Conversation | null> {
     // One read transaction so the members and lastSeq come from the same snapshot.
-    return this.run(() => this.db.transaction(() => this.loadConversation(id)).deferred());
+    return this.run(() => this.db.transaction(() => this.loadConversation(id, view)).deferred());
   }
 
   getMember(conversationId: string, userId: string): Promise<Member | null> {
@@ -636,7 +638,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
         .transaction(() =>
           this.q.listConversations.all({ userId, before, limit: query.limit }).map((row): ConversationSummary => {
             const summary: ConversationSummary = {
-              conversation: toConversation(row, this.q.members.all(row.id)),
+              conversation: this.withMembers(row, query.memberListLimit === undefined ? undefined : { viewerId: userId, memberListLimit: query.memberListLimit }),
               unreadCount: Math.max(0, row.last_seq - row.my_last_read_seq),
             };
             const last = row.last_seq > 0 ? this.q.messageBySeq.get(row.id, row.last_seq) : undefined;
@@ -1032,9 +1034,21 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
   }
 
   /** Call inside a transaction: the conversation row and its members must be one snapshot. */
-  private loadConversation(id: string): Conversation | null {
+  private loadConversation(id: string, view?: ConversationView): Conversation | null {
     const row = this.q.getConversation.get(id);
-    return row ? toConversation(row, this.q.members.all(id)) : null;
+    return row ? this.withMembers(row, view) : null;
+  }
+
+  /** Call inside a transaction. With `view`, a big conversation's members are counted, not read. */
+  private withMembers(row: ConversationRow, view?: ConversationView): Conversation {
+    if (view) {
+      const count = this.q.memberCount.get(row.id)?.n ?? 0;
+      if (count > view.memberListLimit) {
+        const own = this.q.member.get(row.id, view.viewerId);
+        return { ...toConversation(row, own ? [own] : []), memberCount: count, membersPartial: true };
+      }
+    }
+    return toConversation(row, this.q.members.all(row.id));
   }
 }
 
@@ -1090,6 +1104,7 @@ function toConversation(r: ConversationRow, members: MemberRow[]): Conversation 
     id: r.id,
     type: r.type as ConversationType,
     members: members.map(toMember),
+    memberCount: members.length,
     lastSeq: r.last_seq,
     createdAt: r.created_at,
     lastRev: r.last_rev,

@@ -131,6 +131,18 @@ export interface ConversationListQuery {
   limit: number;
   /** ISO-8601: only conversations whose last activity is strictly older. */
   before?: string;
+  /** Conversations with more members than this list only the listing user's own membership (see {@link ConversationView}). */
+  memberListLimit?: number;
+}
+
+/**
+ * How a conversation is read for one user: with more than `memberListLimit` members, `members`
+ * holds only `viewerId`'s own membership (none when it is not a member) and `membersPartial` is
+ * set; `memberCount` is always the true size. A big room's members stay in the store.
+ */
+export interface ConversationView {
+  viewerId: string;
+  memberListLimit: number;
 }
 
 /** A stored API key; the secret itself is never stored, only its SHA-256. */
@@ -199,7 +211,8 @@ export interface Store {
 
   /** Throws `conflict` when the id is taken. */
   createConversation(input: NewConversation): Promise<Conversation>;
-  getConversation(id: string): Promise<Conversation | null>;
+  /** Every member, or with `view` only the viewer's own when the conversation is big (`memberCount` either way). */
+  getConversation(id: string, view?: ConversationView): Promise<Conversation | null>;
   getMember(conversationId: string, userId: string): Promise<Member | null>;
   /** Idempotent: an existing member keeps its role and read position. Throws `not_found`. */
   addMember(conversationId: string, userId: string, role: string, now: string): Promise<Conversation>;

@@ -251,6 +251,10 @@ export const conversationSchema = z
     type: conversationTypeSchema,
     title: z.string().optional(),
     members: z.array(memberSchema),
+    memberCount: z.number().int().optional().meta({ description: "How many members the conversation has." }),
+    membersPartial: z.boolean().optional().meta({
+      description: "Set when `members` lists only some members (to clients, above `CONVERSATION_MEMBER_LIST_LIMIT`); the HTTP API always lists all.",
+    }),
     lastSeq: z.number().int(),
     createdAt: isoTime,
     lastRev: z.number().int().optional().meta({

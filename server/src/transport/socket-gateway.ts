@@ -1,12 +1,13 @@
 import type { Server, Socket } from "socket.io";
 import type {
   ClientToServerEvents,
+  Conversation,
   ConnectErrorData,
   ServerToClientEvents,
 } from "../../../client-sdk/src/protocol.js";
 import type { UserPrincipal } from "../auth/principal.js";
 import type { TokenService } from "../auth/token-service.js";
-import type { ChatEvents } from "../core/chat-events.js";
+import type { ChatEvents, ConversationChange } from "../core/chat-events.js";
 import type { ConversationService } from "../core/conversation-service.js";
 import { SwitchboardError, toSwitchboardError } from "../core/errors.js";
 import type { MessageService } from "../core/message-service.js";
@@ -147,7 +148,7 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
         const { conversation, removedUserIds } = event;
         for (const userId of removedUserIds) io.in(userRoom(userId)).socketsLeave(conversationRoom(conversation.id));
         const audience = [...conversation.members.map((m) => m.userId), ...removedUserIds];
-        io.to(audience.map(userRoom)).emit("conversation:updated", { conversation });
+        io.to(audience.map(userRoom)).emit("conversation:updated", { conversation: forClients(conversation, event.change, deps.conversations.memberListLimit) });
         return;
       }
       // Offline notifications concern backends (webhooks, the deliveries route), not live clients.
@@ -159,6 +160,21 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
       }
     }
   });
+}
+
+/**
+ * A change broadcast to every member: above `memberListLimit` members, without the member list
+ * (only the member just added), or a 10,000-member room would send 10,000 members to each of
+ * 10,000 users for every change. Clients keep their own membership from the join.
+ */
+export function forClients(conversation: Conversation, change: ConversationChange | undefined, memberListLimit: number): Conversation {
+  if (conversation.members.length <= memberListLimit) return conversation;
+  return {
+    ...conversation,
+    members: change?.kind === "member_added" ? [change.member] : [],
+    memberCount: conversation.members.length,
+    membersPartial: true,
+  };
 }
 
 /**
