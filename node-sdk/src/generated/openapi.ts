@@ -7293,7 +7293,11 @@ export interface components {
             /** @description The highest message revision of the conversation (0 before any change): the watermark for `GET …/changes`. */
             lastRev?: number;
             lastSeq: number;
+            /** @description How many members the conversation has. */
+            memberCount?: number;
             members: components["schemas"]["Member"][];
+            /** @description Set when `members` lists only some members (to clients, above `CONVERSATION_MEMBER_LIST_LIMIT`); the HTTP API always lists all. */
+            membersPartial?: boolean;
             title?: string;
             /** @enum {string} */
             type: "direct" | "group" | "support";
