@@ -50,6 +50,7 @@ import type {
   UserInput,
   ConversationView,
 } from "./store.js";
+import { listView, partialMembers } from "./store.js";
 
 /** Options of {@link MongoStore}. */
 export interface MongoStoreOptions {
@@ -388,7 +389,7 @@ export class MongoStore implements Store {
             this.messages.findOne({ conversationId: doc._id }, { sort: { seq: -1 } }),
             this.highestRev(doc._id),
           ]);
-          const conversation = toConversation(doc, last?.seq ?? 0, rev, query.memberListLimit === undefined ? undefined : { viewerId: userId, memberListLimit: query.memberListLimit });
+          const conversation = toConversation(doc, last?.seq ?? 0, rev, listView(userId, query));
           const me = doc.members.find((m) => m.userId === userId);
           const summary: ConversationSummary = {
             conversation,
@@ -978,20 +979,17 @@ function toMember(d: MemberDoc): Member {
  * embedded) is read whole either way; what `view` saves here is the answer's size.
  */
 function toConversation(d: ConversationDoc, highestSeq: number, highestRev: number, view?: ConversationView): Conversation {
-  const partial = view !== undefined && d.members.length > view.memberListLimit;
-  const members = partial ? d.members.filter((m) => m.userId === view.viewerId) : d.members;
   const conversation: Conversation = {
     id: d._id,
     type: d.type,
-    members: members.map(toMember),
+    members: d.members.map(toMember),
     memberCount: d.members.length,
-    ...(partial ? { membersPartial: true } : {}),
     lastSeq: Math.max(d.lastSeq, highestSeq),
     createdAt: d.createdAt,
     lastRev: highestRev,
   };
   if (d.title !== undefined && d.title !== null) conversation.title = d.title;
-  return conversation;
+  return view ? partialMembers(conversation, view.memberListLimit, (m) => m.userId === view.viewerId) : conversation;
 }
 
 function toMessageDoc(input: NewMessage, seq: number, threadSeq: number | undefined): MessageDoc {

@@ -34,6 +34,7 @@ import type {
   UserInput,
   ConversationView,
 } from "./store.js";
+import { listView } from "./store.js";
 import { mapSqliteError, SqliteComponent, type SqliteDatabase } from "./sqlite-component.js";
 
 /** Re-exported for the other SQLite drivers and callers that open the database here. */
@@ -362,6 +363,9 @@ function prepareStatements(db: SqliteDatabase) {
     members: db.prepare<[string], MemberRow>(
       "SELECT user_id, role, last_read_seq, joined_at FROM members WHERE conversation_id = ? ORDER BY rowid",
     ),
+    membersUpTo: db.prepare<[string, number], MemberRow>(
+      "SELECT user_id, role, last_read_seq, joined_at FROM members WHERE conversation_id = ? ORDER BY rowid LIMIT ?",
+    ),
     memberCount: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM members WHERE conversation_id = ?"),
     member: db.prepare<[string, string], MemberRow>(
       "SELECT user_id, role, last_read_seq, joined_at FROM members WHERE conversation_id = ? AND user_id = ?",
@@ -638,7 +642,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
         .transaction(() =>
           this.q.listConversations.all({ userId, before, limit: query.limit }).map((row): ConversationSummary => {
             const summary: ConversationSummary = {
-              conversation: this.withMembers(row, query.memberListLimit === undefined ? undefined : { viewerId: userId, memberListLimit: query.memberListLimit }),
+              conversation: this.withMembers(row, listView(userId, query)),
               unreadCount: Math.max(0, row.last_seq - row.my_last_read_seq),
             };
             const last = row.last_seq > 0 ? this.q.messageBySeq.get(row.id, row.last_seq) : undefined;
@@ -1039,16 +1043,16 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     return row ? this.withMembers(row, view) : null;
   }
 
-  /** Call inside a transaction. With `view`, a big conversation's members are counted, not read. */
+  /**
+   * Call inside a transaction. With `view`, at most `memberListLimit` + 1 members are read: a
+   * small conversation is answered by that one query, a big one is counted and its viewer's row read.
+   */
   private withMembers(row: ConversationRow, view?: ConversationView): Conversation {
-    if (view) {
-      const count = this.q.memberCount.get(row.id)?.n ?? 0;
-      if (count > view.memberListLimit) {
-        const own = this.q.member.get(row.id, view.viewerId);
-        return { ...toConversation(row, own ? [own] : []), memberCount: count, membersPartial: true };
-      }
-    }
-    return toConversation(row, this.q.members.all(row.id));
+    if (!view) return toConversation(row, this.q.members.all(row.id));
+    const first = this.q.membersUpTo.all(row.id, view.memberListLimit + 1);
+    if (first.length <= view.memberListLimit) return toConversation(row, first);
+    const own = this.q.member.get(row.id, view.viewerId);
+    return { ...toConversation(row, own ? [own] : []), memberCount: this.q.memberCount.get(row.id)?.n ?? 0, membersPartial: true };
   }
 }
 

@@ -145,6 +145,20 @@ export interface ConversationView {
   memberListLimit: number;
 }
 
+/** The view a listing asks for, if it set a limit. */
+export function listView(userId: string, query: ConversationListQuery): ConversationView | undefined {
+  return query.memberListLimit === undefined ? undefined : { viewerId: userId, memberListLimit: query.memberListLimit };
+}
+
+/**
+ * `conversation` (every member listed) as sent when it has more than `memberListLimit` members:
+ * only the members `keep` picks, the true `memberCount`, and `membersPartial`.
+ */
+export function partialMembers(conversation: Conversation, memberListLimit: number, keep: (m: Member) => boolean): Conversation {
+  if (conversation.members.length <= memberListLimit) return conversation;
+  return { ...conversation, members: conversation.members.filter(keep), memberCount: conversation.members.length, membersPartial: true };
+}
+
 /** A stored API key; the secret itself is never stored, only its SHA-256. */
 export interface ApiKeyRecord {
   id: string;

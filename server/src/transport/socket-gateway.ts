@@ -9,6 +9,7 @@ import type { UserPrincipal } from "../auth/principal.js";
 import type { TokenService } from "../auth/token-service.js";
 import type { ChatEvents, ConversationChange } from "../core/chat-events.js";
 import type { ConversationService } from "../core/conversation-service.js";
+import { partialMembers } from "../store/store.js";
 import { SwitchboardError, toSwitchboardError } from "../core/errors.js";
 import type { MessageService } from "../core/message-service.js";
 import type { PresenceService } from "../core/presence-service.js";
@@ -168,13 +169,8 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
  * 10,000 users for every change. Clients keep their own membership from the join.
  */
 export function forClients(conversation: Conversation, change: ConversationChange | undefined, memberListLimit: number): Conversation {
-  if (conversation.members.length <= memberListLimit) return conversation;
-  return {
-    ...conversation,
-    members: change?.kind === "member_added" ? [change.member] : [],
-    memberCount: conversation.members.length,
-    membersPartial: true,
-  };
+  const added = change?.kind === "member_added" ? change.member.userId : undefined;
+  return partialMembers(conversation, memberListLimit, (m) => m.userId === added);
 }
 
 /**
