@@ -1,5 +1,5 @@
-import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
-import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
+import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, UnsecuredJWT, type JWTPayload, type ProtectedHeaderParameters } from "jose";
 import type { UserRole } from "../../../client-sdk/src/protocol.js";
 import type { Config } from "../config.js";
 import { SwitchboardError } from "../core/errors.js";
@@ -24,8 +24,7 @@ export class TokenService {
   private readonly asymmetric?: { key: KeyObject | ReturnType<typeof createRemoteJWKSet>; algorithms: AsymmetricAlg[] };
 
   constructor(private readonly config: TokenConfig) {
-    // Imported once: given raw bytes, jose imports the key again on every verification
-    // (about twice the CPU of a handshake, measured by the benchmark).
+    // Imported once: it signs minted tokens and checks HS256 ones (see verifyHs256).
     this.secretKey = createSecretKey(Buffer.from(config.secret, "utf8"));
     if (config.jwksUrl) {
       this.asymmetric = { key: createRemoteJWKSet(new URL(config.jwksUrl)), algorithms: ["RS256", "ES256", "EdDSA"] };
@@ -41,9 +40,9 @@ export class TokenService {
       throw new SwitchboardError("unauthorized", "No token: pass a user token as `auth: { token }` in the Socket.IO handshake.");
     }
     if (token.length > 8192) throw new SwitchboardError("unauthorized", "Token is longer than 8192 characters.");
-    let alg: string | undefined;
+    let header: ProtectedHeaderParameters;
     try {
-      alg = decodeProtectedHeader(token).alg;
+      header = decodeProtectedHeader(token);
     } catch {
       throw new SwitchboardError("unauthorized", "Token is not a JWT.");
     }
@@ -53,10 +52,11 @@ export class TokenService {
       clockTolerance: this.config.clockToleranceSeconds,
       requiredClaims: ["sub", "exp"],
     };
+    const alg = header.alg;
     let payload: JWTPayload;
     try {
       if (alg === "HS256") {
-        ({ payload } = await jwtVerify(token, this.secretKey, { ...options, algorithms: ["HS256"] }));
+        payload = verifyHs256(token, header, this.secretKey, options);
       } else if (this.asymmetric && alg && (this.asymmetric.algorithms as string[]).includes(alg)) {
         const { key, algorithms } = this.asymmetric;
         ({ payload } =
@@ -85,6 +85,30 @@ export class TokenService {
     if (this.config.audience) jwt = jwt.setAudience(this.config.audience);
     return { token: await jwt.sign(this.secretKey), expiresAt: new Date(exp * 1000).toISOString() };
   }
+}
+
+/** `{"alg":"none"}`, base64url: the header of the unsecured token whose claims jose checks for us. */
+const NONE_HEADER = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
+
+/**
+ * An HS256 token checked with `node:crypto` on the event loop, then its claims by jose's own rules.
+ * jose 6 verifies through WebCrypto, which re-imports the key and hops to the thread pool on every
+ * call: about 100 µs of CPU per handshake against 15 µs here (the idle benchmark's profile had it
+ * as the largest cost of a connection). The claims (`exp`, `nbf`, `iss`, `aud`, required ones, the
+ * clock tolerance) go through `UnsecuredJWT.decode` with the same options, so they are judged,
+ * and refused with the same errors, as `jwtVerify` would; only the signature check is ours.
+ */
+function verifyHs256(token: string, header: ProtectedHeaderParameters, key: KeyObject, options: Parameters<typeof UnsecuredJWT.decode>[1]): JWTPayload {
+  // No extension is understood here, so none may be declared critical (RFC 7515 §4.1.11); and
+  // an unencoded payload (RFC 7797) is not a JWT.
+  if (header.crit !== undefined || header.b64 !== undefined) throw new joseErrors.JWSInvalid("unsupported JWS header parameter crit or b64");
+  const first = token.indexOf(".");
+  const last = token.lastIndexOf(".");
+  if (first <= 0 || last === first || token.indexOf(".", first + 1) !== last) throw new joseErrors.JWSInvalid("Invalid Compact JWS");
+  const signature = Buffer.from(token.slice(last + 1), "base64url");
+  const expected = createHmac("sha256", key).update(token.slice(0, last)).digest();
+  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) throw new joseErrors.JWSSignatureVerificationFailed();
+  return UnsecuredJWT.decode(`${NONE_HEADER}.${token.slice(first + 1, last)}.`, options).payload;
 }
 
 function algorithmFor(key: KeyObject): AsymmetricAlg {
