@@ -37,7 +37,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { SupportService } from "../support/support-service.js";
-import { registerSupportHandlers, SUPPORT_EVENTS } from "./socket-support-handlers.js";
+import { refusedForVisitor, SUPPORT_EVENTS, SUPPORT_HANDLERS, supportConnected } from "./socket-support-handlers.js";
 
 /** Per-connection state kept in `socket.data`. */
 export interface SocketData {
@@ -175,16 +175,49 @@ export function forClients(conversation: Conversation, change: ConversationChang
 
 /**
  * What the shared handlers need of one connection, kept in `socket.data.connection`: one object
- * per connection instead of two closures per event (a heap snapshot of 2,000 idle connections
- * counted 60 closures and 29 contexts per connection, about 5 KB, before handlers were shared).
+ * per connection, its behaviour on the prototype, instead of closures per event and per timer (a
+ * heap snapshot of 2,000 idle connections counted 60 closures and 29 contexts per connection,
+ * about 5 KB, before handlers were shared). Its logger is made on first use: most connections
+ * never log at the default level, and a pino child costs its bindings on every connection.
  */
-interface ConnectionContext {
-  deps: GatewayDeps;
-  socket: SwitchboardSocket;
-  userId: string;
-  log: Logger;
-  /** (Re)arms the token-expiry timer after `auth:refresh`. */
-  scheduleExpiry: () => void;
+class ConnectionContext {
+  private logger?: Logger;
+  private expiryTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly deps: GatewayDeps,
+    readonly socket: SwitchboardSocket,
+    readonly userId: string,
+  ) {}
+
+  get log(): Logger {
+    return (this.logger ??= this.deps.logger.child({ socketId: this.socket.id, userId: this.userId }));
+  }
+
+  /** (Re)arms the token-expiry timer: at start and after `auth:refresh`. */
+  scheduleExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    const delay = Math.min(Math.max(this.socket.data.principal.expiresAt - Date.now(), 0), MAX_TIMER_MS);
+    this.expiryTimer = setTimeout(onTokenExpiry, delay, this);
+  }
+
+  /** The connection closed: stop its timer and tell presence and typing. */
+  closed(reason: string): void {
+    const { metrics, typing, presence } = this.deps;
+    clearTimeout(this.expiryTimer);
+    metrics?.connectionClosed();
+    typing.connectionClosed(this.socket.id);
+    void presence.disconnected(this.userId, this.socket.id).catch((err) => this.log.warn({ err }, "presence update failed"));
+    if (this.deps.logger.isLevelEnabled("debug")) this.log.debug({ reason }, "disconnected");
+  }
+}
+
+/** A connection's token-expiry timer fired (shared by every connection; no closure per timer). */
+function onTokenExpiry(c: ConnectionContext): void {
+  if (c.socket.data.principal.expiresAt > Date.now()) return c.scheduleExpiry();
+  c.log.info("token expired while connected; closing the connection");
+  c.socket.emit("session:end", { code: "unauthorized", message: "Token expired: reconnect with a fresh token, or send auth:refresh before expiry." });
+  c.socket.disconnect(true);
 }
 
 /** One client event's work: validate, call the core, return the ack's fields. */
@@ -195,7 +228,7 @@ type EventHandler = (c: ConnectionContext, payload: unknown) => Promise<object>;
  * Unknown failures are logged here with the event name and answered as `internal`.
  */
 async function runHandler(c: ConnectionContext, event: string, run: (payload: unknown) => Promise<object>, payload: unknown, ack?: unknown): Promise<void> {
-  const { deps, socket, log } = c;
+  const { deps, socket } = c;
   const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : undefined;
   const done = deps.inflight.begin();
   const started = performance.now();
@@ -206,8 +239,8 @@ async function runHandler(c: ConnectionContext, event: string, run: (payload: un
     deps.metrics?.socketEvent(event, "ok", (performance.now() - started) / 1000);
   } catch (err) {
     const e = toSwitchboardError(err);
-    if (e.code === "internal") log.error({ err, event }, "event handler failed");
-    else log.debug({ event, code: e.code, reason: e.message }, "event refused");
+    if (e.code === "internal") c.log.error({ err, event }, "event handler failed");
+    else if (deps.logger.isLevelEnabled("debug")) c.log.debug({ event, code: e.code, reason: e.message }, "event refused");
     reply?.({ ok: false, error: e.toWire() });
     deps.metrics?.socketEvent(event, e.code, (performance.now() - started) / 1000);
   } finally {
@@ -323,16 +356,24 @@ const HANDLERS: Partial<Record<keyof ClientToServerEvents, EventHandler>> = {
     return { presence: await deps.presence.query(userIds) };
   },
 
-  "auth:refresh": async ({ deps, socket, userId, scheduleExpiry }, payload) => {
+  "auth:refresh": async (c, payload) => {
+    const { deps, socket, userId } = c;
     const fresh = await deps.tokens.verify(parse(authRefreshSchema, payload).token);
     if (fresh.userId !== userId) {
       throw new SwitchboardError("forbidden", "auth:refresh must carry a token for the same user; reconnect to switch users.");
     }
     socket.data.principal = fresh;
-    scheduleExpiry();
+    c.scheduleExpiry();
     return { expiresAt: new Date(fresh.expiresAt).toISOString() };
   },
 };
+
+for (const [event, run] of Object.entries(SUPPORT_HANDLERS)) {
+  HANDLERS[event as keyof typeof SUPPORT_HANDLERS] = async ({ deps, socket }, payload) => {
+    const { userId, role } = socket.data.principal;
+    return run(deps.support, { userId, role }, payload);
+  };
+}
 
 /**
  * One listener per event for every connection: Socket.IO calls it with the socket as `this`,
@@ -341,10 +382,20 @@ const HANDLERS: Partial<Record<keyof ClientToServerEvents, EventHandler>> = {
 const LISTENERS = Object.entries(HANDLERS).map(([event, run]) => {
   const listener = function (this: SwitchboardSocket, payload: unknown, ack?: unknown) {
     const c = this.data.connection;
-    void runHandler(c, event, (p) => run(c, p), payload, ack);
+    void runHandler(c, event, (p) => {
+      // Read on every event: auth:refresh may replace the principal.
+      const refused = refusedForVisitor(c.socket.data.principal.role, event);
+      if (refused) throw new SwitchboardError("forbidden", refused);
+      return run(c, p);
+    }, payload, ack);
   };
   return [event, listener] as const;
 });
+
+/** Every connection's `disconnect` listener. */
+function onDisconnect(this: SwitchboardSocket, reason: string): void {
+  this.data.connection.closed(reason);
+}
 
 /** Answers an event no handler knows (one shared listener). */
 function onUnknownEvent(this: SwitchboardSocket, event: string, ...args: unknown[]): void {
@@ -357,49 +408,23 @@ function onUnknownEvent(this: SwitchboardSocket, event: string, ...args: unknown
 }
 
 function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
-  const { presence, typing, users, logger, metrics } = deps;
-  const principal = () => socket.data.principal;
-  const userId = principal().userId;
-  const log = logger.child({ socketId: socket.id, userId });
-  log.debug("connected");
+  const { presence, users, logger, metrics } = deps;
+  const principal = socket.data.principal;
+  const userId = principal.userId;
+  const connection = new ConnectionContext(deps, socket, userId);
+  socket.data.connection = connection;
+  if (logger.isLevelEnabled("debug")) connection.log.debug("connected");
   metrics?.connectionOpened();
 
   void socket.join(userRoom(userId));
-  void users.ensureFromToken(principal()).catch((err) => log.warn({ err }, "could not record the user from the token"));
-  void presence.connected(userId, socket.id).catch((err) => log.warn({ err }, "presence update failed"));
+  void users.ensureFromToken(principal).catch((err) => connection.log.warn({ err }, "could not record the user from the token"));
+  void presence.connected(userId, socket.id).catch((err) => connection.log.warn({ err }, "presence update failed"));
+  connection.scheduleExpiry();
 
-  let expiryTimer: NodeJS.Timeout | undefined;
-  const scheduleExpiry = () => {
-    clearTimeout(expiryTimer);
-    const delay = Math.min(Math.max(principal().expiresAt - Date.now(), 0), MAX_TIMER_MS);
-    expiryTimer = setTimeout(() => {
-      if (principal().expiresAt > Date.now()) return scheduleExpiry();
-      log.info("token expired while connected; closing the connection");
-      socket.emit("session:end", { code: "unauthorized", message: "Token expired: reconnect with a fresh token, or send auth:refresh before expiry." });
-      socket.disconnect(true);
-    }, delay);
-  };
-  scheduleExpiry();
-
-  const connection: ConnectionContext = { deps, socket, userId, log, scheduleExpiry };
-  socket.data.connection = connection;
   for (const [event, listener] of LISTENERS) socket.on(event as keyof ClientToServerEvents, listener as never);
-
-  /** The support handlers' registration (per connection; see socket-support-handlers.ts). */
-  const handle = <E extends keyof ClientToServerEvents>(event: E, run: (payload: unknown) => Promise<object>) => {
-    socket.on(event, ((payload: unknown, ack?: unknown) => void runHandler(connection, event, run, payload, ack)) as never);
-  };
-  registerSupportHandlers({ socket, handle, support: deps.support, log });
-
+  supportConnected(socket, deps.support, () => connection.log);
   socket.onAny(onUnknownEvent);
-
-  socket.on("disconnect", (reason) => {
-    clearTimeout(expiryTimer);
-    metrics?.connectionClosed();
-    typing.connectionClosed(socket.id);
-    void presence.disconnected(userId, socket.id).catch((err) => log.warn({ err }, "presence update failed"));
-    log.debug({ reason }, "disconnected");
-  });
+  socket.on("disconnect", onDisconnect);
 }
 
 const KNOWN_EVENTS = new Set<string>([

@@ -1,4 +1,4 @@
-import type { ClientToServerEvents } from "../../../client-sdk/src/protocol.js";
+import type { ClientToServerEvents, UserRole } from "../../../client-sdk/src/protocol.js";
 import { SwitchboardError } from "../core/errors.js";
 import { parse } from "../core/schemas.js";
 import type { Logger } from "../logger.js";
@@ -9,7 +9,7 @@ import type { SocketData, SwitchboardServer } from "./socket-gateway.js";
 /**
  * The support desk's Socket.IO binding: the `support:*` events (thin: validate, call the
  * {@link SupportService}, answer), what visitors may not do, and the fan-out of desk events.
- * The gateway calls {@link registerSupportHandlers} for every connection.
+ * The gateway runs {@link SUPPORT_HANDLERS} like its own and calls {@link supportConnected} for every connection.
  */
 
 /** The client → server events handled here; the gateway counts them as known. */
@@ -33,45 +33,29 @@ export const SUPPORT_VISITORS_ROOM = "support:visitors";
  */
 const REFUSED_FOR_VISITORS = new Set<string>(["conversation:create", "presence:query"] satisfies (keyof ClientToServerEvents)[]);
 
-/** The gateway's handler registration: rate limit, run, coded ack (see `socket-gateway.ts`). */
-export type HandlerRegistrar = <E extends keyof ClientToServerEvents>(event: E, run: (payload: unknown) => Promise<object>) => void;
+/** Who is asking, as the desk sees it. */
+type Actor = { userId: string; role: UserRole };
 
-/** The parts of a connection the support handlers use. */
-export interface SupportSocket {
-  data: SocketData;
-  join(room: string): unknown;
-  use(fn: (packet: unknown[], next: (err?: Error) => void) => void): unknown;
-  on(event: "disconnect", listener: () => void): unknown;
+/**
+ * Why a visitor's connection may not send `event`, or undefined when it may. Read on every
+ * event (auth:refresh may replace the principal), by the gateway before the handler runs.
+ */
+export function refusedForVisitor(role: UserRole, event: string): string | undefined {
+  if (role !== "visitor" || !REFUSED_FOR_VISITORS.has(event)) return undefined;
+  return `Visitors may not send ${event}: a visitor token is limited to its own support conversation.`;
 }
 
 /**
- * Registers the `support:*` handlers on one connection and applies the role's rules: visitors
- * are refused {@link REFUSED_FOR_VISITORS}; agents join the team room and are counted for
- * availability. Without a service, every `support:*` event answers `unavailable`.
+ * What a new connection's role means for the desk: agents join the team room and are counted for
+ * availability, visitors join the visitors' room (agent availability).
  */
-export function registerSupportHandlers(options: { socket: SupportSocket; handle: HandlerRegistrar; support: SupportService | undefined; log: Logger }): void {
-  const { socket, handle, support, log } = options;
-  const actor = () => ({ userId: socket.data.principal.userId, role: socket.data.principal.role });
-  const desk = (): SupportService => {
-    if (!support) throw new SwitchboardError("unavailable", "The support desk is not running on this server.");
-    return support;
-  };
-
-  // Read on every packet: auth:refresh may replace the principal.
-  socket.use((packet, next) => {
-    const [event] = packet;
-    if (socket.data.principal.role !== "visitor" || typeof event !== "string" || !REFUSED_FOR_VISITORS.has(event)) return next();
-    const ack = packet.at(-1);
-    if (typeof ack === "function") {
-      ack({ ok: false, error: { code: "forbidden", message: `Visitors may not send ${event}: a visitor token is limited to its own support conversation.` } });
-    }
-  });
-
-  switch (actor().role) {
+export function supportConnected(socket: SupportSocket, support: SupportService | undefined, log: () => Logger): void {
+  const { userId, role } = socket.data.principal;
+  switch (role) {
     case "agent":
       void socket.join(SUPPORT_AGENTS_ROOM);
       if (support) {
-        support.agentConnected(actor().userId).catch((err: unknown) => log.warn({ err }, "could not record the agent"));
+        support.agentConnected(userId).catch((err: unknown) => log().warn({ err }, "could not record the agent"));
         socket.on("disconnect", () => support.agentDisconnected());
       }
       break;
@@ -81,23 +65,37 @@ export function registerSupportHandlers(options: { socket: SupportSocket; handle
     case "user":
       break;
   }
-
-  handle("support:inbox", async (payload) => desk().inbox(actor(), parse(supportInboxSchema, payload ?? {})));
-
-  handle("support:get", async (payload) => desk().get(actor(), parse(supportConversationSchema, payload).conversationId));
-
-  handle("support:join", async (payload) => desk().join(actor(), parse(supportConversationSchema, payload).conversationId));
-
-  handle("support:assign", async (payload) => {
-    const { conversationId, assigneeId } = parse(supportAssignSchema, payload);
-    return desk().assign(actor(), conversationId, assigneeId);
-  });
-
-  handle("support:status", async (payload) => {
-    const { conversationId, status } = parse(supportStatusChangeSchema, payload);
-    return desk().setStatus(actor(), conversationId, status);
-  });
 }
+
+/** The parts of a connection the support code uses. */
+export interface SupportSocket {
+  data: SocketData;
+  join(room: string): unknown;
+  on(event: "disconnect", listener: () => void): unknown;
+}
+
+const desk = (support: SupportService | undefined): SupportService => {
+  if (!support) throw new SwitchboardError("unavailable", "The support desk is not running on this server.");
+  return support;
+};
+
+/**
+ * The `support:*` handlers, shared by every connection like the gateway's own (the gateway runs
+ * them with its rate limit and coded acks). Without a service each answers `unavailable`.
+ */
+export const SUPPORT_HANDLERS: Record<(typeof SUPPORT_EVENTS)[number], (support: SupportService | undefined, actor: Actor, payload: unknown) => Promise<object>> = {
+  "support:inbox": async (support, actor, payload) => desk(support).inbox(actor, parse(supportInboxSchema, payload ?? {})),
+  "support:get": async (support, actor, payload) => desk(support).get(actor, parse(supportConversationSchema, payload).conversationId),
+  "support:join": async (support, actor, payload) => desk(support).join(actor, parse(supportConversationSchema, payload).conversationId),
+  "support:assign": async (support, actor, payload) => {
+    const { conversationId, assigneeId } = parse(supportAssignSchema, payload);
+    return desk(support).assign(actor, conversationId, assigneeId);
+  },
+  "support:status": async (support, actor, payload) => {
+    const { conversationId, status } = parse(supportStatusChangeSchema, payload);
+    return desk(support).setStatus(actor, conversationId, status);
+  },
+};
 
 /**
  * Sends the desk's events to clients: a ticket change to every agent and to its visitor, an
