@@ -376,31 +376,37 @@ for (const [event, run] of Object.entries(SUPPORT_HANDLERS)) {
 }
 
 /**
- * One listener per event for every connection: Socket.IO calls it with the socket as `this`,
- * so nothing is allocated per connection to register it.
+ * Every client event of every connection arrives here: one catch-all listener (Socket.IO calls
+ * it with the socket as `this` and the event's arguments, the ack last), so a connection
+ * registers one listener instead of one per event (each a key of its emitter's listener table).
+ * Arguments are read as a per-event listener would: the payload first, the ack second.
  */
-const LISTENERS = Object.entries(HANDLERS).map(([event, run]) => {
-  const listener = function (this: SwitchboardSocket, payload: unknown, ack?: unknown) {
-    const c = this.data.connection;
-    void runHandler(c, event, (p) => {
+function onClientEvent(this: SwitchboardSocket, event: string, ...args: unknown[]): void {
+  const c = this.data.connection;
+  const run = Object.hasOwn(HANDLERS, event) ? HANDLERS[event as keyof typeof HANDLERS] : undefined;
+  if (!run) return onUnknownEvent(c, event, args);
+  void runHandler(
+    c,
+    event,
+    (p) => {
       // Read on every event: auth:refresh may replace the principal.
       const refused = refusedForVisitor(c.socket.data.principal.role, event);
       if (refused) throw new SwitchboardError("forbidden", refused);
       return run(c, p);
-    }, payload, ack);
-  };
-  return [event, listener] as const;
-});
+    },
+    args[0],
+    args[1],
+  );
+}
 
 /** Every connection's `disconnect` listener. */
 function onDisconnect(this: SwitchboardSocket, reason: string): void {
   this.data.connection.closed(reason);
 }
 
-/** Answers an event no handler knows (one shared listener). */
-function onUnknownEvent(this: SwitchboardSocket, event: string, ...args: unknown[]): void {
-  if (KNOWN_EVENTS.has(event)) return;
-  this.data.connection.deps.metrics?.socketEvent(event, "invalid_argument");
+/** Answers an event no handler knows. */
+function onUnknownEvent(c: ConnectionContext, event: string, args: unknown[]): void {
+  c.deps.metrics?.socketEvent(event, "invalid_argument");
   const ack = args.at(-1);
   if (typeof ack === "function") {
     ack({ ok: false, error: { code: "invalid_argument", message: `Unknown event ${JSON.stringify(event).slice(0, 80)}.` } });
@@ -421,28 +427,8 @@ function onConnection(deps: GatewayDeps, socket: SwitchboardSocket): void {
   void presence.connected(userId, socket.id).catch((err) => connection.log.warn({ err }, "presence update failed"));
   connection.scheduleExpiry();
 
-  for (const [event, listener] of LISTENERS) socket.on(event as keyof ClientToServerEvents, listener as never);
   supportConnected(socket, deps.support, () => connection.log);
-  socket.onAny(onUnknownEvent);
+  socket.onAny(onClientEvent);
   socket.on("disconnect", onDisconnect);
 }
 
-const KNOWN_EVENTS = new Set<string>([
-  "conversation:create",
-  "conversation:list",
-  "conversation:join",
-  "conversation:leave",
-  "message:send",
-  "message:history",
-  "message:read",
-  "message:edit",
-  "message:delete",
-  "message:changes",
-  "reaction:add",
-  "reaction:remove",
-  "typing:start",
-  "typing:stop",
-  "presence:query",
-  "auth:refresh",
-  ...SUPPORT_EVENTS,
-] satisfies (keyof ClientToServerEvents)[]);
