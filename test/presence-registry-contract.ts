@@ -37,6 +37,27 @@ export function runPresenceRegistryContract(name: string, factory: () => Promise
       expect(await registry().query(["alice"])).toEqual({ alice: { status: "offline", lastSeenAt: at(2).toISOString() } });
     });
 
+    it("answers calls made in one turn as if made one after the other (a burst of handshakes)", async () => {
+      await registry().addConnection("dora", "old");
+      await registry().removeConnection("dora", "old", at(3));
+      // 600 handshakes at once, more than one batch: each user comes online exactly once.
+      const users = Array.from({ length: 200 }, (_, i) => `burst${i}`);
+      const adds = users.flatMap((id) => [1, 2, 3].map((n) => ({ id, conn: `${id}-c${n}` })));
+      const [results, remove, queried, back] = await Promise.all([
+        Promise.all(adds.map((a) => registry().addConnection(a.id, a.conn))),
+        // Issued after burst0's adds in the same turn: it sees them.
+        registry().removeConnection("burst0", "burst0-c1", at(4)),
+        registry().query(["burst1", "dora"]),
+        registry().addConnection("dora", "new"),
+      ]);
+      expect(results.filter((r) => r.cameOnline)).toHaveLength(200);
+      expect(results.filter((_, i) => i % 3 === 0).every((r) => r.cameOnline)).toBe(true);
+      expect(remove).toBe(false);
+      expect(queried).toEqual({ burst1: { status: "online" }, dora: { status: "offline", lastSeenAt: at(3).toISOString() } });
+      expect(back).toEqual({ cameOnline: true, lastSeenAt: at(3).toISOString() });
+      expect(await registry().onlineAmong(users)).toEqual(new Set(users));
+    });
+
     it("counts a connection added twice once", async () => {
       await registry().addConnection("bob", "c1");
       expect(await registry().addConnection("bob", "c1")).toEqual({ cameOnline: false });

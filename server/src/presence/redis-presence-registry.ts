@@ -43,21 +43,36 @@ const REAP_BATCH = 16;
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** ARGV: prefix, nodeId, userId, connectionId. Returns {cameOnline, lastSeenMs|nil}. */
+/**
+ * ARGV: prefix, nodeId, then userId, connectionId pairs (the adds of one event-loop turn, in call
+ * order). Returns {cameOnline, lastSeenMs|false} per pair.
+ */
 const ADD_SCRIPT = `
-local p, node, user, conn = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local ukey = p .. 'user:' .. user
-local added = redis.call('HSET', ukey, conn, node)
-redis.call('HSET', p .. 'node:' .. node, conn, user)
+local p, node = ARGV[1], ARGV[2]
+local nkey = p .. 'node:' .. node
 ${NOW_MS}
 -- A node that dies before its first heartbeat must still be found by the reapers.
 redis.call('ZADD', p .. 'nodes', 'NX', now, node)
-if added == 1 and redis.call('HLEN', ukey) == 1 then
-  redis.call('SADD', p .. 'online', user)
-  return {1, redis.call('GET', p .. 'seen:' .. user)}
+local out = {}
+for i = 3, #ARGV, 2 do
+  local user, conn = ARGV[i], ARGV[i + 1]
+  local ukey = p .. 'user:' .. user
+  local added = redis.call('HSET', ukey, conn, node)
+  redis.call('HSET', nkey, conn, user)
+  if added == 1 and redis.call('HLEN', ukey) == 1 then
+    redis.call('SADD', p .. 'online', user)
+    out[#out + 1] = 1
+    out[#out + 1] = redis.call('GET', p .. 'seen:' .. user)
+  else
+    out[#out + 1] = 0
+    out[#out + 1] = false
+  end
 end
-return {0}
+return out
 `;
+
+/** Most connections registered by one ADD_SCRIPT call (a script runs atomically; keep it short). */
+const ADD_BATCH = 256;
 
 /** ARGV: prefix, nodeId, userId, connectionId, atMs, ttlSeconds. Returns 1 when the user has no connection left. */
 const REMOVE_SCRIPT = `
@@ -195,8 +210,8 @@ return 0
 
 /**
  * The cluster presence registry: every node registers its connections in one Redis, heartbeats,
- * and reaps the connections of nodes that stopped heartbeating. Each method is one round trip and
- * rejects as soon as the client does (give it a client without an offline queue, so a Redis
+ * and reaps the connections of nodes that stopped heartbeating. Each method is one round trip (the
+ * adds of one event-loop turn share one) and rejects as soon as the client does (give it a client without an offline queue, so a Redis
  * outage fails calls instead of queueing them).
  *
  * Redis should run with `maxmemory-policy noeviction`: an evicted hash would leave a user's
@@ -210,6 +225,8 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   private readonly prefix: string;
   private readonly nodeTimeoutMs: number;
   private readonly lastSeenTtlSeconds: number;
+  /** Adds waiting for the end of this event-loop turn, to be registered in one script call. */
+  private pendingAdds: PendingAdd[] = [];
 
   /**
    * @param redis a connected client, owned by the caller (this registry never connects or quits it).
@@ -225,10 +242,39 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     this.lastSeenTtlSeconds = options.lastSeenTtlSeconds ?? 30 * 24 * 3600;
   }
 
-  async addConnection(userId: string, connectionId: string): Promise<AddConnectionResult> {
-    const [cameOnline, lastSeen] = (await this.run(ADD_SCRIPT, userId, connectionId)) as [number, string | null | undefined];
-    if (cameOnline !== 1) return { cameOnline: false };
-    return lastSeen ? { cameOnline: true, lastSeenAt: iso(lastSeen) } : { cameOnline: true };
+  /**
+   * Registers a connection. The adds of one event-loop turn (a burst of handshakes, a reconnect
+   * storm) go to Redis together, in one script call of up to {@link ADD_BATCH}, instead of one
+   * round trip and one write each. Any other call first sends the adds waiting, so Redis sees
+   * every call in the order it was made.
+   */
+  addConnection(userId: string, connectionId: string): Promise<AddConnectionResult> {
+    return new Promise((resolve, reject) => {
+      if (this.pendingAdds.length === 0) setImmediate(() => this.flushAdds());
+      this.pendingAdds.push({ userId, connectionId, resolve, reject });
+      if (this.pendingAdds.length >= ADD_BATCH) this.flushAdds();
+    });
+  }
+
+  /** Sends the adds waiting, if any, as one script call. */
+  private flushAdds(): void {
+    const batch = this.pendingAdds;
+    if (batch.length === 0) return;
+    this.pendingAdds = [];
+    const args = batch.flatMap((a) => [a.userId, a.connectionId]);
+    this.redis.eval(ADD_SCRIPT, 0, this.prefix, this.nodeId, ...args).then(
+      (reply) => {
+        const flat = reply as (number | string | null)[];
+        batch.forEach((add, i) => {
+          const lastSeen = flat[2 * i + 1];
+          if (flat[2 * i] !== 1) add.resolve({ cameOnline: false });
+          else add.resolve(lastSeen ? { cameOnline: true, lastSeenAt: iso(lastSeen) } : { cameOnline: true });
+        });
+      },
+      (err: unknown) => {
+        for (const add of batch) add.reject(err);
+      },
+    );
   }
 
   async removeConnection(userId: string, connectionId: string, at: Date): Promise<boolean> {
@@ -238,6 +284,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   async query(userIds: string[]): Promise<Record<string, PresenceInfo>> {
     const result: Record<string, PresenceInfo> = {};
     if (userIds.length === 0) return result;
+    this.flushAdds();
     const flat = (await this.redis.eval(QUERY_SCRIPT, 0, this.prefix, ...userIds)) as (number | string | null)[];
     userIds.forEach((id, i) => {
       const lastSeen = flat[2 * i + 1];
@@ -248,6 +295,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
 
   async onlineAmong(userIds: string[]): Promise<Set<string>> {
     const online = new Set<string>();
+    this.flushAdds();
     for (let start = 0; start < userIds.length; start += ONLINE_CHUNK) {
       const chunk = userIds.slice(start, start + ONLINE_CHUNK);
       const flags = (await this.redis.call("SMISMEMBER", `${this.prefix}online`, ...chunk)) as number[];
@@ -259,6 +307,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   }
 
   async claimOccupancy(conversationId: string, ms: number): Promise<boolean> {
+    this.flushAdds();
     return (await this.redis.set(`${this.prefix}occupancy:${conversationId}`, this.nodeId, "PX", Math.max(1, Math.round(ms)), "NX")) === "OK";
   }
 
@@ -287,8 +336,17 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   }
 
   private run(script: string, ...args: (string | number)[]): Promise<unknown> {
+    this.flushAdds();
     return this.redis.eval(script, 0, this.prefix, this.nodeId, ...args);
   }
+}
+
+/** An {@link RedisPresenceRegistry.addConnection} call waiting for its batch. */
+interface PendingAdd {
+  userId: string;
+  connectionId: string;
+  resolve: (result: AddConnectionResult) => void;
+  reject: (err: unknown) => void;
 }
 
 /** A stored millisecond timestamp as ISO-8601. */
