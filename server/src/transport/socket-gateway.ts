@@ -37,7 +37,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { SupportService } from "../support/support-service.js";
-import { refusedForVisitor, SUPPORT_EVENTS, SUPPORT_HANDLERS, supportConnected } from "./socket-support-handlers.js";
+import { refusedForVisitor, SUPPORT_HANDLERS, supportConnected } from "./socket-support-handlers.js";
 
 /** Per-connection state kept in `socket.data`. */
 export interface SocketData {
@@ -224,17 +224,20 @@ function onTokenExpiry(c: ConnectionContext): void {
 type EventHandler = (c: ConnectionContext, payload: unknown) => Promise<object>;
 
 /**
- * Runs a handler: rate limit, run, and answer with `{ ok: true, ...result }` or a coded error.
+ * Runs a handler: rate limit, the visitor check, run, and answer with `{ ok: true, ...result }` or a coded error.
  * Unknown failures are logged here with the event name and answered as `internal`.
  */
-async function runHandler(c: ConnectionContext, event: string, run: (payload: unknown) => Promise<object>, payload: unknown, ack?: unknown): Promise<void> {
+async function runHandler(c: ConnectionContext, event: string, run: EventHandler, payload: unknown, ack?: unknown): Promise<void> {
   const { deps, socket } = c;
   const reply = typeof ack === "function" ? (ack as (r: unknown) => void) : undefined;
   const done = deps.inflight.begin();
   const started = performance.now();
   try {
     await deps.limits.socketEvents.consume(socket.id);
-    const result = await run(payload);
+    // Read on every event: auth:refresh may replace the principal.
+    const refused = refusedForVisitor(socket.data.principal.role, event);
+    if (refused) throw new SwitchboardError("forbidden", refused);
+    const result = await run(c, payload);
     reply?.({ ok: true, ...result });
     deps.metrics?.socketEvent(event, "ok", (performance.now() - started) / 1000);
   } catch (err) {
@@ -385,18 +388,7 @@ function onClientEvent(this: SwitchboardSocket, event: string, ...args: unknown[
   const c = this.data.connection;
   const run = Object.hasOwn(HANDLERS, event) ? HANDLERS[event as keyof typeof HANDLERS] : undefined;
   if (!run) return onUnknownEvent(c, event, args);
-  void runHandler(
-    c,
-    event,
-    (p) => {
-      // Read on every event: auth:refresh may replace the principal.
-      const refused = refusedForVisitor(c.socket.data.principal.role, event);
-      if (refused) throw new SwitchboardError("forbidden", refused);
-      return run(c, p);
-    },
-    args[0],
-    args[1],
-  );
+  void runHandler(c, event, run, args[0], args[1]);
 }
 
 /** Every connection's `disconnect` listener. */
