@@ -118,6 +118,23 @@ describe("group commit of appends (SQLite)", () => {
     expect(err).toBeInstanceOf(SwitchboardError);
     expect((err as SwitchboardError).code).toBe("unavailable");
   });
+
+  it("stores the user upserts of one turn (a burst of first connections) in the same commit as that turn's appends", async () => {
+    const { store, commits } = await openRecordingStore(cleanups);
+    const now = new Date().toISOString();
+    const users = Array.from({ length: 300 }, (_, i) => store.upsertUser({ id: `burst-${i}`, name: `Burst ${i}`, ...(i === 7 ? { role: "agent" } : {}) }, now));
+    const sent = store.appendMessage(message("c1", "alice"));
+    const stored = await Promise.all(users);
+    expect(commits).toEqual([
+      { size: APPEND_BATCH_MAX, committed: true },
+      { size: 301 - APPEND_BATCH_MAX, committed: true },
+    ]);
+    expect(stored[7]).toMatchObject({ id: "burst-7", name: "Burst 7", role: "agent" });
+    expect((await sent).message.seq).toBe(1);
+    // Awaited, an upsert is read back at once; an update keeps the fields it does not name.
+    expect(await store.getUser("burst-299")).toMatchObject({ name: "Burst 299", role: "user" });
+    expect(await store.upsertUser({ id: "burst-7", name: "Renamed" }, now)).toMatchObject({ name: "Renamed", role: "agent" });
+  });
 });
 
 describe("group commit and durability", () => {

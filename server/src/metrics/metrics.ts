@@ -158,7 +158,7 @@ export class Metrics {
 
     this.groupCommitSize = new Histogram({
       name: "switchboard_store_group_commit_size",
-      help: "Messages stored per SQLite group commit (one transaction and one fsync); its sum over its count is the sends that share an fsync.",
+      help: "Writes (messages, and users first seen in a token) stored per SQLite group commit (one transaction and one fsync); its sum over its count is the writes that share an fsync.",
       buckets: GROUP_COMMIT_SIZE_BUCKETS,
       registers,
     });

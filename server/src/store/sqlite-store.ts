@@ -473,7 +473,7 @@ function prepareStatements(db: SqliteDatabase) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 /**
- * The most appends one group commit holds. Large enough that 50–200 concurrent senders share one
+ * The most writes (appends, user upserts) one group commit holds. Large enough that 50–200 concurrent senders share one
  * fsync; small enough that one batch's write lock (and event-loop time) stays in the low milliseconds.
  */
 export const APPEND_BATCH_MAX = 256;
@@ -481,17 +481,17 @@ export const APPEND_BATCH_MAX = 256;
 /** Optional collaborators of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
   /**
-   * Called after each group commit of appends (see {@link SqliteStore.appendMessage}) with how
-   * many appends it held (failed ones included) and how long the transaction took, COMMIT and its
+   * Called after each group commit (see {@link SqliteStore.appendMessage}) with how many writes
+   * (appends and user upserts) it held, failed ones included, and how long the transaction took, COMMIT and its
    * fsync included. For metrics and tests; it must not throw.
    */
   onGroupCommit?: (commit: { size: number; durationMs: number; committed: boolean }) => void;
 }
 
-/** An append waiting for its group commit. */
-interface PendingAppend {
-  input: NewMessage;
-  resolve: (result: AppendResult) => void;
+/** A write waiting for its group commit: an append or a user upsert. */
+interface PendingWrite {
+  work: () => unknown;
+  resolve: (result: never) => void;
   reject: (error: unknown) => void;
 }
 
@@ -509,9 +509,11 @@ interface PendingAppend {
  * await store.init();
  */
 export class SqliteStore extends SqliteComponent<Statements> implements Store {
-  /** Appends waiting for the next group commit (see {@link appendMessage}). */
-  private readonly pendingAppends: PendingAppend[] = [];
-  private appendFlushScheduled = false;
+  /** Writes waiting for the next group commit (see {@link appendMessage}). */
+  private readonly pendingWrites: PendingWrite[] = [];
+  private writeFlushScheduled = false;
+  /** Runs one write of a group commit in a savepoint of its own (built once, not per write). */
+  private readonly inSavepoint: (work: () => unknown) => unknown;
 
   /**
    * @param db an open connection, normally from {@link openSqliteDatabase}; `close()` closes it.
@@ -522,6 +524,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     private readonly options: SqliteStoreOptions = {},
   ) {
     super(db, "SqliteStore");
+    this.inSavepoint = db.transaction((work: () => unknown) => work());
   }
 
   /** Applies pending migrations (recorded in `PRAGMA user_version`) and prepares statements. */
@@ -554,13 +557,18 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
   close(): Promise<void> {
     return this.run(() => {
       // Appends already accepted are committed (and settled) before the file closes.
-      if (this.db.open) this.flushAppends();
+      if (this.db.open) this.flushWrites();
       if (this.db.open) this.db.close();
     });
   }
 
+  /**
+   * Joins the group commit of appends (see {@link appendMessage}): a burst of first connections
+   * shares one transaction and one fsync instead of a commit each on the event loop. The promise
+   * settles after the COMMIT, so a caller that awaits it reads its own write.
+   */
   upsertUser(input: UserInput, now: string): Promise<User> {
-    return this.run(() => {
+    return this.enqueueWrite(() => {
       const row = this.q.upsertUser.get({
         id: input.id,
         name: input.name ?? null,
@@ -677,40 +685,45 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
   }
 
   /**
-   * Group commit: the append joins the batch of every append made in the same event-loop turn
-   * (up to {@link APPEND_BATCH_MAX}), and the batch is committed as one `BEGIN IMMEDIATE … COMMIT`
-   * in the next turn, so with `synchronous=FULL` one fsync covers them all. Each append runs in a
-   * savepoint of its own: one that fails (a missing conversation, a bad `replyToId`) is rolled back
-   * alone and rejects alone. The promise settles only after the COMMIT that holds the message has
-   * returned, so an acknowledged message is durable as before.
+   * Group commit: the append joins the batch of every write (appends and user upserts) made in the
+   * same event-loop turn (up to {@link APPEND_BATCH_MAX}), and the batch is committed as one
+   * `BEGIN IMMEDIATE … COMMIT` in the next turn, so with `synchronous=FULL` one fsync covers them
+   * all. Each write runs in a savepoint of its own: one that fails (a missing conversation, a bad
+   * `replyToId`) is rolled back alone and rejects alone. The promise settles only after the COMMIT
+   * that holds the message has returned, so an acknowledged message is durable as before.
    */
   appendMessage(input: NewMessage): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.pendingAppends.push({ input, resolve, reject });
-      if (!this.appendFlushScheduled) {
-        this.appendFlushScheduled = true;
-        setImmediate(() => this.flushAppends());
+    return this.enqueueWrite(() => this.appendOne(input));
+  }
+
+  /** Queues `work` for the next group commit; see {@link appendMessage}. */
+  private enqueueWrite<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ work, resolve: resolve as (result: never) => void, reject });
+      if (!this.writeFlushScheduled) {
+        this.writeFlushScheduled = true;
+        setImmediate(() => this.flushWrites());
       }
     });
   }
 
-  /** Commits the waiting appends in batches of at most {@link APPEND_BATCH_MAX}, then settles each one. */
-  private flushAppends(): void {
-    this.appendFlushScheduled = false;
-    while (this.pendingAppends.length > 0) {
-      const batch = this.pendingAppends.splice(0, APPEND_BATCH_MAX);
-      const outcomes: ({ ok: true; value: AppendResult } | { ok: false; error: unknown })[] = [];
+  /** Commits the waiting writes in batches of at most {@link APPEND_BATCH_MAX}, then settles each one. */
+  private flushWrites(): void {
+    this.writeFlushScheduled = false;
+    while (this.pendingWrites.length > 0) {
+      const batch = this.pendingWrites.splice(0, APPEND_BATCH_MAX);
+      const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
       const started = performance.now();
       try {
         // IMMEDIATE takes the write lock before reading last_seq: no other connection or process can
         // commit between that read and our inserts, so seq is gapless and in commit order. The
-        // appends of the batch run in arrival order, so seq order is arrival order too.
+        // writes of the batch run in arrival order, so seq order is arrival order too.
         this.db
           .transaction(() => {
-            for (const { input } of batch) {
+            for (const { work } of batch) {
               try {
-                // A nested better-sqlite3 transaction is a SAVEPOINT: a throw rolls back this append only.
-                outcomes.push({ ok: true, value: this.db.transaction(() => this.appendOne(input))() });
+                // A nested better-sqlite3 transaction is a SAVEPOINT: a throw rolls back this write only.
+                outcomes.push({ ok: true, value: this.inSavepoint(work) });
               } catch (error) {
                 // An error that made SQLite roll the whole transaction back (I/O, full disk) fails the batch.
                 if (!this.db.inTransaction) throw error;
@@ -720,7 +733,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
           })
           .immediate();
       } catch (err) {
-        // Nothing of the batch was committed: every append of it fails, none is acknowledged.
+        // Nothing of the batch was committed: every write of it fails, none is acknowledged.
         const error = mapSqliteError(err, this.busyTimeoutMs);
         this.options.onGroupCommit?.({ size: batch.length, durationMs: performance.now() - started, committed: false });
         for (const p of batch) p.reject(error);
@@ -729,7 +742,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
       this.options.onGroupCommit?.({ size: batch.length, durationMs: performance.now() - started, committed: true });
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
-        if (outcome.ok) p.resolve(outcome.value);
+        if (outcome.ok) p.resolve(outcome.value as never);
         else p.reject(mapSqliteError(outcome.error, this.busyTimeoutMs));
       });
     }
