@@ -88,6 +88,21 @@ describe("RedisPresenceRegistry", () => {
       expect(await a.query(["alice"])).toEqual({ alice: { status: "offline", lastSeenAt: new Date(5000).toISOString() } });
     });
 
+    it("keeps working when Redis drops its script cache (SCRIPT FLUSH), as after a failover to a replica", async () => {
+      const keyPrefix = prefix();
+      const a = await nodes.node({ nodeId: "a", keyPrefix });
+      expect(await a.addConnection("alice", "a-1")).toEqual({ cameOnline: true });
+      const admin = await connectClient(redis.url);
+      try {
+        await admin.script("FLUSH");
+      } finally {
+        admin.disconnect();
+      }
+      expect(await a.addConnection("bob", "a-2")).toEqual({ cameOnline: true });
+      expect(await a.query(["alice", "bob"])).toEqual({ alice: { status: "online" }, bob: { status: "online" } });
+      expect(await a.removeConnection("alice", "a-1", new Date(7000))).toBe(true);
+    });
+
     it("keeps each node's restore to its own connections", async () => {
       const keyPrefix = prefix();
       const a = await nodes.node({ nodeId: "a", keyPrefix });

@@ -209,6 +209,25 @@ return 0
 `;
 
 /**
+ * The scripts, registered on the client with ioredis' `defineCommand`: each call sends EVALSHA and
+ * the 40-character hash instead of the whole script (ioredis sends the script once per connection,
+ * and again after NOSCRIPT, so a restarted Redis gets it back). Names are prefixed so that they
+ * cannot clash with commands other code defines on a shared client.
+ */
+const SCRIPTS = {
+  sbPresenceAdd: ADD_SCRIPT,
+  sbPresenceRemove: REMOVE_SCRIPT,
+  sbPresenceQuery: QUERY_SCRIPT,
+  sbPresenceHeartbeat: HEARTBEAT_SCRIPT,
+  sbPresenceReap: REAP_SCRIPT,
+  sbPresenceRestore: RESTORE_SCRIPT,
+  sbPresenceExpire: EXPIRE_SCRIPT,
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptCalls = Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+
+/**
  * The cluster presence registry: every node registers its connections in one Redis, heartbeats,
  * and reaps the connections of nodes that stopped heartbeating. Each method is one round trip (the
  * adds of one event-loop turn share one) and rejects as soon as the client does (give it a client without an offline queue, so a Redis
@@ -227,6 +246,8 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   private readonly lastSeenTtlSeconds: number;
   /** Adds waiting for the end of this event-loop turn, to be registered in one script call. */
   private pendingAdds: PendingAdd[] = [];
+  /** The client, seen through the commands {@link SCRIPTS} defined on it. */
+  private readonly scripts: ScriptCalls;
 
   /**
    * @param redis a connected client, owned by the caller (this registry never connects or quits it).
@@ -240,6 +261,10 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     this.prefix = options.keyPrefix ?? "sb:presence:";
     this.nodeTimeoutMs = options.nodeTimeoutMs ?? 15_000;
     this.lastSeenTtlSeconds = options.lastSeenTtlSeconds ?? 30 * 24 * 3600;
+    for (const [name, lua] of Object.entries(SCRIPTS)) {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    }
+    this.scripts = redis as unknown as ScriptCalls;
   }
 
   /**
@@ -262,7 +287,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     if (batch.length === 0) return;
     this.pendingAdds = [];
     const args = batch.flatMap((a) => [a.userId, a.connectionId]);
-    this.redis.eval(ADD_SCRIPT, 0, this.prefix, this.nodeId, ...args).then(
+    this.scripts.sbPresenceAdd(this.prefix, this.nodeId, ...args).then(
       (reply) => {
         const flat = reply as (number | string | null)[];
         batch.forEach((add, i) => {
@@ -278,14 +303,14 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   }
 
   async removeConnection(userId: string, connectionId: string, at: Date): Promise<boolean> {
-    return (await this.run(REMOVE_SCRIPT, userId, connectionId, at.getTime(), this.lastSeenTtlSeconds)) === 1;
+    return (await this.run("sbPresenceRemove", userId, connectionId, at.getTime(), this.lastSeenTtlSeconds)) === 1;
   }
 
   async query(userIds: string[]): Promise<Record<string, PresenceInfo>> {
     const result: Record<string, PresenceInfo> = {};
     if (userIds.length === 0) return result;
     this.flushAdds();
-    const flat = (await this.redis.eval(QUERY_SCRIPT, 0, this.prefix, ...userIds)) as (number | string | null)[];
+    const flat = (await this.scripts.sbPresenceQuery(this.prefix, ...userIds)) as (number | string | null)[];
     userIds.forEach((id, i) => {
       const lastSeen = flat[2 * i + 1];
       result[id] = flat[2 * i] === 1 ? { status: "online" } : lastSeen ? { status: "offline", lastSeenAt: iso(lastSeen) } : { status: "offline" };
@@ -312,17 +337,17 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   }
 
   async heartbeat(): Promise<boolean> {
-    return (await this.run(HEARTBEAT_SCRIPT)) === 1;
+    return (await this.run("sbPresenceHeartbeat")) === 1;
   }
 
   async reapDeadNodes(): Promise<PresenceDeparture[]> {
-    const flat = (await this.run(REAP_SCRIPT, this.nodeTimeoutMs, this.lastSeenTtlSeconds, REAP_BATCH)) as (string | number)[];
+    const flat = (await this.run("sbPresenceReap", this.nodeTimeoutMs, this.lastSeenTtlSeconds, REAP_BATCH)) as (string | number)[];
     return pairs(flat);
   }
 
   async restore(connections: PresenceConnection[], at: Date): Promise<RestoreResult> {
     const args = connections.flatMap((c) => [c.userId, c.connectionId]);
-    const [online, offline] = (await this.run(RESTORE_SCRIPT, at.getTime(), this.lastSeenTtlSeconds, ...args)) as [string[], (string | number)[]];
+    const [online, offline] = (await this.run("sbPresenceRestore", at.getTime(), this.lastSeenTtlSeconds, ...args)) as [string[], (string | number)[]];
     return { cameOnline: online, wentOffline: pairs(offline) };
   }
 
@@ -332,12 +357,12 @@ export class RedisPresenceRegistry implements PresenceRegistry {
    * id takes its registration back with `restore`. The client stays open: it belongs to the caller.
    */
   async close(): Promise<void> {
-    await this.run(EXPIRE_SCRIPT);
+    await this.run("sbPresenceExpire");
   }
 
-  private run(script: string, ...args: (string | number)[]): Promise<unknown> {
+  private run(script: ScriptName, ...args: (string | number)[]): Promise<unknown> {
     this.flushAdds();
-    return this.redis.eval(script, 0, this.prefix, this.nodeId, ...args);
+    return this.scripts[script](this.prefix, this.nodeId, ...args);
   }
 }
 
