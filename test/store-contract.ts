@@ -165,6 +165,20 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
         expect(again.members[2]).toStrictEqual({ userId: "carol", role: "member", lastReadSeq: 1, joinedAt: at(2) });
       });
 
+      it("lists who has not read a message yet: the other members below its seq, in join order", async () => {
+        await conversation("c1", ["alice", "bob", "carol", "dave"], 1);
+        for (let i = 0; i < 3; i++) await store.appendMessage(newMessage("c1", "alice"));
+        await store.markRead("c1", "bob", 2);
+        await store.markRead("c1", "dave", 3);
+        // alice sent all three, so she has read them; bob read up to 2, dave all.
+        expect(await store.listUnreadMembers("c1", 3, "alice")).toEqual(["bob", "carol"]);
+        expect(await store.listUnreadMembers("c1", 2, "alice")).toEqual(["carol"]);
+        expect(await store.listUnreadMembers("c1", 4, "carol")).toEqual(["alice", "bob", "dave"]);
+        await store.removeMember("c1", "carol");
+        expect(await store.listUnreadMembers("c1", 3, "alice")).toEqual(["bob"]);
+        expect(await store.listUnreadMembers("missing", 1, "alice")).toEqual([]);
+      });
+
       it("removes a member, and removing it again changes nothing", async () => {
         await conversation("c1", ["alice", "bob", "carol"]);
         const removed = await store.removeMember("c1", "bob");
@@ -284,6 +298,17 @@ export function runStoreContract(name: string, factory: () => Promise<StoreHarne
       it("reports not_found when appending to a missing conversation", async () => {
         await expectCode(store.appendMessage(newMessage("missing", "alice", { clientMessageId: "cm-1" })), "not_found");
         expect((await store.getMessages("missing", { limit: 10 })).messages).toEqual([]);
+      });
+
+      it("refuses an append from someone who is not a member as forbidden, a former member's retry included, and stores nothing", async () => {
+        await conversation("c1", ["alice", "bob"]);
+        const first = await store.appendMessage(newMessage("c1", "bob", { clientMessageId: "cm-bob" }));
+        await expectCode(store.appendMessage(newMessage("c1", "mallory")), "forbidden");
+        await store.removeMember("c1", "bob");
+        await expectCode(store.appendMessage(newMessage("c1", "bob", { clientMessageId: "cm-bob" })), "forbidden");
+        const next = await store.appendMessage(newMessage("c1", "alice"));
+        expect(next.message.seq).toBe(first.message.seq + 1);
+        expect((await store.getMessages("c1", { afterSeq: 0, limit: 10 })).messages.map((m) => m.senderId)).toEqual(["bob", "alice"]);
       });
     });
 

@@ -126,7 +126,9 @@ export class MessageService {
     if (actor.kind === "user" && input.type === "system") {
       throw new SwitchboardError("forbidden", "Only a backend with an API key can send system messages.");
     }
-    await this.conversations.requireMember(input.conversationId, senderId);
+    // The store refuses a non-member's append in the write itself; a hook or uploads would run
+    // before it, so with either the membership is checked first (a stranger's text is never judged).
+    if (this.extensions.preSend || input.attachments?.length) await this.conversations.requireMember(input.conversationId, senderId);
     // A retry answers the original before anything else runs: its attachments are already the
     // message's and the hook already judged it (a second verdict could differ). Without a hook or
     // uploads there is nothing to skip, and appendMessage finds the original in its own transaction.

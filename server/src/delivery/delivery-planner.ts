@@ -24,7 +24,7 @@ export type PlannerTask = "plan" | "cancel-on-read" | "cancel-on-connect";
 export interface DeliveryPlannerOptions {
   store: DeliveryStore;
   /** The main store: conversations (members, read positions) and users (phone numbers). */
-  chat: Pick<Store, "getConversation" | "getUser">;
+  chat: Pick<Store, "listUnreadMembers" | "getUser">;
   /**
    * Cluster-wide presence: a member with a live connection anywhere is not notified. Asked once
    * per message for all its members, so it must answer in one look-up (one Redis command).
@@ -130,9 +130,8 @@ export class DeliveryPlanner {
   async planMessage(message: Message): Promise<Delivery[]> {
     // System messages (a ticket resolved, a member added) are not worth waking anyone for.
     if (message.type !== "text" || message.deletedAt) return [];
-    const conversation = await this.options.chat.getConversation(message.conversationId);
-    if (!conversation) return [];
-    const candidates = conversation.members.filter((m) => m.userId !== message.senderId && m.lastReadSeq < message.seq).map((m) => m.userId);
+    // Only the ids of who has not read it: a send never loads the whole conversation for this.
+    const candidates = await this.options.chat.listUnreadMembers(message.conversationId, message.seq, message.senderId);
     if (candidates.length === 0) return [];
     const online = await this.options.presence.onlineAmong(candidates);
     const offline = candidates.filter((userId) => !online.has(userId));

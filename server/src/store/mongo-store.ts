@@ -353,6 +353,21 @@ export class MongoStore implements Store {
     });
   }
 
+  listUnreadMembers(conversationId: string, seq: number, exceptUserId: string): Promise<string[]> {
+    return runMongo(async () => {
+      // Filtered on the server: a big room's members who have read stay there.
+      const rows = await this.conversations
+        .aggregate<{ _id: string }>([
+          { $match: { _id: conversationId } },
+          { $unwind: "$members" },
+          { $match: { "members.userId": { $ne: exceptUserId }, "members.lastReadSeq": { $lt: seq } } },
+          { $project: { _id: "$members.userId" } },
+        ])
+        .toArray();
+      return rows.map((r) => r._id);
+    });
+  }
+
   addMember(conversationId: string, userId: string, role: string, now: string): Promise<Conversation> {
     return runMongo(async () => {
       const member: MemberDoc = { userId, role, lastReadSeq: 0, joinedAt: now };
@@ -691,10 +706,11 @@ export class MongoStore implements Store {
   /** One attempt loop of {@link appendMessage}; runs alone for its conversation in this process. */
   private async claimNextSeq(input: NewMessage): Promise<AppendResult> {
     const [exists, top] = await Promise.all([
-      this.conversations.findOne({ _id: input.conversationId }, { projection: { _id: 1 } }),
+      this.conversations.findOne({ _id: input.conversationId }, { projection: { _id: 1, members: { $elemMatch: { userId: input.senderId } } } }),
       this.highestSeq(input.conversationId),
     ]);
     if (!exists) throw new SwitchboardError("not_found", `Conversation ${input.conversationId} does not exist.`);
+    if (!exists.members?.length) throw new SwitchboardError("forbidden", `You are not a member of conversation ${input.conversationId}.`);
     if (input.replyToId !== undefined) await this.requireQuotable(input.conversationId, input.replyToId);
     if (input.threadId !== undefined) await this.requireThreadParent(input.conversationId, input.threadId);
     let last = top;

@@ -367,6 +367,9 @@ function prepareStatements(db: SqliteDatabase) {
       "SELECT user_id, role, last_read_seq, joined_at FROM members WHERE conversation_id = ? ORDER BY rowid LIMIT ?",
     ),
     memberCount: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM members WHERE conversation_id = ?"),
+    unreadMembers: db
+      .prepare<[string, string, number], string>("SELECT user_id FROM members WHERE conversation_id = ? AND user_id <> ? AND last_read_seq < ? ORDER BY rowid")
+      .pluck(),
     member: db.prepare<[string, string], MemberRow>(
       "SELECT user_id, role, last_read_seq, joined_at FROM members WHERE conversation_id = ? AND user_id = ?",
     ),
@@ -617,6 +620,10 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     });
   }
 
+  listUnreadMembers(conversationId: string, seq: number, exceptUserId: string): Promise<string[]> {
+    return this.run(() => this.q.unreadMembers.all(conversationId, exceptUserId, seq));
+  }
+
   addMember(conversationId: string, userId: string, role: string, now: string): Promise<Conversation> {
     return this.run(() =>
       this.db
@@ -752,6 +759,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
   private appendOne(input: NewMessage): AppendResult {
     const conversation = this.q.lastSeq.get(input.conversationId);
     if (!conversation) throw conversationNotFound(input.conversationId);
+    if (!this.q.member.get(input.conversationId, input.senderId)) throw notAMember(input.conversationId);
     if (input.clientMessageId !== undefined) {
       const original = this.q.messageByClientId.get(input.senderId, input.clientMessageId);
       // Returned even when it belongs to another conversation; the service layer decides.
@@ -1079,6 +1087,10 @@ function notInConversation(field: "replyTo" | "threadId", messageId: string, con
 
 function parseReactions(json: string | null): ReactionSummary[] {
   return json === null ? [] : (JSON.parse(json) as ReactionSummary[]);
+}
+
+function notAMember(conversationId: string): SwitchboardError {
+  return new SwitchboardError("forbidden", `You are not a member of conversation ${conversationId}.`);
 }
 
 function conversationNotFound(id: string): SwitchboardError {

@@ -228,6 +228,11 @@ export interface Store {
   /** Every member, or with `view` only the viewer's own when the conversation is big (`memberCount` either way). */
   getConversation(id: string, view?: ConversationView): Promise<Conversation | null>;
   getMember(conversationId: string, userId: string): Promise<Member | null>;
+  /**
+   * Who has not read message `seq` yet: the ids of the members other than `exceptUserId` whose
+   * read position is below `seq`, in the order they joined. Empty for a missing conversation.
+   */
+  listUnreadMembers(conversationId: string, seq: number, exceptUserId: string): Promise<string[]>;
   /** Idempotent: an existing member keeps its role and read position. Throws `not_found`. */
   addMember(conversationId: string, userId: string, role: string, now: string): Promise<Conversation>;
   /** Idempotent. Throws `not_found` when the conversation does not exist. */
@@ -245,7 +250,8 @@ export interface Store {
 
   /**
    * Commits the message with the conversation's next `seq`, or returns the original when
-   * `(senderId, clientMessageId)` exists. Throws `not_found` when the conversation is missing;
+   * `(senderId, clientMessageId)` exists. Throws `not_found` when the conversation is missing,
+   * `forbidden` when `senderId` is not one of its members (checked before the retry lookup);
    * `invalid_argument` when `replyToId` or `threadId` names no message of the conversation, or
    * `threadId` names a thread reply; `conflict` when `replyToId` names a deleted message. With
    * `threadId`, the parent's `replyCount`, `lastReplyAt` and `rev` move with the commit and the
