@@ -92,6 +92,23 @@ export function runPresenceRegistryContract(name: string, factory: () => Promise
       expect(await registry().onlineAmong(["u0", "u1", "u3"])).toEqual(new Set(["u1"]));
     });
 
+    it("gives each of many questions asked in one turn its own answer (a group commit's messages planned together)", async () => {
+      await registry().addConnection("ann", "a1");
+      await registry().addConnection("ben", "b1");
+      const [first, second, , third, none] = await Promise.all([
+        registry().onlineAmong(["ann", "eve"]),
+        registry().onlineAmong(["ben", "ann", "ben"]),
+        registry().addConnection("cat", "c1"),
+        // Asked after that add in the same turn: it sees it.
+        registry().onlineAmong(["cat", "dan"]),
+        registry().onlineAmong(["dan"]),
+      ]);
+      expect(first).toEqual(new Set(["ann"]));
+      expect(second).toEqual(new Set(["ben", "ann"]));
+      expect(third).toEqual(new Set(["cat"]));
+      expect(none).toEqual(new Set());
+    });
+
     it("tells when a user who comes back online was last seen", async () => {
       await registry().addConnection("carol", "c1");
       await registry().removeConnection("carol", "c1", at(7));

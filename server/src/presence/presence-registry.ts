@@ -50,7 +50,9 @@ export interface PresenceRegistry {
   /**
    * Which of `userIds` are online anywhere. Cheaper than {@link query} for many users (the
    * offline planner asks it for every member of a conversation on every message): the Redis
-   * driver answers with one command however many are asked.
+   * driver answers with one command however many are asked (and however many calls one
+   * event-loop turn makes). The answer includes every change made before the call; one made
+   * later in the same turn may show too.
    */
   onlineAmong(userIds: string[]): Promise<Set<string>>;
   /**

@@ -246,6 +246,8 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   private readonly lastSeenTtlSeconds: number;
   /** Adds waiting for the end of this event-loop turn, to be registered in one script call. */
   private pendingAdds: PendingAdd[] = [];
+  /** {@link onlineAmong} calls waiting for the end of this event-loop turn. */
+  private pendingOnline: { userIds: string[]; resolve: (online: Set<string>) => void; reject: (error: unknown) => void }[] = [];
   /** The client, seen through the commands {@link SCRIPTS} defined on it. */
   private readonly scripts: ScriptCalls;
 
@@ -318,17 +320,37 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     return result;
   }
 
-  async onlineAmong(userIds: string[]): Promise<Set<string>> {
-    const online = new Set<string>();
+  /**
+   * Answers from one SMISMEMBER for every call of the event-loop turn (the planner asks once per
+   * message, and a group commit acknowledges dozens of messages in one turn), chunked at
+   * {@link ONLINE_CHUNK} ids. Adds made before the call are sent first, so they are seen.
+   */
+  onlineAmong(userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return Promise.resolve(new Set());
+    return new Promise((resolve, reject) => {
+      if (this.pendingOnline.length === 0) setImmediate(() => this.flushOnline());
+      this.pendingOnline.push({ userIds, resolve, reject });
+    });
+  }
+
+  /** Sends the waiting {@link onlineAmong} calls as one SMISMEMBER per chunk of distinct ids. */
+  private flushOnline(): void {
+    const waiting = this.pendingOnline;
+    this.pendingOnline = [];
     this.flushAdds();
-    for (let start = 0; start < userIds.length; start += ONLINE_CHUNK) {
-      const chunk = userIds.slice(start, start + ONLINE_CHUNK);
-      const flags = (await this.redis.call("SMISMEMBER", `${this.prefix}online`, ...chunk)) as number[];
-      chunk.forEach((id, i) => {
-        if (flags[i] === 1) online.add(id);
-      });
-    }
-    return online;
+    const ids = [...new Set(waiting.flatMap((w) => w.userIds))];
+    const chunks: string[][] = [];
+    for (let start = 0; start < ids.length; start += ONLINE_CHUNK) chunks.push(ids.slice(start, start + ONLINE_CHUNK));
+    Promise.all(chunks.map((chunk) => this.redis.call("SMISMEMBER", `${this.prefix}online`, ...chunk) as Promise<number[]>)).then(
+      (replies) => {
+        const online = new Set<string>();
+        replies.forEach((flags, c) => chunks[c]!.forEach((id, i) => flags[i] === 1 && online.add(id)));
+        for (const w of waiting) w.resolve(new Set(w.userIds.filter((id) => online.has(id))));
+      },
+      (err: unknown) => {
+        for (const w of waiting) w.reject(err);
+      },
+    );
   }
 
   async claimOccupancy(conversationId: string, ms: number): Promise<boolean> {
