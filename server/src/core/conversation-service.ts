@@ -99,10 +99,12 @@ export class ConversationService {
    * change watermark can only re-read a change it already has, never skip one.
    */
   async join(userId: string, conversationId: string, afterSeq: number | undefined, onAuthorized?: () => void): Promise<JoinResult> {
-    await this.requireMember(conversationId, userId);
-    onAuthorized?.();
+    // The viewer's view lists the viewer whenever they are a member, big room or not: it is the
+    // membership check too, so a join reads the conversation once.
     const conversation = await this.store.getConversation(conversationId, { viewerId: userId, memberListLimit: this.memberListLimit });
     if (!conversation) throw notFound(conversationId);
+    if (!conversation.members.some((m) => m.userId === userId)) throw notAMember(conversationId);
+    onAuthorized?.();
     const page = await this.store.getMessages(conversationId, {
       limit: LIMITS.pageMax,
       ...(afterSeq === undefined ? {} : { afterSeq }),
@@ -146,7 +148,7 @@ export class ConversationService {
     const member = await this.store.getMember(conversationId, userId);
     if (member) return member;
     if (!(await this.store.getConversation(conversationId))) throw notFound(conversationId);
-    throw new SwitchboardError("forbidden", `You are not a member of conversation ${conversationId}.`);
+    throw notAMember(conversationId);
   }
 }
 
@@ -158,4 +160,8 @@ export function directConversationId(a: string, b: string): string {
 
 function notFound(conversationId: string): SwitchboardError {
   return new SwitchboardError("not_found", `Conversation ${conversationId} does not exist.`);
+}
+
+function notAMember(conversationId: string): SwitchboardError {
+  return new SwitchboardError("forbidden", `You are not a member of conversation ${conversationId}.`);
 }
