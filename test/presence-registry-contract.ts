@@ -92,6 +92,18 @@ export function runPresenceRegistryContract(name: string, factory: () => Promise
       expect(await registry().onlineAmong(["u0", "u1", "u3"])).toEqual(new Set(["u1"]));
     });
 
+    it("takes a mass disconnect in one turn (a load balancer restart): each user goes offline once, at their own time", async () => {
+      const users = Array.from({ length: 300 }, (_, i) => `gone${i}`);
+      await Promise.all(users.flatMap((id) => [registry().addConnection(id, `${id}-a`), registry().addConnection(id, `${id}-b`)]));
+      const removals = await Promise.all(
+        users.flatMap((id, i) => [registry().removeConnection(id, `${id}-a`, at(10 + i)), registry().removeConnection(id, `${id}-b`, at(10 + i))]),
+      );
+      expect(removals.filter((r) => r)).toHaveLength(300);
+      expect(removals.filter((_, i) => i % 2 === 1).every((r) => r)).toBe(true);
+      expect(await registry().onlineAmong(users)).toEqual(new Set());
+      expect(await registry().query(["gone7"])).toEqual({ gone7: { status: "offline", lastSeenAt: at(17).toISOString() } });
+    });
+
     it("gives each of many questions asked in one turn its own answer (a group commit's messages planned together)", async () => {
       await registry().addConnection("ann", "a1");
       await registry().addConnection("ben", "b1");

@@ -44,55 +44,60 @@ const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
- * ARGV: prefix, nodeId, then userId, connectionId pairs (the adds of one event-loop turn, in call
- * order). Returns {cameOnline, lastSeenMs|false} per pair.
+ * ARGV: prefix, nodeId, ttlSeconds, then one group of four per change, in call order:
+ * `a`, userId, connectionId, 0 for an add, or `r`, userId, connectionId, atMs for a removal.
+ * Returns two values per change: for an add {cameOnline, lastSeenMs|false}; for a removal
+ * {wentOffline, false} (1 when the user has no connection left).
  */
-const ADD_SCRIPT = `
-local p, node = ARGV[1], ARGV[2]
+const CHANGES_SCRIPT = `
+local p, node, ttl = ARGV[1], ARGV[2], ARGV[3]
 local nkey = p .. 'node:' .. node
 ${NOW_MS}
 -- A node that dies before its first heartbeat must still be found by the reapers.
 redis.call('ZADD', p .. 'nodes', 'NX', now, node)
 local out = {}
-for i = 3, #ARGV, 2 do
-  local user, conn = ARGV[i], ARGV[i + 1]
+for i = 4, #ARGV, 4 do
+  local op, user, conn, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local ukey = p .. 'user:' .. user
-  local added = redis.call('HSET', ukey, conn, node)
-  redis.call('HSET', nkey, conn, user)
-  if added == 1 and redis.call('HLEN', ukey) == 1 then
-    redis.call('SADD', p .. 'online', user)
-    out[#out + 1] = 1
-    out[#out + 1] = redis.call('GET', p .. 'seen:' .. user)
+  if op == 'a' then
+    local added = redis.call('HSET', ukey, conn, node)
+    redis.call('HSET', nkey, conn, user)
+    if added == 1 and redis.call('HLEN', ukey) == 1 then
+      redis.call('SADD', p .. 'online', user)
+      out[#out + 1] = 1
+      out[#out + 1] = redis.call('GET', p .. 'seen:' .. user)
+    else
+      out[#out + 1] = 0
+      out[#out + 1] = false
+    end
   else
-    out[#out + 1] = 0
+    local skey = p .. 'seen:' .. user
+    redis.call('HDEL', nkey, conn)
+    local removed = redis.call('HDEL', ukey, conn)
+    if redis.call('EXISTS', ukey) == 1 then
+      out[#out + 1] = 0
+    else
+      redis.call('SREM', p .. 'online', user)
+      -- A removal the registry had lost (Redis restarted) still ends in offline; a repeated one
+      -- keeps the first time.
+      if removed == 1 or redis.call('EXISTS', skey) == 0 then redis.call('SET', skey, at, 'EX', ttl) end
+      out[#out + 1] = 1
+    end
     out[#out + 1] = false
   end
 end
 return out
 `;
 
-/** Most connections registered by one ADD_SCRIPT call (a script runs atomically; keep it short). */
-const ADD_BATCH = 256;
+/** Most changes sent in one CHANGES_SCRIPT call (a script runs atomically; keep it short). */
+const CHANGE_BATCH = 256;
 
 /**
- * How long an add waits for others to share its script call. A user's "online" reaches their
- * contacts this much later; at 700 handshakes a second it makes batches of about 7 instead of 1-2.
+ * How long a connection change waits for others to share its script call. A user's "online" or
+ * "offline" reaches their contacts this much later; at 700 handshakes a second it makes batches
+ * of about 7 instead of 1-2, and a mass disconnect (a load balancer restart) goes out in 256s.
  */
-const ADD_WINDOW_MS = 10;
-
-/** ARGV: prefix, nodeId, userId, connectionId, atMs, ttlSeconds. Returns 1 when the user has no connection left. */
-const REMOVE_SCRIPT = `
-local p, node, user, conn, at, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local ukey, skey = p .. 'user:' .. user, p .. 'seen:' .. user
-redis.call('HDEL', p .. 'node:' .. node, conn)
-local removed = redis.call('HDEL', ukey, conn)
-if redis.call('EXISTS', ukey) == 1 then return 0 end
-redis.call('SREM', p .. 'online', user)
--- A removal the registry had lost (Redis restarted) still ends in offline; a repeated one keeps
--- the first time.
-if removed == 1 or redis.call('EXISTS', skey) == 0 then redis.call('SET', skey, at, 'EX', ttl) end
-return 1
-`;
+const CHANGE_WINDOW_MS = 10;
 
 /**
  * ARGV: prefix, userId… Returns {online(0|1), lastSeenMs|false} per user: one SMISMEMBER and one
@@ -221,8 +226,7 @@ return 0
  * cannot clash with commands other code defines on a shared client.
  */
 const SCRIPTS = {
-  sbPresenceAdd: ADD_SCRIPT,
-  sbPresenceRemove: REMOVE_SCRIPT,
+  sbPresenceChanges: CHANGES_SCRIPT,
   sbPresenceQuery: QUERY_SCRIPT,
   sbPresenceHeartbeat: HEARTBEAT_SCRIPT,
   sbPresenceReap: REAP_SCRIPT,
@@ -250,8 +254,8 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   private readonly prefix: string;
   private readonly nodeTimeoutMs: number;
   private readonly lastSeenTtlSeconds: number;
-  /** Adds waiting for the end of their window, to be registered in one script call. */
-  private pendingAdds: PendingAdd[] = [];
+  /** Adds and removals waiting for the end of their window, to be sent in one script call. */
+  private pendingChanges: PendingChange[] = [];
   /** {@link onlineAmong} calls waiting for the end of this event-loop turn. */
   private pendingOnline: { userIds: string[]; resolve: (online: Set<string>) => void; reject: (error: unknown) => void }[] = [];
   /** The client, seen through the commands {@link SCRIPTS} defined on it. */
@@ -276,48 +280,58 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   }
 
   /**
-   * Registers a connection. The adds of one {@link ADD_WINDOW_MS} window (a burst of handshakes,
-   * a reconnect storm) go to Redis together, in one script call of up to {@link ADD_BATCH},
-   * instead of one round trip and one write each. Any other call first sends the adds waiting, so Redis sees
-   * every call in the order it was made.
+   * Registers a connection. The adds and removals of one {@link CHANGE_WINDOW_MS} window (a burst
+   * of handshakes, a reconnect storm, a mass disconnect) go to Redis together, in call order, in
+   * one script call of up to {@link CHANGE_BATCH}, instead of one round trip and one write each.
+   * Any other call first sends the changes waiting, so Redis sees every call in the order it was made.
    */
   addConnection(userId: string, connectionId: string): Promise<AddConnectionResult> {
     return new Promise((resolve, reject) => {
-      if (this.pendingAdds.length === 0) setTimeout(() => this.flushAdds(), ADD_WINDOW_MS);
-      this.pendingAdds.push({ userId, connectionId, resolve, reject });
-      if (this.pendingAdds.length >= ADD_BATCH) this.flushAdds();
+      this.queueChange({
+        op: "a",
+        userId,
+        connectionId,
+        at: 0,
+        settle: (came, lastSeen) => resolve(came !== 1 ? { cameOnline: false } : lastSeen ? { cameOnline: true, lastSeenAt: iso(lastSeen) } : { cameOnline: true }),
+        reject,
+      });
     });
   }
 
-  /** Sends the adds waiting, if any, as one script call. */
-  private flushAdds(): void {
-    const batch = this.pendingAdds;
-    if (batch.length === 0) return;
-    this.pendingAdds = [];
-    const args = batch.flatMap((a) => [a.userId, a.connectionId]);
-    this.scripts.sbPresenceAdd(this.prefix, this.nodeId, ...args).then(
-      (reply) => {
-        const flat = reply as (number | string | null)[];
-        batch.forEach((add, i) => {
-          const lastSeen = flat[2 * i + 1];
-          if (flat[2 * i] !== 1) add.resolve({ cameOnline: false });
-          else add.resolve(lastSeen ? { cameOnline: true, lastSeenAt: iso(lastSeen) } : { cameOnline: true });
-        });
-      },
-      (err: unknown) => {
-        for (const add of batch) add.reject(err);
-      },
-    );
+  /** Unregisters a connection, batched with the adds; see {@link addConnection}. */
+  removeConnection(userId: string, connectionId: string, at: Date): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queueChange({ op: "r", userId, connectionId, at: at.getTime(), settle: (wentOffline) => resolve(wentOffline === 1), reject });
+    });
   }
 
-  async removeConnection(userId: string, connectionId: string, at: Date): Promise<boolean> {
-    return (await this.run("sbPresenceRemove", userId, connectionId, at.getTime(), this.lastSeenTtlSeconds)) === 1;
+  private queueChange(change: PendingChange): void {
+    if (this.pendingChanges.length === 0) setTimeout(() => this.flushChanges(), CHANGE_WINDOW_MS);
+    this.pendingChanges.push(change);
+    if (this.pendingChanges.length >= CHANGE_BATCH) this.flushChanges();
+  }
+
+  /** Sends the changes waiting, if any, as one script call. */
+  private flushChanges(): void {
+    const batch = this.pendingChanges;
+    if (batch.length === 0) return;
+    this.pendingChanges = [];
+    const args = batch.flatMap((c) => [c.op, c.userId, c.connectionId, c.at]);
+    this.scripts.sbPresenceChanges(this.prefix, this.nodeId, this.lastSeenTtlSeconds, ...args).then(
+      (reply) => {
+        const flat = reply as (number | string | null)[];
+        batch.forEach((change, i) => change.settle(flat[2 * i] as number, flat[2 * i + 1] ?? null));
+      },
+      (err: unknown) => {
+        for (const change of batch) change.reject(err);
+      },
+    );
   }
 
   async query(userIds: string[]): Promise<Record<string, PresenceInfo>> {
     const result: Record<string, PresenceInfo> = {};
     if (userIds.length === 0) return result;
-    this.flushAdds();
+    this.flushChanges();
     const flat = (await this.scripts.sbPresenceQuery(this.prefix, ...userIds)) as (number | string | null)[];
     userIds.forEach((id, i) => {
       const lastSeen = flat[2 * i + 1];
@@ -343,7 +357,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   private flushOnline(): void {
     const waiting = this.pendingOnline;
     this.pendingOnline = [];
-    this.flushAdds();
+    this.flushChanges();
     const ids = [...new Set(waiting.flatMap((w) => w.userIds))];
     const chunks: string[][] = [];
     for (let start = 0; start < ids.length; start += ONLINE_CHUNK) chunks.push(ids.slice(start, start + ONLINE_CHUNK));
@@ -360,7 +374,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   }
 
   async claimOccupancy(conversationId: string, ms: number): Promise<boolean> {
-    this.flushAdds();
+    this.flushChanges();
     return (await this.redis.set(`${this.prefix}occupancy:${conversationId}`, this.nodeId, "PX", Math.max(1, Math.round(ms)), "NX")) === "OK";
   }
 
@@ -389,16 +403,19 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   }
 
   private run(script: ScriptName, ...args: (string | number)[]): Promise<unknown> {
-    this.flushAdds();
+    this.flushChanges();
     return this.scripts[script](this.prefix, this.nodeId, ...args);
   }
 }
 
-/** An {@link RedisPresenceRegistry.addConnection} call waiting for its batch. */
-interface PendingAdd {
+/** An {@link RedisPresenceRegistry.addConnection} or `removeConnection` call waiting for its batch. */
+interface PendingChange {
+  op: "a" | "r";
   userId: string;
   connectionId: string;
-  resolve: (result: AddConnectionResult) => void;
+  /** When a removal happened (epoch ms); 0 for an add. */
+  at: number;
+  settle: (flag: number, lastSeen: string | number | null) => void;
   reject: (err: unknown) => void;
 }
 
