@@ -330,6 +330,12 @@ function prepareStatements(db: SqliteDatabase) {
          AND last_seq <= @seq AND channel IN (SELECT value FROM json_each(@channels))
        RETURNING *`,
     ),
+    // What cancel would touch, as a read: users coming online and read receipts usually find nothing.
+    anyCancellable: db.prepare<{ conversationId: string | null; userId: string }, { found: number }>(
+      `SELECT 1 AS found FROM deliveries
+       WHERE user_id = @userId AND (@conversationId IS NULL OR conversation_id = @conversationId) AND (status = 'scheduled' OR burst_open = 1)
+       LIMIT 1`,
+    ),
     closeBursts: db.prepare<{ conversationId: string | null; userId: string; channels: string }>(
       `UPDATE deliveries SET burst_open = 0
        WHERE user_id = @userId AND (@conversationId IS NULL OR conversation_id = @conversationId) AND burst_open = 1
@@ -537,6 +543,10 @@ export class SqliteDeliveryStore extends SqliteComponent<Statements> implements 
   /** Cancels and closes bursts in one transaction: a plan in between sees both or neither. */
   private cancel(conversationId: string | null, userId: string, seq: number, reason: CancelReason, channels: readonly DeliveryChannel[], now: number): Delivery[] {
     if (channels.length === 0) return [];
+    // A read first, so that the common case (nothing scheduled, no open burst) takes no write lock:
+    // every user coming online and every read receipt asks. Nothing found at this read is the same
+    // outcome as a cancel that ran at this moment, before any plan another process commits next.
+    if (!this.q.anyCancellable.get({ conversationId, userId })) return [];
     const json = JSON.stringify(channels);
     const event = cancelledEvent(reason, now);
     return this.db
