@@ -205,8 +205,13 @@ export function registerUploadRoutes(app: OpenAPIHono<HttpEnv>, deps: UploadHttp
       });
       return c.json(upload, 201);
     } catch (err) {
-      // Refused before the whole body arrived (too large): the rest is drained only briefly, so
-      // the client must not send its next request on this connection.
+      // Refused before the whole body arrived (too large). A browser still sending it reads no
+      // answer from a connection that closes under it (it reports a network error instead of the
+      // 413), so the rest is read and discarded first, within bounds; past them the connection
+      // closes, and either way the client must not send its next request on it.
+      if (!reading.finished && err instanceof SwitchboardError && err.code === "payload_too_large") {
+        reading.finished = await discardBody(body, length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined);
+      }
       if (!reading.finished) c.header("Connection", "close");
       throw err;
     }
@@ -293,6 +298,40 @@ function callerAuth(deps: UploadHttpDeps, scope: ApiKeyScope, countRequest: Coun
  * (a file over the limit): the server then drains the rest for a moment and the client gets the
  * 413 answer instead of a reset connection. `reading.finished` tells whether the body was read to its end.
  */
+/** The most of a refused upload's body read and thrown away so that its client gets the 413. */
+const REFUSED_BODY_DISCARD_BYTES = 32 * 1024 * 1024;
+/** How long a refused upload's sender gets to finish sending before its connection is closed. */
+const REFUSED_BODY_DISCARD_MS = 10_000;
+
+/**
+ * Reads the rest of a refused body and throws it away, unless it is announced or turns out to be
+ * larger than {@link REFUSED_BODY_DISCARD_BYTES} or takes longer than {@link REFUSED_BODY_DISCARD_MS}.
+ * True when the whole body was read.
+ */
+async function discardBody(body: ReadableStream<Uint8Array>, declaredSize: number | undefined): Promise<boolean> {
+  if ((declaredSize ?? 0) > REFUSED_BODY_DISCARD_BYTES || body.locked) return false;
+  const reader = body.getReader();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), REFUSED_BODY_DISCARD_MS);
+  });
+  let read = 0;
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), timedOut]);
+      if (next === "timeout") return false;
+      if (next.done) return true;
+      read += next.value.byteLength;
+      if (read > REFUSED_BODY_DISCARD_BYTES) return false;
+    }
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    void reader.cancel().catch(() => undefined);
+  }
+}
+
 async function* chunksOf(body: ReadableStream<Uint8Array>, reading: { finished: boolean }): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
