@@ -4,7 +4,7 @@ import { LIMITS } from "../../../client-sdk/src/protocol.js";
 import type { Store } from "../store/store.js";
 import type { Actor } from "./actor.js";
 import type { ChatEvents } from "./chat-events.js";
-import { SwitchboardError } from "./errors.js";
+import { notAMember, SwitchboardError } from "./errors.js";
 
 /** Input of {@link ConversationService.create}. */
 export interface CreateConversationInput {
@@ -160,8 +160,4 @@ export function directConversationId(a: string, b: string): string {
 
 function notFound(conversationId: string): SwitchboardError {
   return new SwitchboardError("not_found", `Conversation ${conversationId} does not exist.`);
-}
-
-function notAMember(conversationId: string): SwitchboardError {
-  return new SwitchboardError("forbidden", `You are not a member of conversation ${conversationId}.`);
 }

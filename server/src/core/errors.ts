@@ -46,3 +46,8 @@ export function toSwitchboardError(err: unknown): SwitchboardError {
   if (err instanceof SwitchboardError) return err;
   return new SwitchboardError("internal", "Internal error; the server logged the details.", { cause: err });
 }
+
+/** The refusal of anything a non-member tries in a conversation (send, join); services and stores alike. */
+export function notAMember(conversationId: string): SwitchboardError {
+  return new SwitchboardError("forbidden", `You are not a member of conversation ${conversationId}.`);
+}

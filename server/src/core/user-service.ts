@@ -16,7 +16,8 @@ export const ENSURE_BATCH_MAX = 256;
 interface EnsureRound {
   principals: Map<string, UserPrincipal>;
   done: Promise<void>;
-  start: () => void;
+  settle: { resolve: () => void; reject: (err: unknown) => void };
+  timer: NodeJS.Timeout;
 }
 
 /** User records: provisioned by backends, and kept in step with the claims of user tokens. */
@@ -50,33 +51,29 @@ export class UserService {
     const round = (this.round ??= this.newRound());
     round.principals.set(principal.userId, principal);
     this.recording.set(principal.userId, round.done);
-    if (round.principals.size >= ENSURE_BATCH_MAX) round.start();
+    if (round.principals.size >= ENSURE_BATCH_MAX) this.startRound(round);
     return round.done;
   }
 
   private newRound(): EnsureRound {
-    let start!: () => void;
-    const principals = new Map<string, UserPrincipal>();
-    const done = new Promise<void>((resolve, reject) => {
-      let started = false;
-      const timer = setTimeout(() => start(), ENSURE_WINDOW_MS);
-      timer.unref();
-      start = () => {
-        if (started) return;
-        started = true;
-        clearTimeout(timer);
-        if (this.round?.principals === principals) this.round = undefined;
-        // Every read and write of the round starts in this turn: the writes share one group commit.
-        Promise.all([...principals.values()].map((p) => this.ensureOne(p))).then(() => resolve(), reject);
-      };
-    });
-    const round: EnsureRound = { principals, done, start: () => start() };
-    void done
-      .catch(() => undefined)
-      .finally(() => {
-        for (const id of principals.keys()) if (this.recording.get(id) === done) this.recording.delete(id);
-      });
+    let settle!: EnsureRound["settle"];
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const round: EnsureRound = { principals: new Map(), done, settle, timer: setTimeout(() => this.startRound(round), ENSURE_WINDOW_MS) };
+    round.timer.unref();
     return round;
+  }
+
+  /** Reads and writes the round's users; the round that is no longer {@link round} has started. */
+  private startRound(round: EnsureRound): void {
+    if (this.round !== round) return;
+    this.round = undefined;
+    clearTimeout(round.timer);
+    // Every read and write of the round starts in this turn: the writes share one group commit.
+    Promise.all([...round.principals.values()].map((p) => this.ensureOne(p)))
+      .then(() => round.settle.resolve(), round.settle.reject)
+      .finally(() => {
+        for (const id of round.principals.keys()) if (this.recording.get(id) === round.done) this.recording.delete(id);
+      });
   }
 
   private async ensureOne(principal: UserPrincipal): Promise<void> {

@@ -239,9 +239,10 @@ type ScriptCalls = Record<ScriptName, (...args: (string | number)[]) => Promise<
 
 /**
  * The cluster presence registry: every node registers its connections in one Redis, heartbeats,
- * and reaps the connections of nodes that stopped heartbeating. Each method is one round trip (the
- * adds of one event-loop turn share one) and rejects as soon as the client does (give it a client without an offline queue, so a Redis
- * outage fails calls instead of queueing them).
+ * and reaps the connections of nodes that stopped heartbeating. Each method is one round trip
+ * (shared by the adds and removals of one {@link CHANGE_WINDOW_MS} window, and by the
+ * `onlineAmong` calls of one event-loop turn) and rejects as soon as the client does (give it a
+ * client without an offline queue, so a Redis outage fails calls instead of queueing them).
  *
  * Redis should run with `maxmemory-policy noeviction`: an evicted hash would leave a user's
  * connections and their node's index disagreeing.

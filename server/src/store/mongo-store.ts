@@ -30,7 +30,7 @@ import type {
   UserRole,
 } from "../../../client-sdk/src/protocol.js";
 import { LIMITS, replyRefOf } from "../../../client-sdk/src/protocol.js";
-import { SwitchboardError } from "../core/errors.js";
+import { notAMember, SwitchboardError } from "../core/errors.js";
 import type {
   ApiKeyRecord,
   ApiKeyRotation,
@@ -710,7 +710,7 @@ export class MongoStore implements Store {
       this.highestSeq(input.conversationId),
     ]);
     if (!exists) throw new SwitchboardError("not_found", `Conversation ${input.conversationId} does not exist.`);
-    if (!exists.members?.length) throw new SwitchboardError("forbidden", `You are not a member of conversation ${input.conversationId}.`);
+    if (!exists.members?.length) throw notAMember(input.conversationId);
     if (input.replyToId !== undefined) await this.requireQuotable(input.conversationId, input.replyToId);
     if (input.threadId !== undefined) await this.requireThreadParent(input.conversationId, input.threadId);
     let last = top;

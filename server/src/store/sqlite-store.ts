@@ -14,7 +14,7 @@ import type {
   UserRole,
 } from "../../../client-sdk/src/protocol.js";
 import { LIMITS, replyExcerpt } from "../../../client-sdk/src/protocol.js";
-import { SwitchboardError } from "../core/errors.js";
+import { notAMember, SwitchboardError } from "../core/errors.js";
 import type {
   ApiKeyRecord,
   ApiKeyRotation,
@@ -476,8 +476,9 @@ function prepareStatements(db: SqliteDatabase) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 /**
- * The most writes (appends, user upserts) one group commit holds. Large enough that 50–200 concurrent senders share one
- * fsync; small enough that one batch's write lock (and event-loop time) stays in the low milliseconds.
+ * The most writes (appends, user upserts) one group commit holds. Large enough that 50–200
+ * concurrent senders share one fsync; small enough that one batch's write lock (and event-loop
+ * time) stays in the low milliseconds.
  */
 export const APPEND_BATCH_MAX = 256;
 
@@ -485,8 +486,8 @@ export const APPEND_BATCH_MAX = 256;
 export interface SqliteStoreOptions {
   /**
    * Called after each group commit (see {@link SqliteStore.appendMessage}) with how many writes
-   * (appends and user upserts) it held, failed ones included, and how long the transaction took, COMMIT and its
-   * fsync included. For metrics and tests; it must not throw.
+   * (appends and user upserts) it held, failed ones included, and how long the transaction took,
+   * COMMIT and its fsync included. For metrics and tests; it must not throw.
    */
   onGroupCommit?: (commit: { size: number; durationMs: number; committed: boolean }) => void;
 }
@@ -1087,10 +1088,6 @@ function notInConversation(field: "replyTo" | "threadId", messageId: string, con
 
 function parseReactions(json: string | null): ReactionSummary[] {
   return json === null ? [] : (JSON.parse(json) as ReactionSummary[]);
-}
-
-function notAMember(conversationId: string): SwitchboardError {
-  return new SwitchboardError("forbidden", `You are not a member of conversation ${conversationId}.`);
 }
 
 function conversationNotFound(id: string): SwitchboardError {

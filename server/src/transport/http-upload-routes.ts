@@ -193,6 +193,7 @@ export function registerUploadRoutes(app: OpenAPIHono<HttpEnv>, deps: UploadHttp
     const body = c.req.raw.body;
     if (!body) throw new SwitchboardError("invalid_argument", "The request has no body: send the file's bytes as the body (not multipart).");
     const length = c.req.header("content-length");
+    const declaredSize = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
     const claimedType = c.req.header("content-type");
     const reading = { finished: false };
     try {
@@ -200,7 +201,7 @@ export function registerUploadRoutes(app: OpenAPIHono<HttpEnv>, deps: UploadHttp
         owner,
         ...(name === undefined ? {} : { name }),
         source: chunksOf(body, reading),
-        ...(length !== undefined && /^\d+$/.test(length) ? { declaredSize: Number(length) } : {}),
+        ...(declaredSize === undefined ? {} : { declaredSize }),
         ...(claimedType ? { claimedType } : {}),
       });
       return c.json(upload, 201);
@@ -210,7 +211,7 @@ export function registerUploadRoutes(app: OpenAPIHono<HttpEnv>, deps: UploadHttp
       // 413), so the rest is read and discarded first, within bounds; past them the connection
       // closes, and either way the client must not send its next request on it.
       if (!reading.finished && err instanceof SwitchboardError && err.code === "payload_too_large") {
-        reading.finished = await discardBody(body, length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined);
+        reading.finished = await discardBody(body, declaredSize);
       }
       if (!reading.finished) c.header("Connection", "close");
       throw err;
@@ -293,20 +294,15 @@ function callerAuth(deps: UploadHttpDeps, scope: ApiKeyScope, countRequest: Coun
   };
 }
 
-/**
- * The request body's chunks, read without cancelling the stream when the reader stops early
- * (a file over the limit): the server then drains the rest for a moment and the client gets the
- * 413 answer instead of a reset connection. `reading.finished` tells whether the body was read to its end.
- */
 /** The most of a refused upload's body read and thrown away so that its client gets the 413. */
 const REFUSED_BODY_DISCARD_BYTES = 32 * 1024 * 1024;
 /** How long a refused upload's sender gets to finish sending before its connection is closed. */
 const REFUSED_BODY_DISCARD_MS = 10_000;
 
 /**
- * Reads the rest of a refused body and throws it away, unless it is announced or turns out to be
- * larger than {@link REFUSED_BODY_DISCARD_BYTES} or takes longer than {@link REFUSED_BODY_DISCARD_MS}.
- * True when the whole body was read.
+ * Reads the rest of a refused body and throws it away, unless it is announced as, or turns out
+ * to be, larger than {@link REFUSED_BODY_DISCARD_BYTES}, or takes longer than
+ * {@link REFUSED_BODY_DISCARD_MS}. True when the whole body was read.
  */
 async function discardBody(body: ReadableStream<Uint8Array>, declaredSize: number | undefined): Promise<boolean> {
   if ((declaredSize ?? 0) > REFUSED_BODY_DISCARD_BYTES || body.locked) return false;
@@ -332,6 +328,11 @@ async function discardBody(body: ReadableStream<Uint8Array>, declaredSize: numbe
   }
 }
 
+/**
+ * The request body's chunks, read without cancelling the stream when the reader stops early
+ * (a file over the limit), so that {@link discardBody} can read the rest. `reading.finished`
+ * tells whether the body was read to its end.
+ */
 async function* chunksOf(body: ReadableStream<Uint8Array>, reading: { finished: boolean }): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   try {
