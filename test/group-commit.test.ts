@@ -109,6 +109,43 @@ describe("group commit of appends (SQLite)", () => {
     expect((await store.getMessage("c1", parent.message.id))?.replyCount).toBe(1);
   });
 
+  it("rolls back alone a send that fails after it began writing, and commits the rest of its batch", async () => {
+    const { store, commits } = await openRecordingStore(cleanups);
+    // The insert into c2 succeeds, then moving c2's last_seq fails: the batch is rolled back and run
+    // again with a savepoint per write, so only that send fails and nothing of it stays behind.
+    const db = (store as unknown as { db: import("better-sqlite3").Database }).db;
+    db.exec(`CREATE TRIGGER gc_poison BEFORE UPDATE OF last_seq ON conversations WHEN NEW.id = 'c2' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`);
+    const outcomes = await settled([
+      store.appendMessage(message("c1", "alice")),
+      store.appendMessage(message("c2", "alice")),
+      store.appendMessage(message("c1", "bob")),
+      store.appendMessage(message("c3", "bob")),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect(commits).toEqual([{ size: 4, committed: true }]);
+    expect((await store.getMessages("c1", { afterSeq: 0, limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2]);
+    expect((await store.getMessages("c2", { afterSeq: 0, limit: 10 })).messages).toEqual([]);
+    expect((await store.getMessages("c3", { afterSeq: 0, limit: 10 })).messages.map((m) => m.seq)).toEqual([1]);
+    db.exec("DROP TRIGGER gc_poison");
+    expect((await store.appendMessage(message("c2", "alice"))).message.seq).toBe(1);
+  });
+
+  it("returns from an append exactly the message a later read gives", async () => {
+    const { store } = await openRecordingStore(cleanups);
+    const parent = (await store.appendMessage(message("c1", "alice", { clientMessageId: "k-1" }))).message;
+    const results = await Promise.all([
+      store.appendMessage(message("c1", "bob", { attachments: [{ url: "https://cdn.example/a.png", name: "a.png", size: 10, mimeType: "image/png" }] })),
+      store.appendMessage(message("c1", "bob", { threadId: parent.id, clientMessageId: "k-2" })),
+      store.appendMessage(message("c1", "alice", { replyToId: parent.id })),
+    ]);
+    // The parent as the thread reply's append returned it: its reply count moved in the same commit.
+    const thread = results[1]!;
+    if (thread.kind !== "created" || !thread.parent) throw new Error("the thread reply returned no parent");
+    const returned = [...results.map((r) => r.message), thread.parent];
+    for (const m of returned) expect(m).toEqual(await store.getMessage("c1", m.id));
+    expect(results[1]).toMatchObject({ message: { threadId: parent.id, threadSeq: 1 }, parent: { id: parent.id, replyCount: 1 } });
+  });
+
   it("commits the appends still waiting when the store is closed, then reports later calls as unavailable", async () => {
     const { store } = await openRecordingStore(cleanups);
     const pending = [store.appendMessage(message("c1", "alice")), store.appendMessage(message("c1", "bob"))];

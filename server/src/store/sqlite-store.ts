@@ -338,6 +338,15 @@ function prepareStatements(db: SqliteDatabase) {
     ),
     getConversation: db.prepare<[string], ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = ?`),
     lastSeq: db.prepare<[string], { last_seq: number }>("SELECT last_seq FROM conversations WHERE id = ?"),
+    appendCheck: db.prepare<
+      { conversationId: string; senderId: string; clientMessageId: string | null },
+      { last_seq: number; is_member: number; duplicate_id: string | null }
+    >(
+      `SELECT c.last_seq,
+         EXISTS (SELECT 1 FROM members WHERE conversation_id = c.id AND user_id = @senderId) AS is_member,
+         (SELECT id FROM messages WHERE sender_id = @senderId AND client_message_id = @clientMessageId) AS duplicate_id
+       FROM conversations c WHERE c.id = @conversationId`,
+    ),
     advanceSenderRead: db.prepare<[number, string, string]>(
       "UPDATE members SET last_read_seq = MAX(last_read_seq, ?) WHERE conversation_id = ? AND user_id = ?",
     ),
@@ -492,6 +501,12 @@ export interface SqliteStoreOptions {
   onGroupCommit?: (commit: { size: number; durationMs: number; committed: boolean }) => void;
 }
 
+/** Thrown inside a group commit to roll it back when a write failed after it had written. */
+const PARTIAL_WRITE = Symbol("partial write");
+
+/** How one write of a group commit ended. */
+type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /** A write waiting for its group commit: an append or a user upsert. */
 interface PendingWrite {
   work: () => unknown;
@@ -518,6 +533,8 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
   private writeFlushScheduled = false;
   /** Runs one write of a group commit in a savepoint of its own (built once, not per write). */
   private readonly inSavepoint: (work: () => unknown) => unknown;
+  /** Whether the group-commit write running now has begun writing (see {@link commitBatch}). */
+  private writing = false;
 
   /**
    * @param db an open connection, normally from {@link openSqliteDatabase}; `close()` closes it.
@@ -573,6 +590,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
    */
   upsertUser(input: UserInput, now: string): Promise<User> {
     return this.enqueueWrite(() => {
+      this.startWriting();
       const row = this.q.upsertUser.get({
         id: input.id,
         name: input.name ?? null,
@@ -720,26 +738,13 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     this.writeFlushScheduled = false;
     while (this.pendingWrites.length > 0) {
       const batch = this.pendingWrites.splice(0, APPEND_BATCH_MAX);
-      const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
       const started = performance.now();
+      let outcomes: WriteOutcome[];
       try {
-        // IMMEDIATE takes the write lock before reading last_seq: no other connection or process can
-        // commit between that read and our inserts, so seq is gapless and in commit order. The
-        // writes of the batch run in arrival order, so seq order is arrival order too.
-        this.db
-          .transaction(() => {
-            for (const { work } of batch) {
-              try {
-                // A nested better-sqlite3 transaction is a SAVEPOINT: a throw rolls back this write only.
-                outcomes.push({ ok: true, value: this.inSavepoint(work) });
-              } catch (error) {
-                // An error that made SQLite roll the whole transaction back (I/O, full disk) fails the batch.
-                if (!this.db.inTransaction) throw error;
-                outcomes.push({ ok: false, error });
-              }
-            }
-          })
-          .immediate();
+        // Savepoints cost two statements per write, so a batch runs without them first; only when a
+        // write fails after it had written something is the batch rolled back and run again with a
+        // savepoint around each write, so that the failed one is rolled back alone.
+        outcomes = this.commitBatch(batch, false) ?? this.commitBatch(batch, true)!;
       } catch (err) {
         // Nothing of the batch was committed: every write of it fails, none is acknowledged.
         const error = mapSqliteError(err, this.busyTimeoutMs);
@@ -756,20 +761,72 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     }
   }
 
+  /**
+   * Runs a batch's writes in one `BEGIN IMMEDIATE … COMMIT`, in arrival order, and returns each
+   * one's outcome. IMMEDIATE takes the write lock before reading last_seq: no other connection or
+   * process can commit between that read and our inserts, so seq is gapless and in commit order,
+   * and seq order is arrival order.
+   *
+   * Without `isolated`, a write that throws before {@link startWriting} (a missing conversation, a
+   * stranger, a bad `replyToId`: every check comes before the first write) has changed nothing and
+   * fails alone; one that throws after it rolls the whole transaction back and the result is null,
+   * for the caller to run the batch again `isolated`, each write in a savepoint of its own.
+   */
+  private commitBatch(batch: readonly PendingWrite[], isolated: boolean): WriteOutcome[] | null {
+    const outcomes: WriteOutcome[] = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const { work } of batch) {
+            this.writing = false;
+            try {
+              // A nested better-sqlite3 transaction is a SAVEPOINT: a throw rolls back this write only.
+              outcomes.push({ ok: true, value: isolated ? this.inSavepoint(work) : work() });
+            } catch (error) {
+              // An error that made SQLite roll the whole transaction back (I/O, full disk) fails the batch.
+              if (!this.db.inTransaction) throw error;
+              if (!isolated && this.writing) throw PARTIAL_WRITE;
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (err) {
+      if (err === PARTIAL_WRITE) return null;
+      throw err;
+    }
+    return outcomes;
+  }
+
+  /**
+   * Called by a group-commit write right before its first write statement; what it throws before
+   * this needs no rollback (see {@link commitBatch}).
+   */
+  private startWriting(): void {
+    this.writing = true;
+  }
+
   /** One append, inside the batch's write transaction. */
   private appendOne(input: NewMessage): AppendResult {
-    const conversation = this.q.lastSeq.get(input.conversationId);
-    if (!conversation) throw conversationNotFound(input.conversationId);
-    if (!this.q.member.get(input.conversationId, input.senderId)) throw notAMember(input.conversationId);
-    if (input.clientMessageId !== undefined) {
-      const original = this.q.messageByClientId.get(input.senderId, input.clientMessageId);
+    // One statement for the three checks every append makes (statements, not rows, are the cost).
+    const check = this.q.appendCheck.get({
+      conversationId: input.conversationId,
+      senderId: input.senderId,
+      clientMessageId: input.clientMessageId ?? null,
+    });
+    if (!check) throw conversationNotFound(input.conversationId);
+    if (!check.is_member) throw notAMember(input.conversationId);
+    if (check.duplicate_id !== null) {
+      const original = this.q.messageByClientId.get(input.senderId, input.clientMessageId!);
       // Returned even when it belongs to another conversation; the service layer decides.
       if (original) return { kind: "duplicate", message: toMessage(original) };
     }
     if (input.replyToId !== undefined) this.requireQuotable(input.conversationId, input.replyToId);
     // The thread's next threadSeq is read under the same write lock as seq, so it is gapless too.
     const threadSeq = input.threadId === undefined ? undefined : this.requireThreadParent(input.conversationId, input.threadId).reply_count + 1;
-    const seq = conversation.last_seq + 1;
+    const seq = check.last_seq + 1;
+    const attachments = input.attachments === undefined ? null : JSON.stringify(input.attachments);
+    this.startWriting();
     this.q.insertMessage.run(
       input.id,
       input.conversationId,
@@ -778,7 +835,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
       input.clientMessageId ?? null,
       input.type,
       input.text,
-      input.attachments === undefined ? null : JSON.stringify(input.attachments),
+      attachments,
       input.createdAt,
       input.replyToId ?? null,
       input.threadId ?? null,
@@ -794,7 +851,9 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
       this.q.advanceThread.run({ id: input.threadId, replyCount: threadSeq, at: input.createdAt, rev });
       parent = this.readMessage(input.conversationId, input.threadId);
     }
-    const message = this.readMessage(input.conversationId, input.id);
+    // A reply carries its quote, which the read joins in; anything else is known without a read.
+    const message =
+      input.replyToId === undefined ? createdMessage(input, seq, attachments, threadSeq) : this.readMessage(input.conversationId, input.id);
     return parent ? { kind: "created", message, parent } : { kind: "created", message };
   }
 
@@ -1137,6 +1196,30 @@ function toConversation(r: ConversationRow, members: MemberRow[]): Conversation 
   };
   if (r.title !== null) conversation.title = r.title;
   return conversation;
+}
+
+/**
+ * The message {@link SqliteStore.appendMessage} just inserted, as {@link toMessage} would read it
+ * back (no reply quote: a reply is read back): a new message has no revision, edits or reactions.
+ */
+function createdMessage(input: NewMessage, seq: number, attachments: string | null, threadSeq: number | undefined): Message {
+  const message: Message = {
+    id: input.id,
+    conversationId: input.conversationId,
+    seq,
+    senderId: input.senderId,
+    type: input.type,
+    text: input.text,
+    createdAt: input.createdAt,
+  };
+  if (input.clientMessageId !== undefined) message.clientMessageId = input.clientMessageId;
+  // Parsed from the stored JSON, so that it is the same copy a read would give, not the caller's object.
+  if (attachments !== null) message.attachments = JSON.parse(attachments) as Attachment[];
+  if (input.threadId !== undefined && threadSeq !== undefined) {
+    message.threadId = input.threadId;
+    message.threadSeq = threadSeq;
+  }
+  return message;
 }
 
 function toMessage(r: MessageReadRow): Message {
