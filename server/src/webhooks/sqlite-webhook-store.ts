@@ -204,6 +204,8 @@ type Statements = ReturnType<typeof prepareStatements>;
  * await webhookStore.init();
  */
 export class SqliteWebhookStore extends SqliteComponent<Statements> implements WebhookStore {
+  /** Every endpoint's event types, read at most once per event-loop turn (see {@link enqueue}). */
+  private subscribedTypes: string[][] | undefined;
 
   /** @param db the main store's open connection; this store never closes it. */
   constructor(db: SqliteDatabase) {
@@ -221,6 +223,7 @@ export class SqliteWebhookStore extends SqliteComponent<Statements> implements W
 
   createEndpoint(endpoint: WebhookEndpoint): Promise<void> {
     return this.run(() => {
+      this.subscribedTypes = undefined;
       this.q.insertEndpoint.run(endpointParams(endpoint));
     });
   }
@@ -242,6 +245,7 @@ export class SqliteWebhookStore extends SqliteComponent<Statements> implements W
         .transaction(() => {
           const row = this.q.endpoint.get(id);
           if (!row) return null;
+          this.subscribedTypes = undefined;
           const next = applyEndpointPatch(toEndpoint(row), patch, now);
           this.q.replaceEndpoint.run(endpointParams(next));
           return next;
@@ -251,7 +255,10 @@ export class SqliteWebhookStore extends SqliteComponent<Statements> implements W
   }
 
   deleteEndpoint(id: string): Promise<boolean> {
-    return this.run(() => this.q.deleteEndpoint.run(id).changes > 0);
+    return this.run(() => {
+      this.subscribedTypes = undefined;
+      return this.q.deleteEndpoint.run(id).changes > 0;
+    });
   }
 
   recordEndpointResult(id: string, ok: boolean, now: string): Promise<WebhookEndpoint | null> {
@@ -263,8 +270,9 @@ export class SqliteWebhookStore extends SqliteComponent<Statements> implements W
 
   enqueue(event: WebhookEvent, newDeliveryId: () => string, now: number): Promise<number> {
     return this.run(() => {
-      // A read first, so that the common case (nobody subscribes) takes no write lock.
-      if (!this.q.subscriptions.all().some((e) => subscribes(parseTypes(e.event_types), event.type))) return 0;
+      // A read first, so that the common case (nobody subscribes) takes no write lock; the events
+      // of one group commit share it (below). The transaction reads the endpoints again.
+      if (!this.subscribedThisTurn().some((types) => subscribes(types, event.type))) return 0;
       return this.db
         .transaction(() => {
           const matching = this.q.subscriptions.all().filter((e) => subscribes(parseTypes(e.event_types), event.type));
@@ -282,6 +290,22 @@ export class SqliteWebhookStore extends SqliteComponent<Statements> implements W
         })
         .immediate();
     });
+  }
+
+  /**
+   * The endpoints' event types as read in this event-loop turn: the messages of one group commit
+   * are announced in the same turn, and one read answers for all of them. Another process's new
+   * endpoint is seen from the next turn on, as if it had been registered just after these events;
+   * this process's own endpoint changes clear it at once.
+   */
+  private subscribedThisTurn(): string[][] {
+    if (this.subscribedTypes === undefined) {
+      this.subscribedTypes = this.q.subscriptions.all().map((e) => parseTypes(e.event_types));
+      setImmediate(() => {
+        this.subscribedTypes = undefined;
+      });
+    }
+    return this.subscribedTypes;
   }
 
   lease(now: number, leaseMs: number, limit: number): Promise<LeasedDelivery[]> {
