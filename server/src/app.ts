@@ -831,7 +831,14 @@ async function openStore(
   }
   const file = path.join(config.dataDir, "switchboard.db");
   const db = openSqliteDatabase(file, config.sqlite);
-  const store = new SqliteStore(db, { onGroupCommit });
+  const store = new SqliteStore(db, {
+    onGroupCommit,
+    backgroundCheckpoints: {
+      synchronous: config.sqlite.synchronous,
+      busyTimeoutMs: config.sqlite.busyTimeoutMs,
+      onError: (err) => logger.warn({ err }, "WAL checkpoints moved back into commits: the checkpoint worker failed"),
+    },
+  });
   await store.init();
   // Same connection: the webhook tables live in the same file, under their own migrations.
   const webhookStore = new SqliteWebhookStore(db);

@@ -35,12 +35,11 @@ import type {
   ConversationView,
 } from "./store.js";
 import { listView } from "./store.js";
+import { WalCheckpointer, type WalCheckpointerOptions } from "./sqlite-checkpointer.js";
 import { mapSqliteError, SqliteComponent, type SqliteDatabase } from "./sqlite-component.js";
 
 /** Re-exported for the other SQLite drivers and callers that open the database here. */
 export { mapSqliteError, type SqliteDatabase };
-
-/** An open better-sqlite3 connection. */
 
 /** How {@link openSqliteDatabase} configures the connection (the `Config.sqlite` slice). */
 export interface SqliteOpenOptions {
@@ -54,12 +53,16 @@ export interface SqliteOpenOptions {
 }
 
 /**
- * Opens (creating it and its directory when missing) the embedded database file and configures it
- * for Switchboard: `journal_mode=WAL` so readers never block the writer, the given `synchronous`
- * level, `busy_timeout` so several processes can share the file, and `foreign_keys=ON`.
- * Called once by the composition root; the result is handed to {@link SqliteStore}.
- * Throws `unavailable` when the file cannot be opened or WAL mode cannot be enabled.
+ * How many WAL pages a commit may leave before it copies them back into the database file
+ * (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000). Appends rewrite the same pages (the
+ * conversation row, the right edge of each index) in commit after commit, and a checkpoint copies
+ * each page once however often it changed, so checkpointing 8x less often copies far less: in a
+ * loop of 90,000 appends (50 conversations, group commits of 30, FULL) wall time per append fell
+ * from 54-61 us to 48-49 us and checkpoint time from 0.9 s to 0.28 s. The cost is a WAL file of up
+ * to about 33 MB (8,000 pages of 4 KiB, plus headers), reused once checkpointed.
  */
+const WAL_AUTOCHECKPOINT_PAGES = 8000;
+
 /**
  * `PRAGMA journal_mode = WAL`, retried while another process holds the lock. On a fresh file,
  * processes starting at the same moment race for the switch, and SQLite answers the loser
@@ -81,6 +84,14 @@ function switchToWal(db: SqliteDatabase, busyTimeoutMs: number): unknown {
   }
 }
 
+/**
+ * Opens (creating it and its directory when missing) the embedded database file and configures it
+ * for Switchboard: `journal_mode=WAL` so readers never block the writer, the given `synchronous`
+ * level, checkpoints every {@link WAL_AUTOCHECKPOINT_PAGES} pages, `busy_timeout` so several
+ * processes can share the file, and `foreign_keys=ON`.
+ * Called once by the composition root; the result is handed to {@link SqliteStore}.
+ * Throws `unavailable` when the file cannot be opened or WAL mode cannot be enabled.
+ */
 export function openSqliteDatabase(file: string, opts: SqliteOpenOptions): SqliteDatabase {
   if (opts.synchronous !== "FULL" && opts.synchronous !== "NORMAL") {
     throw new TypeError(`synchronous must be FULL or NORMAL, got ${String(opts.synchronous)}`);
@@ -109,6 +120,7 @@ export function openSqliteDatabase(file: string, opts: SqliteOpenOptions): Sqlit
       );
     }
     db.pragma(`synchronous = ${opts.synchronous}`);
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma("foreign_keys = ON");
   } catch (err) {
     db.close();
@@ -499,6 +511,13 @@ export interface SqliteStoreOptions {
    * COMMIT and its fsync included. For metrics and tests; it must not throw.
    */
   onGroupCommit?: (commit: { size: number; durationMs: number; committed: boolean }) => void;
+  /**
+   * Run WAL checkpoints on a worker thread instead of inside commits on the event loop (see
+   * {@link WalCheckpointer}); ignored for `:memory:`. The server turns this on; without it SQLite
+   * checkpoints in the commit that crosses {@link WAL_AUTOCHECKPOINT_PAGES}.
+   */
+  backgroundCheckpoints?: Omit<WalCheckpointerOptions, "intervalMs" | "resetFrames" | "maxPauseMs"> &
+    Partial<Pick<WalCheckpointerOptions, "intervalMs" | "resetFrames" | "maxPauseMs">>;
 }
 
 /** Thrown inside a group commit to roll it back when a write failed after it had written. */
@@ -535,6 +554,8 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
   private readonly inSavepoint: (work: () => unknown) => unknown;
   /** Whether the group-commit write running now has begun writing (see {@link commitBatch}). */
   private writing = false;
+  /** Checkpoints off the event loop, when {@link SqliteStoreOptions.backgroundCheckpoints} asks. */
+  readonly checkpointer: WalCheckpointer | null;
 
   /**
    * @param db an open connection, normally from {@link openSqliteDatabase}; `close()` closes it.
@@ -546,6 +567,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
   ) {
     super(db, "SqliteStore");
     this.inSavepoint = db.transaction((work: () => unknown) => work());
+    this.checkpointer = options.backgroundCheckpoints && !db.memory ? new WalCheckpointer(db, options.backgroundCheckpoints) : null;
   }
 
   /** Applies pending migrations (recorded in `PRAGMA user_version`) and prepares statements. */
@@ -575,7 +597,9 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // Stopped first: it may be between passes, and appends still waiting must not wait for it.
+    await this.checkpointer?.close();
     return this.run(() => {
       // Appends already accepted are committed (and settled) before the file closes.
       if (this.db.open) this.flushWrites();
@@ -733,9 +757,17 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     });
   }
 
-  /** Commits the waiting writes in batches of at most {@link APPEND_BATCH_MAX}, then settles each one. */
+  /**
+   * Commits the waiting writes in batches of at most {@link APPEND_BATCH_MAX}, then settles each one.
+   * While the checkpointer holds writes back for a WAL reset (a few milliseconds), it waits.
+   */
   private flushWrites(): void {
     this.writeFlushScheduled = false;
+    if (this.checkpointer?.paused && this.db.open) {
+      this.writeFlushScheduled = true;
+      void this.checkpointer.whenResumed().then(() => this.flushWrites());
+      return;
+    }
     while (this.pendingWrites.length > 0) {
       const batch = this.pendingWrites.splice(0, APPEND_BATCH_MAX);
       const started = performance.now();

@@ -1,0 +1,206 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import type { SqliteDatabase } from "./sqlite-component.js";
+
+/**
+ * WAL checkpoints on a worker thread, so that copying the WAL back into the database file (and
+ * its fsync) no longer runs inside a commit on the event loop.
+ *
+ * SQLite's own autocheckpoint runs in the commit that crosses `wal_autocheckpoint` pages: measured
+ * in the acks benchmark, that was about 45 % of the event loop's time per append, and every client
+ * waited for it. Here the main connection's autocheckpoint is off and a worker with its own
+ * connection runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs` (a pass with nothing to copy
+ * costs microseconds and no fsync), so the writes of every component on the connection are covered.
+ * PASSIVE never blocks the writer; the writer restarts the WAL from its start by itself once a
+ * checkpoint has copied every frame. Under continuous writes that moment never comes (the writer
+ * appends while the worker copies), so when the WAL passes {@link WalCheckpointerOptions.resetFrames}
+ * the owner pauses its writes (see {@link paused}) until one pass catches up; the event loop stays
+ * free meanwhile, and the writes that queue up commit together afterwards.
+ *
+ * If the worker cannot start or fails, the main connection's autocheckpoint is switched back on
+ * and nothing else changes.
+ */
+export interface WalCheckpointerOptions {
+  /** The `synchronous` level of the main connection (checkpoints fsync the database file under both). */
+  synchronous: "FULL" | "NORMAL";
+  /** How long the worker waits for a lock another connection holds (ms). */
+  busyTimeoutMs: number;
+  /** Time between passes (ms). */
+  intervalMs?: number;
+  /** WAL size (frames of one page) at which the owner's writes pause until a pass catches up. */
+  resetFrames?: number;
+  /** Longest pause of the writes for one reset (ms); after it they go on and the WAL grows. */
+  maxPauseMs?: number;
+  /** Told when the worker fails; autocheckpoint is back on by then. */
+  onError?: (error: Error) => void;
+}
+
+/** What one pass answered: `PRAGMA wal_checkpoint` columns. */
+interface PassResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
+/**
+ * The worker's code, evaluated as CommonJS in its own thread: one connection, one checkpoint per
+ * request, the answer posted back. better-sqlite3 is required by absolute path, since an eval'd
+ * worker resolves modules from the working directory.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { timeout: workerData.busyTimeoutMs });
+db.pragma("synchronous = " + workerData.synchronous);
+db.pragma("wal_autocheckpoint = 0");
+parentPort.on("message", (msg) => {
+  if (msg === "close") { db.close(); parentPort.close(); return; }
+  try {
+    const [row] = db.pragma("wal_checkpoint(PASSIVE)");
+    parentPort.postMessage({ ok: true, busy: row.busy, log: row.log, checkpointed: row.checkpointed });
+  } catch (err) {
+    parentPort.postMessage({ ok: false, message: String(err && err.message || err) });
+  }
+});
+parentPort.postMessage({ ready: true });
+`;
+
+export class WalCheckpointer {
+  private worker: Worker | null;
+  private readonly intervalMs: number;
+  private readonly resetFrames: number;
+  private readonly maxPauseMs: number;
+  /** Whether a pass was requested and has not answered yet. */
+  private inFlight = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** The connection's autocheckpoint before this took over, restored when it stops. */
+  private readonly fallbackAutocheckpoint: number;
+  /** When the current pause of the owner's writes began (performance.now()), or null. */
+  private pausedSince: number | null = null;
+  private readonly resumeWaiters: (() => void)[] = [];
+  /** The WAL size (frames) at which the next pause begins. */
+  private resetAt: number;
+  /** The WAL size when the last pause ended; a smaller one later means the WAL was restarted. */
+  private logAtResume = 0;
+  /** Passes answered, for tests and metrics. */
+  passes = 0;
+  /** Pauses of the owner's writes so far. */
+  pauses = 0;
+  /** The WAL size (frames) the last pass reported. */
+  lastLogFrames = 0;
+
+  /**
+   * Starts the worker for `db` (a file database; not `:memory:`) and switches the connection's
+   * autocheckpoint off until {@link close}.
+   */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly options: WalCheckpointerOptions,
+  ) {
+    this.intervalMs = options.intervalMs ?? 100;
+    this.resetFrames = options.resetFrames ?? 4000;
+    this.resetAt = this.resetFrames;
+    this.maxPauseMs = options.maxPauseMs ?? 50;
+    const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver, file: db.name, synchronous: options.synchronous, busyTimeoutMs: options.busyTimeoutMs },
+    });
+    this.worker.unref();
+    this.worker.on("message", (msg: { ok?: boolean; ready?: boolean; message?: string } & Partial<PassResult>) => {
+      if (msg.ready) return;
+      this.inFlight = false;
+      if (msg.ok) this.answered(msg as PassResult);
+      else this.fail(new Error(`WAL checkpoint failed: ${msg.message}`));
+    });
+    this.worker.on("error", (err) => this.fail(err));
+    this.worker.on("exit", () => {
+      if (this.worker) this.fail(new Error("the WAL checkpoint worker exited"));
+    });
+    this.fallbackAutocheckpoint = Number(db.pragma("wal_autocheckpoint", { simple: true }));
+    db.pragma("wal_autocheckpoint = 0");
+    this.timer = setInterval(() => this.requestPass(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Whether the owner should hold its writes back now (the WAL is being caught up for a reset). */
+  get paused(): boolean {
+    return this.pausedSince !== null;
+  }
+
+  /** Resolves when the current pause ends (at once when there is none). */
+  whenResumed(): Promise<void> {
+    if (this.pausedSince === null) return Promise.resolve();
+    return new Promise((resolve) => this.resumeWaiters.push(resolve));
+  }
+
+  /** Stops the worker (waiting for a pass in progress) and turns autocheckpoint back on. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.stop();
+    if (!worker) return;
+    await new Promise<void>((resolve) => {
+      const killer = setTimeout(() => void worker.terminate().then(() => resolve()), 5000);
+      worker.once("exit", () => {
+        clearTimeout(killer);
+        resolve();
+      });
+      worker.postMessage("close");
+    });
+  }
+
+  private requestPass(): void {
+    if (!this.worker || this.inFlight) return;
+    this.inFlight = true;
+    this.worker.postMessage("pass");
+  }
+
+  private answered(result: PassResult): void {
+    this.passes++;
+    this.lastLogFrames = result.log;
+    // A pass copies the frames that were there when it began, while the writer goes on adding
+    // more; only a pass that ran while the writes were held back leaves the WAL fully copied.
+    if (result.log < this.logAtResume) {
+      // The writer restarted the WAL after the last pause.
+      this.resetAt = this.resetFrames;
+      this.logAtResume = 0;
+    }
+    if (this.pausedSince !== null) {
+      const caughtUp = result.busy === 0 && result.checkpointed === result.log;
+      // Caught up: the owner's next write transaction restarts the WAL. Or the pause ran out
+      // (another process keeps writing): go on, and try again when the WAL has grown as much again.
+      if (caughtUp || performance.now() - this.pausedSince >= this.maxPauseMs) {
+        this.logAtResume = result.log;
+        this.resetAt = result.log + this.resetFrames;
+        this.resume();
+      } else this.requestPass();
+      return;
+    }
+    if (result.log >= this.resetAt) {
+      this.pausedSince = performance.now();
+      this.pauses++;
+      this.requestPass();
+    }
+  }
+
+  private resume(): void {
+    this.pausedSince = null;
+    for (const resolve of this.resumeWaiters.splice(0)) resolve();
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.worker = null;
+    this.resume();
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.fallbackAutocheckpoint}`);
+  }
+
+  private fail(error: Error): void {
+    if (!this.worker) return;
+    const worker = this.worker;
+    this.stop();
+    void worker.terminate();
+    this.options.onError?.(error);
+  }
+}
