@@ -36,7 +36,10 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
   const base = { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy, connectionName: "switchboard" } as const;
   // commandTimeout: a Redis that accepts connections but stops answering must fail calls, not hang them.
   const commands = new Redis(url, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 });
-  const pub = new Redis(url, { ...base, maxRetriesPerRequest: null });
+  // Auto-pipelining: the adapter PUBLISHes once per broadcast, and a group commit settles dozens of
+  // sends in one turn; their PUBLISHes go out as one write instead of one write each (measured: 9 %
+  // of the event loop in the acks benchmark). Order is kept: one pipeline at a time, in issue order.
+  const pub = new Redis(url, { ...base, maxRetriesPerRequest: null, enableAutoPipelining: true });
   const sub = new Redis(url, { ...base, maxRetriesPerRequest: null });
   const clients = { commands, pub, sub };
 
