@@ -38,6 +38,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { InflightTracker } from "./inflight-tracker.js";
 import type { SupportService } from "../support/support-service.js";
 import { refusedForVisitor, SUPPORT_HANDLERS, supportConnected } from "./socket-support-handlers.js";
+import { coalesceWrites } from "./write-coalescing.js";
 
 /** Per-connection state kept in `socket.data`. */
 export interface SocketData {
@@ -105,6 +106,7 @@ export function attachSocketGateway(deps: GatewayDeps): () => void {
     }
   });
 
+  io.engine.on("connection", coalesceWrites);
   io.on("connection", (socket) => onConnection(deps, socket));
 
   return deps.events.subscribe((event) => {
