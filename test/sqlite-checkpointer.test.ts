@@ -12,9 +12,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function openStore(options: SqliteStoreOptions) {
+async function openStore(options: SqliteStoreOptions, shareWith?: string) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "switchboard-checkpointer-"));
-  const file = path.join(dir, "store.db");
+  const file = shareWith ?? path.join(dir, "store.db");
   const db = openSqliteDatabase(file, { synchronous: "FULL", busyTimeoutMs: 5000 });
   const store = new SqliteStore(db, options);
   await store.init();
@@ -23,6 +23,7 @@ async function openStore(options: SqliteStoreOptions) {
     await rm(dir, { recursive: true, force: true });
   });
   const createdAt = new Date().toISOString();
+  if (shareWith) return { store, db, file };
   for (let i = 0; i < 5; i++) {
     await store.createConversation({ id: `c${i}`, type: "group", members: [{ userId: "alice", role: "member" }, { userId: "bob", role: "member" }], createdAt });
   }
@@ -42,7 +43,7 @@ async function appendMany(store: SqliteStore, count: number, prefix: string) {
 
 describe("WAL checkpoints on a worker thread (SQLite)", () => {
   it("copies the WAL into the database file off the event loop and keeps the WAL bounded under continuous appends", async () => {
-    const { store, db, file } = await openStore({ backgroundCheckpoints: { synchronous: "FULL", busyTimeoutMs: 5000, intervalMs: 5, resetFrames: 300 } });
+    const { store, db, file } = await openStore({ backgroundCheckpoints: { synchronous: "FULL", busyTimeoutMs: 5000, commitsPerPass: 2, resetFrames: 300 } });
     // The commits themselves never checkpoint: the worker does.
     expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
     const fileBefore = statSync(file).size;
@@ -59,7 +60,7 @@ describe("WAL checkpoints on a worker thread (SQLite)", () => {
   });
 
   it("leaves every acknowledged message in the file after close, and the WAL gone", async () => {
-    const { store, file } = await openStore({ backgroundCheckpoints: { synchronous: "FULL", busyTimeoutMs: 5000, intervalMs: 5, resetFrames: 300 } });
+    const { store, file } = await openStore({ backgroundCheckpoints: { synchronous: "FULL", busyTimeoutMs: 5000, commitsPerPass: 2, resetFrames: 300 } });
     await appendMany(store, 1500, "k");
     await store.close();
     expect(existsSync(`${file}-wal`)).toBe(false);
@@ -79,8 +80,25 @@ describe("WAL checkpoints on a worker thread (SQLite)", () => {
     await (store.checkpointer as unknown as { worker: Worker }).worker.terminate();
     await waitFor(() => errors.length > 0, "the checkpointer to report its worker gone");
     expect(errors[0]!.message).toMatch(/checkpoint worker exited/);
-    expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(8000);
+    expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
     await appendMany(store, 60, "x");
     expect((await store.getConversation("c0"))?.lastSeq).toBe(24);
+  });
+
+  it("leaves checkpoints in the commits, without pauses, while another process writes the same file", async () => {
+    const options = { synchronous: "FULL", busyTimeoutMs: 5000, commitsPerPass: 2, resetFrames: 300, soloAfterMs: 200 } as const;
+    const a = await openStore({ backgroundCheckpoints: options });
+    // A second connection to the same file stands for another node on the same host.
+    const b = await openStore({}, a.file);
+    await Promise.all([appendMany(a.store, 3000, "a"), appendMany(b.store, 3000, "b")]);
+    expect(a.store.checkpointer!.shared).toBe(true);
+    expect(a.db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
+    expect(a.store.checkpointer!.pauses).toBe(0);
+    expect((await a.store.getConversation("c0"))?.lastSeq).toBe(1200);
+    // Alone again: after soloAfterMs without the other's writes, the worker takes over again.
+    const deadline = Date.now() + 10_000;
+    while (a.store.checkpointer!.shared && Date.now() < deadline) await appendMany(a.store, 60, `solo-${Date.now()}`);
+    expect(a.store.checkpointer!.shared).toBe(false);
+    expect(a.db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
   });
 });

@@ -9,13 +9,19 @@ import type { SqliteDatabase } from "./sqlite-component.js";
  * SQLite's own autocheckpoint runs in the commit that crosses `wal_autocheckpoint` pages: measured
  * in the acks benchmark, that was about 45 % of the event loop's time per append, and every client
  * waited for it. Here the main connection's autocheckpoint is off and a worker with its own
- * connection runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs` (a pass with nothing to copy
- * costs microseconds and no fsync), so the writes of every component on the connection are covered.
+ * connection runs `PRAGMA wal_checkpoint(PASSIVE)` after every `commitsPerPass` group commits, and
+ * every `intervalMs` anyway (a pass with nothing to copy costs microseconds and no fsync), so the
+ * writes of every component on the connection are covered.
  * PASSIVE never blocks the writer; the writer restarts the WAL from its start by itself once a
  * checkpoint has copied every frame. Under continuous writes that moment never comes (the writer
  * appends while the worker copies), so when the WAL passes {@link WalCheckpointerOptions.resetFrames}
  * the owner pauses its writes (see {@link paused}) until one pass catches up; the event loop stays
  * free meanwhile, and the writes that queue up commit together afterwards.
+ *
+ * Another process writing the same file (several nodes on one host) would make every pause run out,
+ * since its writes go on. While `PRAGMA data_version` shows such writes, the connection's own
+ * autocheckpoint is back on and there are no pauses: checkpoints then work as they did without the
+ * worker. After `soloAfterMs` without them, the worker has the checkpoints to itself again.
  *
  * If the worker cannot start or fails, the main connection's autocheckpoint is switched back on
  * and nothing else changes.
@@ -25,8 +31,12 @@ export interface WalCheckpointerOptions {
   synchronous: "FULL" | "NORMAL";
   /** How long the worker waits for a lock another connection holds (ms). */
   busyTimeoutMs: number;
-  /** Time between passes (ms). */
+  /** Group commits between passes. */
+  commitsPerPass?: number;
+  /** Longest time between passes (ms), commits or not. */
   intervalMs?: number;
+  /** How long no other process must have written before pauses come back (ms). */
+  soloAfterMs?: number;
   /** WAL size (frames of one page) at which the owner's writes pause until a pass catches up. */
   resetFrames?: number;
   /** Longest pause of the writes for one reset (ms); after it they go on and the WAL grows. */
@@ -68,7 +78,15 @@ parentPort.postMessage({ ready: true });
 export class WalCheckpointer {
   private worker: Worker | null;
   private readonly intervalMs: number;
+  private readonly commitsPerPass: number;
+  private readonly soloAfterMs: number;
   private readonly resetFrames: number;
+  /** Group commits since the last pass was requested. */
+  private commits = 0;
+  /** `PRAGMA data_version` at the last pass: it moves when another connection commits. */
+  private dataVersion: number;
+  /** When another connection was last seen writing (performance.now()); null once `soloAfterMs` passed. */
+  private otherWriterSeenAt: number | null = null;
   private readonly maxPauseMs: number;
   /** Whether a pass was requested and has not answered yet. */
   private inFlight = false;
@@ -97,7 +115,9 @@ export class WalCheckpointer {
     private readonly db: SqliteDatabase,
     private readonly options: WalCheckpointerOptions,
   ) {
-    this.intervalMs = options.intervalMs ?? 100;
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.commitsPerPass = options.commitsPerPass ?? 50;
+    this.soloAfterMs = options.soloAfterMs ?? 10_000;
     this.resetFrames = options.resetFrames ?? 4000;
     this.resetAt = this.resetFrames;
     this.maxPauseMs = options.maxPauseMs ?? 50;
@@ -118,9 +138,20 @@ export class WalCheckpointer {
       if (this.worker) this.fail(new Error("the WAL checkpoint worker exited"));
     });
     this.fallbackAutocheckpoint = Number(db.pragma("wal_autocheckpoint", { simple: true }));
+    this.dataVersion = this.readDataVersion();
     db.pragma("wal_autocheckpoint = 0");
     this.timer = setInterval(() => this.requestPass(), this.intervalMs);
     this.timer.unref();
+  }
+
+  /** Called by the owner after each group commit: every `commitsPerPass` of them start a pass. */
+  committed(): void {
+    if (++this.commits >= this.commitsPerPass) this.requestPass();
+  }
+
+  /** Whether another process was seen writing the file recently (checkpoints are then shared). */
+  get shared(): boolean {
+    return this.otherWriterSeenAt !== null;
   }
 
   /** Whether the owner should hold its writes back now (the WAL is being caught up for a reset). */
@@ -151,6 +182,7 @@ export class WalCheckpointer {
 
   private requestPass(): void {
     if (!this.worker || this.inFlight) return;
+    this.commits = 0;
     this.inFlight = true;
     this.worker.postMessage("pass");
   }
@@ -158,6 +190,7 @@ export class WalCheckpointer {
   private answered(result: PassResult): void {
     this.passes++;
     this.lastLogFrames = result.log;
+    this.noticeOtherWriters();
     // A pass copies the frames that were there when it began, while the writer goes on adding
     // more; only a pass that ran while the writes were held back leaves the WAL fully copied.
     if (result.log < this.logAtResume) {
@@ -167,19 +200,38 @@ export class WalCheckpointer {
     }
     if (this.pausedSince !== null) {
       const caughtUp = result.busy === 0 && result.checkpointed === result.log;
-      // Caught up: the owner's next write transaction restarts the WAL. Or the pause ran out
-      // (another process keeps writing): go on, and try again when the WAL has grown as much again.
-      if (caughtUp || performance.now() - this.pausedSince >= this.maxPauseMs) {
+      // Caught up: the owner's next write transaction restarts the WAL. Or another process writes
+      // too, or the pause ran out: go on, and try again when the WAL has grown as much again.
+      if (caughtUp || this.otherWriterSeenAt !== null || performance.now() - this.pausedSince >= this.maxPauseMs) {
         this.logAtResume = result.log;
         this.resetAt = result.log + this.resetFrames;
         this.resume();
       } else this.requestPass();
       return;
     }
-    if (result.log >= this.resetAt) {
+    if (result.log >= this.resetAt && this.otherWriterSeenAt === null) {
       this.pausedSince = performance.now();
       this.pauses++;
       this.requestPass();
+    }
+  }
+
+  private readDataVersion(): number {
+    return Number(this.db.pragma("data_version", { simple: true }));
+  }
+
+  /** Switches between checkpointing alone and sharing the file with other writers (see above). */
+  private noticeOtherWriters(): void {
+    if (!this.db.open) return;
+    const version = this.readDataVersion();
+    const now = performance.now();
+    if (version !== this.dataVersion) {
+      this.dataVersion = version;
+      if (this.otherWriterSeenAt === null) this.db.pragma(`wal_autocheckpoint = ${this.fallbackAutocheckpoint}`);
+      this.otherWriterSeenAt = now;
+    } else if (this.otherWriterSeenAt !== null && now - this.otherWriterSeenAt >= this.soloAfterMs) {
+      this.otherWriterSeenAt = null;
+      this.db.pragma("wal_autocheckpoint = 0");
     }
   }
 

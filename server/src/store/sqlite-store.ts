@@ -53,17 +53,6 @@ export interface SqliteOpenOptions {
 }
 
 /**
- * How many WAL pages a commit may leave before it copies them back into the database file
- * (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000). Appends rewrite the same pages (the
- * conversation row, the right edge of each index) in commit after commit, and a checkpoint copies
- * each page once however often it changed, so checkpointing 8x less often copies far less: in a
- * loop of 90,000 appends (50 conversations, group commits of 30, FULL) wall time per append fell
- * from 54-61 us to 48-49 us and checkpoint time from 0.9 s to 0.28 s. The cost is a WAL file of up
- * to about 33 MB (8,000 pages of 4 KiB, plus headers), reused once checkpointed.
- */
-const WAL_AUTOCHECKPOINT_PAGES = 8000;
-
-/**
  * `PRAGMA journal_mode = WAL`, retried while another process holds the lock. On a fresh file,
  * processes starting at the same moment race for the switch, and SQLite answers the loser
  * SQLITE_BUSY at once without calling the busy handler (measured: 2 of 160 opens, 4 processes
@@ -87,8 +76,7 @@ function switchToWal(db: SqliteDatabase, busyTimeoutMs: number): unknown {
 /**
  * Opens (creating it and its directory when missing) the embedded database file and configures it
  * for Switchboard: `journal_mode=WAL` so readers never block the writer, the given `synchronous`
- * level, checkpoints every {@link WAL_AUTOCHECKPOINT_PAGES} pages, `busy_timeout` so several
- * processes can share the file, and `foreign_keys=ON`.
+ * level, `busy_timeout` so several processes can share the file, and `foreign_keys=ON`.
  * Called once by the composition root; the result is handed to {@link SqliteStore}.
  * Throws `unavailable` when the file cannot be opened or WAL mode cannot be enabled.
  */
@@ -120,7 +108,6 @@ export function openSqliteDatabase(file: string, opts: SqliteOpenOptions): Sqlit
       );
     }
     db.pragma(`synchronous = ${opts.synchronous}`);
-    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma("foreign_keys = ON");
   } catch (err) {
     db.close();
@@ -514,10 +501,9 @@ export interface SqliteStoreOptions {
   /**
    * Run WAL checkpoints on a worker thread instead of inside commits on the event loop (see
    * {@link WalCheckpointer}); ignored for `:memory:`. The server turns this on; without it SQLite
-   * checkpoints in the commit that crosses {@link WAL_AUTOCHECKPOINT_PAGES}.
+   * checkpoints in the commit that crosses 1,000 WAL pages (its default).
    */
-  backgroundCheckpoints?: Omit<WalCheckpointerOptions, "intervalMs" | "resetFrames" | "maxPauseMs"> &
-    Partial<Pick<WalCheckpointerOptions, "intervalMs" | "resetFrames" | "maxPauseMs">>;
+  backgroundCheckpoints?: WalCheckpointerOptions;
 }
 
 /** Thrown inside a group commit to roll it back when a write failed after it had written. */
@@ -785,6 +771,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
         continue;
       }
       this.options.onGroupCommit?.({ size: batch.length, durationMs: performance.now() - started, committed: true });
+      this.checkpointer?.committed();
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
         if (outcome.ok) p.resolve(outcome.value as never);
