@@ -1,7 +1,8 @@
+import fs from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Conversation, Message } from "../client-sdk/src/protocol.js";
 import { SwitchboardError } from "../server/src/core/errors.js";
 import { APPEND_BATCH_MAX, openSqliteDatabase, SqliteStore } from "../server/src/store/sqlite-store.js";
@@ -229,4 +230,81 @@ describe("group commit and durability", () => {
     for (const [clientMessageId, m] of ackedBeforeKill) expect(byClientId.get(clientMessageId)).toEqual(m);
     expect(stored.length).toBeGreaterThanOrEqual(ackedBeforeKill.size);
   }, 60_000);
+});
+
+describe("group commit under SQLITE_SYNCHRONOUS=FULL: the WAL's fsync off the event loop", () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** Holds every fdatasync until released, counting them. */
+  function holdSyncs() {
+    const held: (() => void)[] = [];
+    const original = fs.fdatasync;
+    const calls = { count: 0, fail: null as NodeJS.ErrnoException | null };
+    vi.spyOn(fs, "fdatasync").mockImplementation(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      calls.count += 1;
+      held.push(() => (calls.fail ? cb(calls.fail) : original(fd, cb)));
+    }) as typeof fs.fdatasync);
+    return { calls, releaseAll: () => held.splice(0).forEach((release) => release()) };
+  }
+
+  it("acknowledges an append only after the fdatasync of the WAL has returned, one fsync for the batches committed before it", async () => {
+    const { store } = await openRecordingStore(cleanups);
+    const syncs = holdSyncs();
+    const settledFlags: boolean[] = [];
+    const first = store.appendMessage(message("c1", "alice")).then(() => settledFlags.push(true));
+    await waitFor(() => syncs.calls.count === 1, "the first batch's fdatasync");
+    // Committed (a read sees it) but not acknowledged while its fsync is out.
+    expect((await store.getConversation("c1"))?.lastSeq).toBe(1);
+    // Two more batches commit meanwhile; they wait for the next fsync, which covers both.
+    const second = store.appendMessage(message("c1", "alice"));
+    await new Promise((resolve) => setImmediate(resolve));
+    const third = store.appendMessage(message("c2", "bob"));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await store.getConversation("c2"))?.lastSeq).toBe(1);
+    expect(settledFlags).toEqual([]);
+    expect(syncs.calls.count).toBe(1);
+    syncs.releaseAll();
+    await first;
+    await waitFor(() => syncs.calls.count === 2, "one fdatasync for the two batches committed meanwhile");
+    syncs.releaseAll();
+    expect((await Promise.all([second, third])).map((r) => r.message.seq)).toEqual([2, 1]);
+    expect(syncs.calls.count).toBe(2);
+  });
+
+  it("fails the batch's sends with unavailable when the fsync fails, and a retry then gets the stored message", async () => {
+    const { store } = await openRecordingStore(cleanups);
+    const syncs = holdSyncs();
+    syncs.calls.fail = Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+    const sent = message("c3", "alice", { clientMessageId: "retry-after-eio" });
+    const attempt = store.appendMessage(sent);
+    await waitFor(() => syncs.calls.count === 1, "the fdatasync");
+    syncs.releaseAll();
+    const error = await attempt.catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(SwitchboardError);
+    expect(error).toMatchObject({ code: "unavailable" });
+    expect((error as Error).message).toMatch(/could not be flushed to disk.*same clientMessageId/);
+    syncs.calls.fail = null;
+    const retry = store.appendMessage({ ...sent, id: "another-id" });
+    await waitFor(() => syncs.calls.count === 2, "the retry's fdatasync");
+    syncs.releaseAll();
+    expect(await retry).toMatchObject({ kind: "duplicate", message: { id: sent.id, seq: 1 } });
+  });
+
+  it("does not fsync by itself under NORMAL (SQLite's setting says what a commit must survive)", async () => {
+    const dir = tempDir("switchboard-group-commit-normal-");
+    const store = new SqliteStore(openSqliteDatabase(path.join(dir.dir, "store.db"), { synchronous: "NORMAL", busyTimeoutMs: 5000 }));
+    cleanups.push(async () => {
+      await store.close();
+      dir.remove();
+    });
+    await store.init();
+    const spy = vi.spyOn(fs, "fdatasync");
+    await store.createConversation({ id: "n1", type: "group", members: [{ userId: "alice", role: "member" }], createdAt: new Date().toISOString() });
+    await store.appendMessage(message("n1", "alice"));
+    expect(spy).not.toHaveBeenCalled();
+  });
 });
