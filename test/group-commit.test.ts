@@ -251,25 +251,27 @@ describe("group commit under SQLITE_SYNCHRONOUS=FULL: the WAL's fsync off the ev
     return { calls, releaseAll: () => held.splice(0).forEach((release) => release()) };
   }
 
-  it("acknowledges an append only after the fdatasync of the WAL has returned, one fsync for the batches committed before it", async () => {
-    const { store } = await openRecordingStore(cleanups);
+  it("acknowledges an append only after the fdatasync of the WAL has returned, and commits what arrives meanwhile as one batch", async () => {
+    const { store, commits } = await openRecordingStore(cleanups);
     const syncs = holdSyncs();
     const settledFlags: boolean[] = [];
     const first = store.appendMessage(message("c1", "alice")).then(() => settledFlags.push(true));
     await waitFor(() => syncs.calls.count === 1, "the first batch's fdatasync");
     // Committed (a read sees it) but not acknowledged while its fsync is out.
     expect((await store.getConversation("c1"))?.lastSeq).toBe(1);
-    // Two more batches commit meanwhile; they wait for the next fsync, which covers both.
+    const committedBefore = commits.length;
+    // Sends arriving in two later turns wait for the fsync instead of committing on their own.
     const second = store.appendMessage(message("c1", "alice"));
     await new Promise((resolve) => setImmediate(resolve));
     const third = store.appendMessage(message("c2", "bob"));
     await new Promise((resolve) => setImmediate(resolve));
-    expect((await store.getConversation("c2"))?.lastSeq).toBe(1);
+    expect(commits.length).toBe(committedBefore);
     expect(settledFlags).toEqual([]);
-    expect(syncs.calls.count).toBe(1);
     syncs.releaseAll();
     await first;
-    await waitFor(() => syncs.calls.count === 2, "one fdatasync for the two batches committed meanwhile");
+    // Both commit together when it returns, under one more fdatasync.
+    await waitFor(() => syncs.calls.count === 2, "one fdatasync for the two sends that waited");
+    expect(commits.slice(committedBefore)).toEqual([{ size: 2, committed: true }]);
     syncs.releaseAll();
     expect((await Promise.all([second, third])).map((r) => r.message.seq)).toEqual([2, 1]);
     expect(syncs.calls.count).toBe(2);

@@ -787,6 +787,10 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
       return;
     }
     if (this.pendingWrites.length === 0) return;
+    // While an fsync is out, writes committed now could not be acknowledged before the next one
+    // anyway: they wait and commit as one batch when it returns (fewer, larger commits; the event
+    // loop meanwhile reads and checks the sends that keep arriving).
+    if (this.syncing && this.db.open) return;
     // A closed database fails every waiting write at its first statement, without the pragmas.
     const deferSync = this.db.open ? this.deferredSync : null;
     deferSync?.normal.run();
@@ -852,8 +856,10 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
               { cause: err },
             );
       for (const committed of covered) this.settle(committed, error);
+      // The writes that arrived during the fsync (see flushWrites); committing them starts the next.
+      if (this.pendingWrites.length > 0 && !this.writeFlushScheduled) this.flushWrites();
       if (this.unsynced.length > 0) this.syncWal();
-      else for (const resolve of this.syncedWaiters.splice(0)) resolve();
+      else if (!this.syncing) for (const resolve of this.syncedWaiters.splice(0)) resolve();
     };
     try {
       this.walFd ??= fs.openSync(`${this.db.name}-wal`, "r");
