@@ -28,6 +28,7 @@ import {
   type StateChangeEvent,
   type WireError,
   replyRefOf,
+  timeOrderedUuid,
 } from "../client-sdk/src/index.js";
 
 type FakeIo = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -299,6 +300,20 @@ function endSessions(server: FakeServer): void {
 }
 
 const summary = (events: StateChangeEvent[]): string[] => events.map((e) => `${e.oldState}>${e.newState}:${e.code}`);
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe("timeOrderedUuid (the default clientMessageId)", () => {
+  it("is an RFC 9562 version 7 UUID whose first 48 bits are the time, so later ids sort after earlier ones", () => {
+    const at = Date.UTC(2026, 11, 8, 1, 30);
+    const id = timeOrderedUuid(at);
+    expect(id).toMatch(UUID_V7);
+    expect(parseInt(id.replace(/-/g, "").slice(0, 12), 16)).toBe(at);
+    const later = [at + 1, at + 1000, at + 86_400_000].map((t) => timeOrderedUuid(t));
+    expect([...later, id].sort()).toEqual([id, ...later]);
+    expect(new Set(Array.from({ length: 1000 }, () => timeOrderedUuid(at))).size).toBe(1000);
+  });
+});
 
 describe("ChatClient connection state", () => {
   it("goes disconnected → connecting → connected → disconnected, announcing each transition with its code", async () => {
@@ -636,6 +651,8 @@ describe("ConversationHandle outbox", () => {
       ["third", 3],
     ]);
     expect(server.sends.map((s) => s.text)).toEqual(["first", "second", "third"]);
+    // The default clientMessageId is a time-ordered (version 7) UUID.
+    for (const send of server.sends) expect(send.clientMessageId).toMatch(UUID_V7);
     expect(server.joins.at(-1)).toEqual({ conversationId: "c1", afterSeq: 0 });
     expect(room.pending).toEqual([]);
     // Each arrives twice (ack and live event); it must be delivered once.

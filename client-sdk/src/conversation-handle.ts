@@ -15,7 +15,7 @@ import {
   type TypingEvent,
   type TypingPayload,
 } from "./protocol.js";
-import { randomUuid } from "./random-id.js";
+import { timeOrderedUuid } from "./random-id.js";
 
 /** How often `typing:start` is re-sent while the user keeps typing; the server expires it after a few seconds. */
 const TYPING_THROTTLE_MS = 3_000;
@@ -330,7 +330,7 @@ export class ConversationHandle extends TypedEmitter<ConversationHandleEvents> {
     return new Promise<Message>((resolve, reject) => {
       this.outbox.push({
         pending: {
-          clientMessageId: options.clientMessageId ?? randomUuid(),
+          clientMessageId: options.clientMessageId ?? timeOrderedUuid(),
           conversationId: this.id,
           text,
           ...(options.attachments ? { attachments: options.attachments } : {}),

@@ -30,7 +30,7 @@ export { DEFAULT_BACKOFF, fullJitterDelay, type BackoffOptions } from "./backoff
 export { SwitchboardClientError, isPermanentErrorCode } from "./errors.js";
 export { TypedEmitter, type Listener } from "./emitter.js";
 export { readJwtClaims, type JwtClaims } from "./jwt-claims.js";
-export { randomUuid } from "./random-id.js";
+export { randomUuid, timeOrderedUuid } from "./random-id.js";
 export * from "./protocol.js";
 export { enablePushNotifications, disablePushNotifications, type PushEnableResult, type PushDisableResult, type WebPushOptions } from "./web-push.js";
 export { uploadFile, type Upload, type UploadFileOptions } from "./uploads.js";
