@@ -296,6 +296,29 @@ describe("group commit under SQLITE_SYNCHRONOUS=FULL: the WAL's fsync off the ev
     expect(await retry).toMatchObject({ kind: "duplicate", message: { id: sent.id, seq: 1 } });
   });
 
+  it("commits, syncs and acknowledges the sends still waiting when the store closes during an fsync", async () => {
+    const dir = tempDir("switchboard-group-commit-close-");
+    cleanups.push(() => dir.remove());
+    const file = path.join(dir.dir, "store.db");
+    const store = new SqliteStore(openSqliteDatabase(file, { synchronous: "FULL", busyTimeoutMs: 5000 }));
+    await store.init();
+    await store.createConversation({ id: "k1", type: "group", members: [{ userId: "alice", role: "member" }], createdAt: new Date().toISOString() });
+    const syncs = holdSyncs();
+    const first = store.appendMessage(message("k1", "alice"));
+    await waitFor(() => syncs.calls.count === 1, "the first fdatasync");
+    const waiting = [store.appendMessage(message("k1", "alice")), store.appendMessage(message("k1", "alice"))];
+    const closed = store.close();
+    syncs.releaseAll();
+    await waitFor(() => syncs.calls.count === 2, "the fdatasync of the sends that waited");
+    syncs.releaseAll();
+    await closed;
+    expect((await Promise.all([first, ...waiting])).map((r) => r.message.seq)).toEqual([1, 2, 3]);
+    const reopened = new SqliteStore(openSqliteDatabase(file, { synchronous: "FULL", busyTimeoutMs: 5000 }));
+    await reopened.init();
+    expect((await reopened.getConversation("k1"))?.lastSeq).toBe(3);
+    await reopened.close();
+  });
+
   it("does not fsync by itself under NORMAL (SQLite's setting says what a commit must survive)", async () => {
     const dir = tempDir("switchboard-group-commit-normal-");
     const store = new SqliteStore(openSqliteDatabase(path.join(dir.dir, "store.db"), { synchronous: "NORMAL", busyTimeoutMs: 5000 }));

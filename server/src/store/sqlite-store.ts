@@ -857,7 +857,8 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
             );
       for (const committed of covered) this.settle(committed, error);
       // The writes that arrived during the fsync (see flushWrites); committing them starts the next.
-      if (this.pendingWrites.length > 0 && !this.writeFlushScheduled) this.flushWrites();
+      // (A flush already scheduled then finds nothing; close() relies on this one.)
+      if (this.pendingWrites.length > 0) this.flushWrites();
       if (this.unsynced.length > 0) this.syncWal();
       else if (!this.syncing) for (const resolve of this.syncedWaiters.splice(0)) resolve();
     };
