@@ -395,6 +395,12 @@ function prepareStatements(db: SqliteDatabase) {
               (SELECT COUNT(*) FROM (SELECT 1 FROM members c WHERE c.conversation_id = mine.conversation_id LIMIT ?)) AS size
        FROM members mine WHERE mine.user_id = ?`,
     ),
+    // The conversations arrive as one JSON array: one statement prepared once, whatever their number
+    // (an IN list of placeholders was prepared again on every connect).
+    membersOf: db.prepare<[string, string, number], { user_id: string }>(
+      `SELECT DISTINCT user_id FROM members
+       WHERE conversation_id IN (SELECT value FROM json_each(?)) AND user_id <> ? ORDER BY user_id LIMIT ?`,
+    ),
     contacts: db.prepare<[string, string, number], { user_id: string }>(
       `SELECT DISTINCT other.user_id FROM members mine
        JOIN members other ON other.conversation_id = mine.conversation_id
@@ -734,12 +740,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
         (row.size > roomLimit ? largeConversationIds : small).push(row.conversation_id);
       }
       if (small.length === 0) return { contacts: [], largeConversationIds };
-      const contacts = this.db
-        .prepare<unknown[], { user_id: string }>(
-          `SELECT DISTINCT user_id FROM members WHERE conversation_id IN (${small.map(() => "?").join(",")}) AND user_id <> ? ORDER BY user_id LIMIT ?`,
-        )
-        .all(...small, userId, contactLimit)
-        .map((r) => r.user_id);
+      const contacts = this.q.membersOf.all(JSON.stringify(small), userId, contactLimit).map((r) => r.user_id);
       return { contacts, largeConversationIds };
     });
   }
