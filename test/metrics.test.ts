@@ -64,7 +64,8 @@ describe("GET /metrics", () => {
   });
 
   it("counts the connection, a stored socket message, its ack latency and HTTP requests by route pattern", async () => {
-    const server = await start({ NODE_ID: "metrics-node-a" });
+    // The default FULL (the harness runs NORMAL for speed), so the WAL's fsync is timed too.
+    const server = await start({ NODE_ID: "metrics-node-a", SQLITE_SYNCHRONOUS: "FULL" });
     const created = await api(server.url, "POST", "/v1/conversations", { type: "group", memberIds: ["alice", "bob"] });
     expect(created.status).toBe(201);
     const conversationId = (created.body as Conversation).id;
@@ -85,6 +86,8 @@ describe("GET /metrics", () => {
     // The SQLite store's group commits: the socket send above took one.
     expect(value(samples, "switchboard_store_group_commit_size_count")).toBeGreaterThanOrEqual(1);
     expect(value(samples, "switchboard_store_group_commit_size_sum")).toBeGreaterThanOrEqual(1);
+    // Under FULL, the acked send waited for an fdatasync of the WAL, timed here.
+    expect(value(samples, "switchboard_store_wal_sync_duration_seconds_count")).toBeGreaterThanOrEqual(1);
     expect(value(samples, "switchboard_socket_events_total", { event: "message:send", outcome: "ok" })).toBe(2);
     expect(value(samples, "switchboard_ack_latency_seconds_count", { event: "message:send" })).toBeGreaterThanOrEqual(1);
     expect(value(samples, "switchboard_ack_latency_seconds_bucket", { event: "message:send", le: "+Inf" })).toBe(2);

@@ -150,9 +150,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   fs.mkdirSync(config.dataDir, { recursive: true });
 
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
-  // The store opens before the metrics exist; its group commits are counted once they do.
-  let groupCommits: SqliteStoreOptions["onGroupCommit"];
-  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, deviceStore, uploadStore, closeStore, storeName } = await openStore(config, logger, (commit) => groupCommits?.(commit));
+  // The store opens before the metrics exist; its group commits and WAL syncs are counted once they do.
+  let storeMetrics: Metrics | undefined;
+  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, deviceStore, uploadStore, closeStore, storeName } = await openStore(config, logger, {
+    onGroupCommit: (commit) => storeMetrics?.groupCommit(commit.size, commit.durationMs / 1000),
+    onWalSync: (sync) => storeMetrics?.walSync(sync.durationMs / 1000),
+  });
   const links = new UploadLinks({ key: await resolveLinkKey(uploadStore), publicUrl: config.publicUrl, ttlSeconds: config.uploads.urlTtlSeconds });
   // Every service reads messages through this wrapper, so every answer carries fresh download links.
   const store = withAttachmentLinks(rawStore, links);
@@ -166,7 +169,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     preSendHook: Boolean(config.preSendHook),
   });
 
-  groupCommits = (commit) => metrics.groupCommit(commit.size, commit.durationMs / 1000);
+  storeMetrics = metrics;
   const events = new ChatEvents((err, event) => logger.error({ err, event: event.type }, "event listener failed"));
   const tokens = new TokenService({ ...config.jwt, secret: jwtSecret });
   const apiKeys = new ApiKeyService(store, { rotationGraceMs: config.apiKeyRotationGraceHours * 3_600_000 });
@@ -773,7 +776,7 @@ function sharedLimit(redis: RedisConnections | undefined, points: number, descri
 async function openStore(
   config: Config,
   logger: Logger,
-  onGroupCommit: NonNullable<SqliteStoreOptions["onGroupCommit"]>,
+  observers: Pick<SqliteStoreOptions, "onGroupCommit" | "onWalSync">,
 ): Promise<{
   store: Store;
   webhookStore: WebhookStore;
@@ -832,7 +835,7 @@ async function openStore(
   const file = path.join(config.dataDir, "switchboard.db");
   const db = openSqliteDatabase(file, config.sqlite);
   const store = new SqliteStore(db, {
-    onGroupCommit,
+    ...observers,
     backgroundCheckpoints: {
       synchronous: config.sqlite.synchronous,
       busyTimeoutMs: config.sqlite.busyTimeoutMs,

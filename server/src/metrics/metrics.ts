@@ -103,6 +103,7 @@ export class Metrics {
   private readonly offlineAttempts: Counter<"channel" | "outcome">;
   private readonly groupCommitSize: Histogram;
   private readonly groupCommitDuration: Histogram;
+  private readonly walSyncDuration: Histogram;
   private readonly preSendCalls?: Counter<"outcome">;
   private readonly preSendDuration?: Histogram<"outcome">;
 
@@ -158,13 +159,19 @@ export class Metrics {
 
     this.groupCommitSize = new Histogram({
       name: "switchboard_store_group_commit_size",
-      help: "Writes (messages, and users first seen in a token) stored per SQLite group commit (one transaction and one fsync); its sum over its count is the writes that share an fsync.",
+      help: "Writes (messages, and users first seen in a token) stored per SQLite group commit (one transaction); its sum over its count is the writes that share a commit.",
       buckets: GROUP_COMMIT_SIZE_BUCKETS,
       registers,
     });
     this.groupCommitDuration = new Histogram({
       name: "switchboard_store_group_commit_duration_seconds",
-      help: "Duration of SQLite group commits, COMMIT and fsync included; the event loop is blocked for this long.",
+      help: "Duration of SQLite group commits, COMMIT included; the event loop is blocked for this long. Under SQLITE_SYNCHRONOUS=FULL the fsync follows off the event loop (switchboard_store_wal_sync_duration_seconds).",
+      buckets: GROUP_COMMIT_DURATION_BUCKETS,
+      registers,
+    });
+    this.walSyncDuration = new Histogram({
+      name: "switchboard_store_wal_sync_duration_seconds",
+      help: "Duration of each fdatasync of the SQLite WAL under SQLITE_SYNCHRONOUS=FULL, run off the event loop; the acks of the group commits it covers wait for it.",
       buckets: GROUP_COMMIT_DURATION_BUCKETS,
       registers,
     });
@@ -231,6 +238,11 @@ export class Metrics {
   groupCommit(size: number, seconds: number): void {
     this.groupCommitSize.observe(size);
     this.groupCommitDuration.observe(seconds);
+  }
+
+  /** The SQLite store's fdatasync of its WAL took `seconds` (FULL only). */
+  walSync(seconds: number): void {
+    this.walSyncDuration.observe(seconds);
   }
 
   /** The pre-send hook answered (or failed to) after `seconds`. */

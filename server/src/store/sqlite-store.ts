@@ -506,6 +506,12 @@ export interface SqliteStoreOptions {
    */
   onGroupCommit?: (commit: { size: number; durationMs: number; committed: boolean }) => void;
   /**
+   * Called after each fdatasync of the WAL under FULL (see {@link SqliteStore.flushWrites}) with how
+   * many group commits it covered and how long it took; the acks of those commits waited for it.
+   * For metrics and tests; it must not throw.
+   */
+  onWalSync?: (sync: { batches: number; durationMs: number; ok: boolean }) => void;
+  /**
    * Run WAL checkpoints on a worker thread instead of inside commits on the event loop (see
    * {@link WalCheckpointer}); ignored for `:memory:`. The server turns this on; without it SQLite
    * checkpoints in the commit that crosses 1,000 WAL pages (its default).
@@ -846,8 +852,10 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     if (this.syncing || this.unsynced.length === 0) return;
     const covered = this.unsynced.splice(0);
     this.syncing = true;
+    const started = performance.now();
     const done = (err: NodeJS.ErrnoException | null) => {
       this.syncing = false;
+      this.options.onWalSync?.({ batches: covered.length, durationMs: performance.now() - started, ok: err === null });
       const error =
         err === null
           ? null
