@@ -88,6 +88,9 @@ describe("GET /metrics", () => {
     expect(value(samples, "switchboard_store_group_commit_size_sum")).toBeGreaterThanOrEqual(1);
     // Under FULL, the acked send waited for an fdatasync of the WAL, timed here.
     expect(value(samples, "switchboard_store_wal_sync_duration_seconds_count")).toBeGreaterThanOrEqual(1);
+    // The checkpoint worker's view of the WAL: one process on the file, a small log.
+    expect(value(samples, "switchboard_store_wal_shared")).toBe(0);
+    expect(value(samples, "switchboard_store_wal_frames")).toBeLessThan(4000);
     expect(value(samples, "switchboard_socket_events_total", { event: "message:send", outcome: "ok" })).toBe(2);
     expect(value(samples, "switchboard_ack_latency_seconds_count", { event: "message:send" })).toBeGreaterThanOrEqual(1);
     expect(value(samples, "switchboard_ack_latency_seconds_bucket", { event: "message:send", le: "+Inf" })).toBe(2);

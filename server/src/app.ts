@@ -26,7 +26,7 @@ import { RateLimit } from "./limits/rate-limit.js";
 import { createLogger, type Logger } from "./logger.js";
 import { InMemoryPresenceRegistry } from "./presence/in-memory-presence-registry.js";
 import { RedisPresenceRegistry } from "./presence/redis-presence-registry.js";
-import { Metrics } from "./metrics/metrics.js";
+import { Metrics, type MetricsOptions } from "./metrics/metrics.js";
 import { loadOrCreateSecret } from "./secret-file.js";
 import type { IdempotencyStore } from "./idempotency/idempotency-store.js";
 import { MongoIdempotencyStore } from "./idempotency/mongo-idempotency-store.js";
@@ -152,7 +152,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const jwtSecret = config.jwt.secret ?? loadOrCreateSecret(path.join(config.dataDir, "jwt-secret")).secret;
   // The store opens before the metrics exist; its group commits and WAL syncs are counted once they do.
   let storeMetrics: Metrics | undefined;
-  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, deviceStore, uploadStore, closeStore, storeName } = await openStore(config, logger, {
+  const { store: rawStore, webhookStore, idempotency, supportStore, deliveryStore, emailStore, deviceStore, uploadStore, closeStore, storeName, walCheckpoints } = await openStore(config, logger, {
     onGroupCommit: (commit) => storeMetrics?.groupCommit(commit.size, commit.durationMs / 1000),
     onWalSync: (sync) => storeMetrics?.walSync(sync.durationMs / 1000),
   });
@@ -167,6 +167,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...(redis ? { redis: () => redis.isUp() } : {}),
     },
     preSendHook: Boolean(config.preSendHook),
+    ...(walCheckpoints ? { walCheckpoints } : {}),
   });
 
   storeMetrics = metrics;
@@ -788,6 +789,8 @@ async function openStore(
   uploadStore: UploadStore;
   closeStore: () => Promise<void>;
   storeName: string;
+  /** The SQLite checkpoint worker's state for the metrics; absent with MongoDB. */
+  walCheckpoints?: MetricsOptions["walCheckpoints"];
 }> {
   if (config.mongodbUri) {
     const client = new MongoClient(config.mongodbUri, {
@@ -865,5 +868,18 @@ async function openStore(
   const uploadStore = new SqliteUploadStore(db);
   await uploadStore.init();
   logger.info({ file }, "using the embedded SQLite store");
-  return { store, webhookStore, idempotency, supportStore, deliveryStore, emailStore, deviceStore, uploadStore, storeName: "sqlite", closeStore: () => store.close() };
+  const checkpointer = store.checkpointer;
+  return {
+    store,
+    webhookStore,
+    idempotency,
+    supportStore,
+    deliveryStore,
+    emailStore,
+    deviceStore,
+    uploadStore,
+    storeName: "sqlite",
+    closeStore: () => store.close(),
+    ...(checkpointer ? { walCheckpoints: () => ({ walFrames: checkpointer.lastLogFrames, shared: checkpointer.shared }) } : {}),
+  };
 }

@@ -35,6 +35,8 @@ export interface MetricsOptions {
   checkTimeoutMs?: number;
   /** Whether the pre-send hook is configured: its series exist (at zero) only then. Default false. */
   preSendHook?: boolean;
+  /** The SQLite checkpoint worker's state, read at each scrape; absent: its series do not exist. */
+  walCheckpoints?: () => { walFrames: number; shared: boolean } | null;
 }
 
 /**
@@ -215,6 +217,26 @@ export class Metrics {
       });
     }
 
+    const checkpoints = options.walCheckpoints;
+    if (checkpoints) {
+      new Gauge({
+        name: "switchboard_store_wal_frames",
+        help: "Pages in the SQLite write-ahead log at the checkpoint worker's last pass; the log restarts from 0 once it has passed about 4,000. Steady growth means it cannot restart: look for a long reader or another process writing the file.",
+        registers,
+        collect() {
+          this.set(readOr(() => checkpoints()?.walFrames ?? 0, 0));
+        },
+      });
+      new Gauge({
+        name: "switchboard_store_wal_shared",
+        help: "1 while another process writes the same SQLite file, so commits checkpoint it themselves, else 0.",
+        registers,
+        collect() {
+          this.set(readOr(() => (checkpoints()?.shared ? 1 : 0), 0));
+        },
+      });
+    }
+
     // Zero series from the start, so rate() and absent() behave before the first message.
     for (const transport of ["socket", "http"] satisfies MessageTransport[]) this.messages.inc({ transport }, 0);
   }
@@ -293,6 +315,15 @@ async function withTimeout(check: () => Promise<boolean>, timeoutMs: number): Pr
     return await Promise.race([Promise.resolve().then(check).catch(() => false), timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** `read()`, or `fallback` when it throws (a scrape must not fail on one series). */
+function readOr<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
   }
 }
 
