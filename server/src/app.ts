@@ -869,17 +869,5 @@ async function openStore(
   await uploadStore.init();
   logger.info({ file }, "using the embedded SQLite store");
   const checkpointer = store.checkpointer;
-  return {
-    store,
-    webhookStore,
-    idempotency,
-    supportStore,
-    deliveryStore,
-    emailStore,
-    deviceStore,
-    uploadStore,
-    storeName: "sqlite",
-    closeStore: () => store.close(),
-    ...(checkpointer ? { walCheckpoints: () => ({ walFrames: checkpointer.lastLogFrames, shared: checkpointer.shared }) } : {}),
-  };
+  return { store, webhookStore, idempotency, supportStore, deliveryStore, emailStore, deviceStore, uploadStore, storeName: "sqlite", closeStore: () => store.close(), ...(checkpointer ? { walCheckpoints: () => checkpointer } : {}) };
 }

@@ -212,7 +212,7 @@ export class Metrics {
         help: "1 while this node's Redis clients are connected (cluster mode), else 0.",
         registers,
         collect() {
-          this.set(safely(redisCheck) ? 1 : 0);
+          this.set(readOr(redisCheck, false) ? 1 : 0);
         },
       });
     }
@@ -324,13 +324,5 @@ function readOr<T>(read: () => T, fallback: T): T {
     return read();
   } catch {
     return fallback;
-  }
-}
-
-function safely(check: () => boolean): boolean {
-  try {
-    return check();
-  } catch {
-    return false;
   }
 }

@@ -49,7 +49,6 @@ parentPort.on("message", (msg) => {
     parentPort.postMessage({ ok: false, message: String(err && err.message || err) });
   }
 });
-parentPort.postMessage({ ready: true });
 `;
 
 /**
@@ -97,16 +96,15 @@ export class WalCheckpointer {
   /** When the current pause of the owner's writes began (performance.now()), or null. */
   private pausedSince: number | null = null;
   private readonly resumeWaiters: (() => void)[] = [];
-  /** The WAL size (frames) at which the next pause begins. */
-  private resetAt: number;
-  /** The WAL size when the last pause ended; a smaller one later means the WAL was restarted. */
+  /**
+   * The WAL size when the last pause ended, 0 once the WAL restarted; the next pause begins
+   * `resetFrames` above it.
+   */
   private logAtResume = 0;
-  /** Passes answered, for tests and metrics. */
-  passes = 0;
   /** Pauses of the owner's writes so far. */
   pauses = 0;
   /** The WAL size (frames) the last pass reported. */
-  lastLogFrames = 0;
+  walFrames = 0;
 
   /**
    * Starts the worker for `db` (a file database; not `:memory:`) and switches the connection's
@@ -120,7 +118,6 @@ export class WalCheckpointer {
     this.commitsPerPass = options.commitsPerPass ?? 50;
     this.soloAfterMs = options.soloAfterMs ?? 10_000;
     this.resetFrames = options.resetFrames ?? 4000;
-    this.resetAt = this.resetFrames;
     this.maxPauseMs = options.maxPauseMs ?? 50;
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
     this.worker = new Worker(WORKER_SOURCE, {
@@ -128,8 +125,7 @@ export class WalCheckpointer {
       workerData: { driver, file: db.name, synchronous: options.synchronous, busyTimeoutMs: options.busyTimeoutMs },
     });
     this.worker.unref();
-    this.worker.on("message", (msg: { ok?: boolean; ready?: boolean; message?: string } & Partial<PassResult>) => {
-      if (msg.ready) return;
+    this.worker.on("message", (msg: { ok: boolean; message?: string } & Partial<PassResult>) => {
       this.inFlight = false;
       if (msg.ok) this.answered(msg as PassResult);
       else this.fail(new Error(`WAL checkpoint failed: ${msg.message}`));
@@ -189,28 +185,23 @@ export class WalCheckpointer {
   }
 
   private answered(result: PassResult): void {
-    this.passes++;
-    this.lastLogFrames = result.log;
+    this.walFrames = result.log;
     this.noticeOtherWriters();
     // A pass copies the frames that were there when it began, while the writer goes on adding
     // more; only a pass that ran while the writes were held back leaves the WAL fully copied.
-    if (result.log < this.logAtResume) {
-      // The writer restarted the WAL after the last pause.
-      this.resetAt = this.resetFrames;
-      this.logAtResume = 0;
-    }
+    // The writer restarted the WAL after the last pause.
+    if (result.log < this.logAtResume) this.logAtResume = 0;
     if (this.pausedSince !== null) {
       const caughtUp = result.busy === 0 && result.checkpointed === result.log;
       // Caught up: the owner's next write transaction restarts the WAL. Or another process writes
       // too, or the pause ran out: go on, and try again when the WAL has grown as much again.
       if (caughtUp || this.otherWriterSeenAt !== null || performance.now() - this.pausedSince >= this.maxPauseMs) {
         this.logAtResume = result.log;
-        this.resetAt = result.log + this.resetFrames;
         this.resume();
       } else this.requestPass();
       return;
     }
-    if (result.log >= this.resetAt && this.otherWriterSeenAt === null) {
+    if (result.log >= this.logAtResume + this.resetFrames && this.otherWriterSeenAt === null) {
       this.pausedSince = performance.now();
       this.pauses++;
       this.requestPass();

@@ -566,8 +566,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
    * commits run NORMAL and fsync the WAL afterwards off the event loop (see {@link flushWrites}).
    */
   private readonly deferredSync: { normal: Statement; full: Statement } | null;
-  /** Group commits that have committed and wait for the fdatasync that makes them durable. */
-  private readonly unsynced: CommittedBatch[] = [];
+  /** Whether an fdatasync of the WAL is out (see {@link syncWal}). */
   private syncing = false;
   /** The `-wal` file, opened for fdatasync on the first flush. */
   private walFd: number | null = null;
@@ -801,16 +800,19 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
     // A closed database fails every waiting write at its first statement, without the pragmas.
     const deferSync = this.db.open ? this.deferredSync : null;
     deferSync?.normal.run();
+    let committed: CommittedBatch[];
     try {
-      this.commitPending(deferSync !== null);
+      committed = this.commitPending();
     } finally {
       if (this.db.open) deferSync?.full.run();
     }
-    if (deferSync) this.syncWal();
+    if (deferSync) this.syncWal(committed);
+    else for (const batch of committed) this.settle(batch, null);
   }
 
-  /** The loop of {@link flushWrites}; with `deferSync`, committed batches wait in {@link unsynced}. */
-  private commitPending(deferSync: boolean): void {
+  /** The loop of {@link flushWrites}: commits every waiting write and returns the batches that committed. */
+  private commitPending(): CommittedBatch[] {
+    const committed: CommittedBatch[] = [];
     while (this.pendingWrites.length > 0) {
       const batch = this.pendingWrites.splice(0, APPEND_BATCH_MAX);
       const started = performance.now();
@@ -829,9 +831,9 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
       }
       this.options.onGroupCommit?.({ size: batch.length, durationMs: performance.now() - started, committed: true });
       this.checkpointer?.committed();
-      if (deferSync) this.unsynced.push({ batch, outcomes });
-      else this.settle({ batch, outcomes }, null);
+      committed.push({ batch, outcomes });
     }
+    return committed;
   }
 
   /** Settles a committed batch: each write by its outcome, or all by `syncError` when not durable. */
@@ -845,12 +847,14 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
   }
 
   /**
-   * One fdatasync of the WAL for every batch committed and not yet synced; batches committed while
-   * it runs wait for the next one (one fsync in flight at a time, so fsyncs are shared too).
+   * One fdatasync of the WAL for the batches of one flush, then settles them. Writes arriving
+   * meanwhile wait for it (see {@link flushWrites}), so one fsync is out at a time.
    */
-  private syncWal(): void {
-    if (this.syncing || this.unsynced.length === 0) return;
-    const covered = this.unsynced.splice(0);
+  private syncWal(covered: CommittedBatch[]): void {
+    if (covered.length === 0) {
+      for (const resolve of this.syncedWaiters.splice(0)) resolve();
+      return;
+    }
     this.syncing = true;
     const started = performance.now();
     const done = (err: NodeJS.ErrnoException | null) => {
@@ -868,8 +872,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
       // The writes that arrived during the fsync (see flushWrites); committing them starts the next.
       // (A flush already scheduled then finds nothing; close() relies on this one.)
       if (this.pendingWrites.length > 0) this.flushWrites();
-      if (this.unsynced.length > 0) this.syncWal();
-      else if (!this.syncing) for (const resolve of this.syncedWaiters.splice(0)) resolve();
+      if (!this.syncing) for (const resolve of this.syncedWaiters.splice(0)) resolve();
     };
     try {
       this.walFd ??= fs.openSync(`${this.db.name}-wal`, "r");
@@ -882,7 +885,7 @@ export class SqliteStore extends SqliteComponent<Statements> implements Store {
 
   /** Resolves once every committed batch has been synced and settled. */
   private walSynced(): Promise<void> {
-    if (!this.syncing && this.unsynced.length === 0) return Promise.resolve();
+    if (!this.syncing) return Promise.resolve();
     return new Promise((resolve) => this.syncedWaiters.push(resolve));
   }
 
